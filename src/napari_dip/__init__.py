@@ -1,0 +1,48 @@
+"""napari-dip: Deep Image Prior restoration for napari and for scripts.
+
+The restoration functions are loaded on first use, so ``import napari_dip``
+imports neither torch nor Qt.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "denoise": "napari_dip.core.api",
+    "restore_jpeg": "napari_dip.core.api",
+    "super_resolve": "napari_dip.core.api",
+    "inpaint": "napari_dip.core.api",
+    "enhance": "napari_dip.core.api",
+    "flash_no_flash": "napari_dip.core.api",
+    "prior_samples": "napari_dip.core.diagnostics",
+    "noise_impedance": "napari_dip.core.diagnostics",
+    "invert_features": "napari_dip.core.features",
+    "maximize_activation": "napari_dip.core.features",
+    "FitConfig": "napari_dip.core.fit",
+    "Progress": "napari_dip.core.fit",
+    "History": "napari_dip.core.fit",
+    "PRESETS": "napari_dip.core.presets",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from .core.api import denoise, enhance, flash_no_flash, inpaint, restore_jpeg, super_resolve
+    from .core.diagnostics import noise_impedance, prior_samples
+    from .core.features import invert_features, maximize_activation
+    from .core.fit import FitConfig, History, Progress
+    from .core.presets import PRESETS
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'napari_dip' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

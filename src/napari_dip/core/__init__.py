@@ -1,0 +1,1 @@
+"""The Deep Image Prior engine: pure torch and numpy, no napari or Qt."""

@@ -1,0 +1,87 @@
+"""Device choice and memory estimates."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from torch import nn
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return backend is not None and backend.is_available()
+
+
+def available_devices() -> list[str]:
+    """Device names usable here, best first ("auto" not included)."""
+    names = []
+    if torch.cuda.is_available():
+        names.append("cuda")
+    if mps_available():
+        names.append("mps")
+    return names + ["cpu"]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Turn ``"auto"`` into CUDA, then MPS, then CPU; check that a named device exists."""
+    if isinstance(device, torch.device):
+        return device
+    name = str(device).lower()
+    if name == "auto":
+        return torch.device(available_devices()[0])
+    kind = name.split(":")[0]
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA is not available on this machine: use device='auto' or 'cpu'.")
+    if kind == "mps" and not mps_available():
+        raise ValueError("Apple MPS is not available on this machine: use device='auto' or 'cpu'.")
+    if kind not in DEVICES:
+        raise ValueError(f"Unknown device {device!r}: use one of {', '.join(DEVICES)}.")
+    return torch.device(name)
+
+
+def estimate_memory(network: nn.Module, code_shape: tuple[int, ...], probe_side: int = 64) -> int:
+    """Estimate the bytes one training step of ``network`` needs for a code of ``code_shape``.
+
+    Activations are counted on a small probe input and scaled by area; they
+    are kept for the backward pass (x3 for gradients and temporaries). Weights
+    count four times (weights, gradients, two Adam moments).
+    """
+    channels, height, width = code_shape[-3:]
+    probe_side = min(probe_side, height, width)
+    elements = 0
+
+    def count(_module, _inputs, output):
+        nonlocal elements
+        if isinstance(output, torch.Tensor):
+            elements += output.numel()
+
+    leaves = [m for m in network.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(count) for m in leaves]
+    was_training = network.training
+    network.eval()  # keep BatchNorm statistics untouched
+    try:
+        with torch.no_grad():
+            probe = torch.zeros(1, channels, probe_side, probe_side)
+            network.to("cpu")(probe)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        network.train(was_training)
+    scale = height * width / probe_side**2
+    weights = sum(p.numel() for p in network.parameters())
+    return int(4 * (3 * elements * scale + 4 * weights))
+
+
+def free_memory(device: torch.device) -> int | None:
+    """Bytes free on ``device`` (None when unknown)."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    if device.type == "mps":
+        return None
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None

@@ -1,0 +1,255 @@
+"""The fitting loop: theta* = argmin E(f_theta(z); x0), as a generator of progress records.
+
+:meth:`Fit.steps` yields a small :class:`Progress` record every iteration
+(images only every ``preview_every``) and returns a :class:`FitResult`;
+:func:`run` drains it. A consumer may stop iterating at any time and call
+:meth:`Fit.result` for the latest result (EMA or last output, as configured).
+The host is synchronised only every ``check_every`` iterations.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from .codes import perturb
+from .stopping import Backtracker, VarianceStopper
+
+OPTIMIZE = ("net", "code", "both")
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """How to fit: iterations, Adam's learning rate, EMA, stabilisers, cadence."""
+
+    iterations: int = 1800
+    lr: float = 0.01
+    ema: float = 0.99
+    use_ema: bool = True
+    code_noise_std: float = 1 / 30
+    optimize: str = "net"
+    check_every: int = 10
+    preview_every: int = 100
+    backtrack: bool = True
+    backtrack_ratio: float = 10**0.5
+    auto_stop: bool = False
+    patience: int = 500
+    variance_alpha: float = 0.01
+    precision: str = "float32"
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.iterations < 1:
+            raise ValueError(f"iterations={self.iterations}: run at least 1 iteration.")
+        if not self.lr > 0:
+            raise ValueError(f"lr={self.lr}: the learning rate must be positive.")
+        if not 0 <= self.ema < 1:
+            raise ValueError(f"ema={self.ema}: the EMA weight must be in [0, 1).")
+        if self.optimize not in OPTIMIZE:
+            raise ValueError(f"optimize={self.optimize!r}: choose one of {', '.join(OPTIMIZE)}.")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision={self.precision!r}: choose one of {', '.join(PRECISIONS)}.")
+        if self.check_every < 1 or self.preview_every < 1:
+            raise ValueError("check_every and preview_every must be at least 1.")
+
+
+@dataclass
+class Problem:
+    """What to fit: generator network, code z, data term and observation.
+
+    ``data_term`` is any module with ``loss(output, target) -> scalar``
+    (see :mod:`.operators`). ``crop`` selects the part of the output that is
+    reported (padding removed); ``reference``, when given, is compared with
+    that crop to give a PSNR.
+    """
+
+    network: nn.Module
+    code: torch.Tensor
+    data_term: nn.Module
+    target: torch.Tensor
+    crop: tuple[slice, slice] = (slice(None), slice(None))
+    reference: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One iteration's report. Images are (C, H, W) float32 arrays in [0, 1]."""
+
+    iteration: int
+    total: int
+    elapsed: float
+    loss: float | None = None
+    psnr: float | None = None
+    psnr_ema: float | None = None
+    image: np.ndarray | None = None
+    ema_image: np.ndarray | None = None
+    restored: bool = False
+
+
+@dataclass
+class History:
+    """Loss (and PSNR, with a reference) per iteration, and how the fit ended."""
+
+    iterations: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    psnr: list[float] = field(default_factory=list)  # at the checked iterations
+    psnr_ema: list[float] = field(default_factory=list)
+    checked: list[int] = field(default_factory=list)  # iterations of the PSNR values
+    stop_iteration: int = 0
+    stop_reason: str = "interrupted"  # "completed", "auto_stop" or "interrupted"
+    restored: list[int] = field(default_factory=list)  # iterations that backtracked
+
+
+@dataclass
+class FitResult:
+    """The outcome: ``image`` is the chosen output (auto-stop, EMA or last)."""
+
+    image: np.ndarray
+    last: np.ndarray
+    ema: np.ndarray
+    history: History
+
+
+def _psnr(image: torch.Tensor, reference: torch.Tensor) -> float:
+    mse = float((image.float() - reference).square().mean())
+    return math.inf if mse == 0 else -10 * math.log10(mse)
+
+
+class Fit:
+    """One DIP fit on a device. Iterate :meth:`steps`; read :meth:`result` any time."""
+
+    def __init__(self, problem: Problem, config: FitConfig, device: torch.device | str = "cpu"):
+        self.config = config
+        self.device = torch.device(device)
+        self.problem = problem
+        self.network = problem.network.to(self.device).train()
+        self.data_term = problem.data_term.to(self.device)
+        self.code = problem.code.to(self.device)
+        self.target = problem.target.to(self.device)
+        self.reference = None if problem.reference is None else problem.reference.to(self.device)
+        self.history = History()
+        self._last: torch.Tensor | None = None
+        self._ema: torch.Tensor | None = None
+        self._stopper = VarianceStopper(config.patience, config.variance_alpha) if config.auto_stop else None
+        self._backtracker = Backtracker(self.network, config.backtrack_ratio) if config.backtrack else None
+        try:
+            self._noise = torch.Generator(self.device).manual_seed(config.seed)
+        except RuntimeError:  # devices without their own generator
+            self._noise = None
+
+    def _parameters(self) -> list[torch.Tensor]:
+        params: list[torch.Tensor] = []
+        if self.config.optimize in ("net", "both"):
+            params += list(self.network.parameters())
+        if self.config.optimize in ("code", "both"):
+            self.code.requires_grad_(True)
+            params.append(self.code)
+        return params
+
+    def _crop(self, output: torch.Tensor) -> torch.Tensor:
+        return output[0, :, self.problem.crop[0], self.problem.crop[1]]
+
+    def _to_host(self, output: torch.Tensor) -> np.ndarray:
+        return self._crop(output).detach().float().cpu().numpy()
+
+    def steps(self) -> Generator[Progress, None, FitResult]:
+        """Fit, yielding a :class:`Progress` every iteration; return the :class:`FitResult`."""
+        cfg = self.config
+        optimizer = torch.optim.Adam(self._parameters(), lr=cfg.lr)
+        autocast = PRECISIONS[cfg.precision]
+        start = time.perf_counter()
+        pending: list[torch.Tensor] = []
+        for i in range(1, cfg.iterations + 1):
+            code = perturb(self.code, cfg.code_noise_std, self._noise)
+            with torch.autocast(self.device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
+                output = self.network(code)
+            output = output.float()
+            loss = self.data_term.loss(output, self.target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+            self._last = output.detach()
+            if self._ema is None:
+                self._ema = self._last.clone()
+            else:
+                self._ema.lerp_(self._last, 1 - cfg.ema)
+            if self._stopper is not None:
+                self._stopper.update(self._crop(self._last))
+            pending.append(loss.detach())
+            self.history.stop_iteration = i
+
+            if i % cfg.check_every and i % cfg.preview_every and i != cfg.iterations:
+                yield Progress(i, cfg.iterations, time.perf_counter() - start)
+                continue
+            record, stop = self._check(i, pending, start)
+            pending = []
+            yield record
+            if stop:
+                self.history.stop_reason = "auto_stop"
+                return self.result()
+        self.history.stop_reason = "completed"
+        return self.result()
+
+    def _check(self, i: int, pending: list[torch.Tensor], start: float) -> tuple[Progress, bool]:
+        """The synchronising part of an iteration: losses, PSNR, stabilisers, previews."""
+        cfg = self.config
+        losses = torch.stack(pending).float().cpu().tolist()
+        first = i - len(losses) + 1
+        self.history.iterations.extend(range(first, i + 1))
+        self.history.losses.extend(losses)
+        loss = losses[-1]
+        psnr = psnr_ema = None
+        if self.reference is not None:
+            psnr, psnr_ema = _psnr(self._crop(self._last), self.reference), _psnr(self._crop(self._ema), self.reference)
+            self.history.psnr.append(psnr)
+            self.history.psnr_ema.append(psnr_ema)
+            self.history.checked.append(i)
+        restored = self._backtracker is not None and self._backtracker.check(loss, i)
+        if restored:
+            self.history.restored.append(i)
+        stop = self._stopper is not None and self._stopper.check(self._crop(self._last), i)
+        preview = i % cfg.preview_every == 0 or i == cfg.iterations or stop
+        record = Progress(
+            i,
+            cfg.iterations,
+            time.perf_counter() - start,
+            loss=loss,
+            psnr=psnr,
+            psnr_ema=psnr_ema,
+            image=self._to_host(self._last) if preview else None,
+            ema_image=self._to_host(self._ema) if preview else None,
+            restored=restored,
+        )
+        return record, stop
+
+    def result(self) -> FitResult:
+        """The result so far (also after the consumer stopped iterating)."""
+        if self._last is None:
+            raise RuntimeError("The fit has not run a single iteration yet.")
+        last, ema = self._to_host(self._last), self._to_host(self._ema)
+        if self.history.stop_reason == "auto_stop" and self._stopper.best_image is not None:
+            image = self._stopper.best_image.cpu().numpy()
+        else:
+            image = ema if self.config.use_ema else last
+        return FitResult(image, last, ema, self.history)
+
+
+def run(fit: Fit, callback: Callable[[Progress], object] | None = None) -> FitResult:
+    """Drain ``fit.steps()``, calling ``callback`` on every record; return the result.
+
+    ``callback`` may return ``False`` to stop early; the latest result is returned.
+    """
+    steps = fit.steps()
+    for record in steps:
+        if callback is not None and callback(record) is False:
+            steps.close()
+            break
+    return fit.result()

@@ -1,0 +1,160 @@
+"""Conversion between user arrays and the network's [0, 1] channel-first tensors.
+
+Every image enters through :func:`prepare_image`, which validates it, moves the
+channel axis first, scales values to [0, 1] and remembers how to undo all of
+that in an :class:`ImageInfo`. :func:`restore_image` maps a result back to the
+input's layout, dtype and value range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Percentiles used to scale data whose range is not implied by its dtype.
+ROBUST_PERCENTILES = (0.1, 99.9)
+#: Smallest accepted side length, in pixels.
+MIN_SIDE = 4
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """How an array was turned into a (C, H, W) float image in [0, 1]."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    channel_axis: int | None
+    low: np.ndarray  # per-channel value mapped to 0
+    high: np.ndarray  # per-channel value mapped to 1
+
+    @property
+    def channels(self) -> int:
+        return len(self.low)
+
+
+def resolve_channel_axis(image: np.ndarray, channel_axis: int | None) -> int | None:
+    """Return the channel axis of ``image`` as a non-negative int, or None for grey.
+
+    A 3D array whose last axis has 3 or 4 entries is taken as RGB(A) when
+    ``channel_axis`` is not given.
+    """
+    if image.ndim == 2:
+        if channel_axis is not None:
+            raise ValueError(
+                f"channel_axis={channel_axis} does not exist in a 2D image of shape "
+                f"{image.shape}: leave channel_axis=None for a grey image."
+            )
+        return None
+    if image.ndim != 3:
+        raise ValueError(
+            f"Expected a 2D image (H, W) or a 3D image with channels, got shape "
+            f"{image.shape}: restore stacks and time series one 2D slice at a time."
+        )
+    if channel_axis is None:
+        if image.shape[-1] in (3, 4):
+            return 2
+        raise ValueError(
+            f"Cannot tell which axis of the 3D image of shape {image.shape} holds the "
+            "channels: pass channel_axis=0, 1 or 2 (or restore it slice by slice)."
+        )
+    if not -3 <= channel_axis < 3:
+        raise ValueError(
+            f"channel_axis={channel_axis} does not exist in an image of shape "
+            f"{image.shape}: use an axis between -3 and 2."
+        )
+    return channel_axis % 3
+
+
+def validate_image(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """Check that ``image`` is a non-empty finite numeric array; return it as ndarray."""
+    image = np.asarray(image)
+    if image.size == 0:
+        raise ValueError(f"The {name} is empty (shape {image.shape}): pass an image with pixels.")
+    if image.dtype == bool:
+        image = image.astype(np.uint8)
+    if not (np.issubdtype(image.dtype, np.number)) or np.iscomplexobj(image):
+        raise ValueError(
+            f"The {name} has dtype {image.dtype}: pass a real-valued numeric array."
+        )
+    if np.issubdtype(image.dtype, np.floating) and not np.all(np.isfinite(image)):
+        raise ValueError(
+            f"The {name} contains NaN or Inf values: replace them (e.g. with "
+            "np.nan_to_num) or mark them as missing pixels and use inpaint()."
+        )
+    return image
+
+
+def _value_range(chw: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    channels = chw.shape[0]
+    if dtype == np.uint8:
+        return np.zeros(channels), np.full(channels, 255.0)
+    flat = chw.reshape(channels, -1)
+    if np.issubdtype(dtype, np.floating) and flat.min() >= 0 and flat.max() <= 1:
+        return np.zeros(channels), np.ones(channels)
+    low, high = np.percentile(flat, ROBUST_PERCENTILES, axis=1)
+    flat_span = high <= low
+    high = np.where(flat_span, flat.max(axis=1), high)
+    low = np.where(flat_span, flat.min(axis=1), low)
+    high = np.where(high <= low, low + 1.0, high)
+    return low.astype(np.float64), high.astype(np.float64)
+
+
+def prepare_image(
+    image: np.ndarray, channel_axis: int | None = None, name: str = "image"
+) -> tuple[np.ndarray, ImageInfo]:
+    """Validate ``image`` and return it as float32 (C, H, W) in [0, 1] with its info."""
+    image = validate_image(image, name)
+    axis = resolve_channel_axis(image, channel_axis)
+    chw = image[np.newaxis] if axis is None else np.moveaxis(image, axis, 0)
+    if min(chw.shape[1:]) < MIN_SIDE:
+        raise ValueError(
+            f"The {name} is {chw.shape[1]}x{chw.shape[2]} pixels: each side needs at "
+            f"least {MIN_SIDE} pixels."
+        )
+    chw = chw.astype(np.float64)
+    low, high = _value_range(chw, image.dtype)
+    scaled = (chw - low[:, None, None]) / (high - low)[:, None, None]
+    info = ImageInfo(image.dtype, image.shape, axis, low, high)
+    return np.clip(scaled, 0.0, 1.0).astype(np.float32), info
+
+
+def scale_like(image: np.ndarray, info: ImageInfo, name: str = "reference") -> np.ndarray:
+    """Scale another image (a reference, a guide) with the value range of ``info``."""
+    image = validate_image(image, name)
+    chw = image[np.newaxis] if info.channel_axis is None else np.moveaxis(image, info.channel_axis, 0)
+    if chw.shape[0] != info.channels:
+        raise ValueError(
+            f"The {name} has {chw.shape[0]} channels but the image has {info.channels}: "
+            "pass an image with the same channels."
+        )
+    scaled = (chw.astype(np.float64) - info.low[:, None, None]) / (info.high - info.low)[:, None, None]
+    return scaled.astype(np.float32)
+
+
+def restore_image(chw: np.ndarray, info: ImageInfo) -> np.ndarray:
+    """Map a (C, H, W) array in [0, 1] back to the dtype, range and layout of ``info``."""
+    values = np.clip(chw.astype(np.float64), 0.0, 1.0)
+    values = values * (info.high - info.low)[:, None, None] + info.low[:, None, None]
+    if np.issubdtype(info.dtype, np.integer):
+        limits = np.iinfo(info.dtype)
+        values = np.clip(np.rint(values), limits.min, limits.max)
+    out = values[0] if info.channel_axis is None else np.moveaxis(values, 0, info.channel_axis)
+    return out.astype(info.dtype)
+
+
+def pad_amounts(size: int, multiple: int) -> tuple[int, int]:
+    """Split the padding that takes ``size`` up to a multiple of ``multiple``."""
+    total = -size % multiple
+    return total // 2, total - total // 2
+
+
+def pad_to_multiple(chw: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """Reflection-pad a (C, H, W) array so H and W divide by ``multiple``.
+
+    Returns the padded array and the slices that crop it back.
+    """
+    (top, bottom), (left, right) = (pad_amounts(s, multiple) for s in chw.shape[1:])
+    padded = np.pad(chw, ((0, 0), (top, bottom), (left, right)), mode="symmetric")
+    crop = (slice(top, top + chw.shape[1]), slice(left, left + chw.shape[2]))
+    return padded, crop

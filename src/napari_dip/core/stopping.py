@@ -1,0 +1,92 @@
+"""Stabilisers of the fit: backtracking on loss spikes and automatic early stopping.
+
+Both work on device tensors and look at host values only when the fit loop
+synchronises (every ``check_every`` iterations).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class Backtracker:
+    """Restore the last good parameters when the loss jumps.
+
+    The paper falls back to the previous checkpoint when the PSNR against the
+    observation drops by 5 dB, i.e. when the loss grows by more than
+    ``10 ** 0.5``. The snapshot lives on the device, next to the parameters.
+    """
+
+    def __init__(self, module: nn.Module, ratio: float = 10**0.5):
+        self.module = module
+        self.ratio = ratio
+        self.tensors = [t for t in (*module.parameters(), *module.buffers()) if t.is_floating_point()]
+        self.snapshot: list[torch.Tensor] | None = None
+        self.snapshot_loss = math.inf
+        self.snapshot_iteration = 0
+
+    def check(self, loss: float, iteration: int) -> bool:
+        """Snapshot when ``loss`` is fine, restore and return True when it jumped."""
+        spiked = not math.isfinite(loss) or loss > self.ratio * self.snapshot_loss
+        if spiked and self.snapshot is not None:
+            with torch.no_grad():
+                for tensor, saved in zip(self.tensors, self.snapshot):
+                    tensor.copy_(saved)
+            return True
+        if not spiked:
+            with torch.no_grad():
+                if self.snapshot is None:
+                    self.snapshot = [t.detach().clone() for t in self.tensors]
+                else:
+                    for saved, tensor in zip(self.snapshot, self.tensors):
+                        saved.copy_(tensor)
+            self.snapshot_loss = loss
+            self.snapshot_iteration = iteration
+        return False
+
+
+class VarianceStopper:
+    """Automatic early stopping from the variance of the outputs (no ground truth).
+
+    An exponential moving variance of the outputs (the buffer-free variant of
+    ES-WMV, Wang et al.) is tracked every iteration; once it has not reached a
+    new minimum for ``patience`` iterations the fit stops and the output at
+    the minimum is returned. ``alpha`` sets the effective window (~1/alpha).
+    """
+
+    def __init__(self, patience: int = 500, alpha: float = 0.01):
+        self.patience = patience
+        self.alpha = alpha
+        self.warmup = int(round(1 / alpha))
+        self.mean: torch.Tensor | None = None
+        self.variance: torch.Tensor | None = None
+        self.best_variance = math.inf
+        self.best_iteration = 0
+        self.best_image: torch.Tensor | None = None
+
+    @torch.no_grad()
+    def update(self, output: torch.Tensor) -> None:
+        """Fold one output into the moving mean and variance (device only)."""
+        output = output.float()
+        if self.mean is None:
+            self.mean = output.clone()
+            self.variance = torch.zeros((), device=output.device)
+            return
+        deviation = (output - self.mean).square().mean()
+        self.variance.mul_(1 - self.alpha).add_(self.alpha * (1 - self.alpha) * deviation)
+        self.mean.lerp_(output, self.alpha)
+
+    def check(self, output: torch.Tensor, iteration: int) -> bool:
+        """Record a new minimum; return True when the patience has run out."""
+        if self.variance is None or iteration < self.warmup:
+            return False
+        variance = float(self.variance)
+        if variance < self.best_variance:
+            self.best_variance = variance
+            self.best_iteration = iteration
+            self.best_image = output.detach().float().clone()
+            return False
+        return iteration - self.best_iteration >= self.patience

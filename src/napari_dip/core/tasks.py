@@ -1,0 +1,239 @@
+"""Task set-up: from numpy images to a ready :class:`TaskRun`, and back.
+
+Each ``prepare_*`` function validates its inputs, picks the preset, pads the
+image to a multiple of the network's down-sampling, builds the network, code
+and data term, and returns a :class:`TaskRun`. Iterate ``run.steps()`` for
+live progress (that is what the napari widgets do) or call ``run.run()``;
+``run.result()`` converts the latest output back to the input's dtype, range
+and layout at any time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .codes import guide_code, meshgrid_code, noise_code
+from .devices import resolve_device
+from .fit import Fit, FitConfig, FitResult, Problem, Progress, run
+from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
+from .networks import build_network, code_downscale
+from .operators import Identity, LanczosDownsample, Mask
+from .presets import Preset, resolve_preset
+
+INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
+
+
+@dataclass
+class TaskRun:
+    """A prepared fit plus the conversion of its output back to the user's array."""
+
+    fit: Fit
+    info: ImageInfo
+    finish: Callable[[np.ndarray], Any]
+    settings: dict = field(default_factory=dict)
+
+    def steps(self):
+        """The fit's generator of :class:`Progress` records (returns a FitResult)."""
+        return self.fit.steps()
+
+    def to_image(self, chw: np.ndarray) -> np.ndarray:
+        """Map a (C, H, W) preview in [0, 1] to the input's dtype and layout."""
+        return restore_image(chw, self.info)
+
+    def result(self) -> Any:
+        """The task's output for the latest state of the fit."""
+        return self.finish(self.fit.result().image)
+
+    def run(self, callback: Callable[[Progress], object] | None = None) -> tuple[Any, FitResult]:
+        """Fit to the end (or until ``callback`` returns False); return output and fit result."""
+        fit_result = run(self.fit, callback)
+        return self.finish(fit_result.image), fit_result
+
+
+def _config(preset: Preset, iterations: int | None, lr: float | None, seed: int, auto_stop: bool, options: dict) -> FitConfig:
+    values = dict(
+        iterations=iterations or preset.iterations,
+        lr=lr or preset.lr,
+        ema=preset.ema,
+        use_ema=preset.use_ema,
+        code_noise_std=preset.code_noise_std,
+        seed=seed,
+        auto_stop=auto_stop,
+    )
+    unknown = set(options) - set(FitConfig.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"Unknown option(s) {', '.join(sorted(unknown))}: see napari_dip.FitConfig for the names.")
+    values.update(options)
+    return FitConfig(**values)
+
+
+def _seeded_network(preset: Preset, in_channels: int, out_channels: int, seed: int) -> torch.nn.Module:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_network(preset.network, in_channels, out_channels)
+
+
+def _code(preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None) -> torch.Tensor:
+    if guide is not None:
+        return guide_code(guide)
+    if preset.code == "meshgrid":
+        return meshgrid_code(height, width)
+    down = code_downscale(preset.network)
+    generator = torch.Generator().manual_seed(seed + 1)
+    return noise_code(preset.code_channels, height // down, width // down, generator)
+
+
+def build_run(
+    task: str,
+    target: np.ndarray,
+    info: ImageInfo,
+    *,
+    preset: str | Preset = "paper",
+    iterations: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    auto_stop: bool = False,
+    reference: np.ndarray | None = None,
+    factor: int = 1,
+    known: np.ndarray | None = None,
+    guide: np.ndarray | None = None,
+    finish: Callable[[np.ndarray], Any] | None = None,
+    **options: Any,
+) -> TaskRun:
+    """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1].
+
+    ``factor`` > 1 makes the output that many times larger, fitted through the
+    Lanczos decimation; ``known`` (H, W) marks known pixels for a masked data
+    term; ``guide`` (C', H, W) replaces the random code.
+    """
+    chosen = resolve_preset(task, preset)
+    config = _config(chosen, iterations, lr, seed, auto_stop, options)
+    multiple = 2 ** chosen.network.depth
+    low_multiple = multiple // math.gcd(multiple, factor)
+    padded, crop = pad_to_multiple(target, low_multiple)
+    height, width = padded.shape[1] * factor, padded.shape[2] * factor
+    out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
+    if guide is not None:
+        guide = pad_to_multiple(guide, low_multiple)[0]
+    code = _code(chosen, height, width, seed, guide)
+    network = _seeded_network(chosen, code.shape[1], target.shape[0], seed)
+    if factor > 1:
+        data_term = LanczosDownsample(factor, target.shape[0])
+    elif known is not None:
+        data_term = Mask(torch.from_numpy(pad_to_multiple(known[None].astype(np.float32), low_multiple)[0][0]))
+    else:
+        data_term = Identity()
+    ref = None
+    if reference is not None:
+        ref = torch.from_numpy(scale_like(reference, info))
+        expected = (target.shape[0], target.shape[1] * factor, target.shape[2] * factor)
+        if tuple(ref.shape) != expected:
+            raise ValueError(
+                f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be {expected}: "
+                "pass a reference of the output's size."
+            )
+    problem = Problem(network, code, data_term, torch.from_numpy(padded)[None], out_crop, ref)
+    fit = Fit(problem, config, resolve_device(device))
+    settings = {"task": task, "preset": preset if isinstance(preset, str) else "custom", "device": str(fit.device)}
+    settings.update(asdict(config))
+    settings["network"] = asdict(chosen.network)
+    if factor > 1:
+        settings["factor"] = factor
+    return TaskRun(fit, info, finish or (lambda chw: restore_image(chw, info)), settings)
+
+
+def prepare_denoise(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
+    """Blind denoising (identity data term, EMA of the outputs)."""
+    target, info = prepare_image(image, channel_axis)
+    return build_run("denoise", target, info, **kwargs)
+
+
+def prepare_jpeg(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
+    """JPEG artefact removal / blind restoration (the paper's JPEG network)."""
+    target, info = prepare_image(image, channel_axis)
+    return build_run("jpeg", target, info, **kwargs)
+
+
+def prepare_super_resolution(
+    image: np.ndarray, factor: int = 4, *, channel_axis: int | None = None, preset: str | Preset = "paper", **kwargs: Any
+) -> TaskRun:
+    """Super-resolution by ``factor``: the output is ``factor`` times larger per side."""
+    if not isinstance(factor, (int, np.integer)) or factor < 2:
+        raise ValueError(f"factor={factor!r}: super-resolution needs an integer factor of 2 or more.")
+    target, info = prepare_image(image, channel_axis)
+    if preset == "paper" and factor >= 8:
+        preset = "sr8"
+    out_shape = list(info.shape)
+    for axis in [a for a in range(len(out_shape)) if a != info.channel_axis]:
+        out_shape[axis] *= factor
+    hr_info = ImageInfo(info.dtype, tuple(out_shape), info.channel_axis, info.low, info.high)
+    return build_run("super_resolution", target, hr_info, factor=int(factor), preset=preset, **kwargs)
+
+
+def known_pixels(mask: np.ndarray, info: ImageInfo) -> np.ndarray:
+    """Turn a user mask (True / non-zero = missing) into a boolean (H, W) known-pixel map."""
+    mask = np.asarray(mask)
+    spatial = tuple(s for a, s in enumerate(info.shape) if a != info.channel_axis)
+    if mask.shape == info.shape and info.channel_axis is not None:
+        mask = np.any(mask, axis=info.channel_axis)
+    if mask.shape != spatial:
+        raise ValueError(
+            f"The mask has shape {mask.shape} but the image's pixels are {spatial}: "
+            "draw the mask on a layer of the image's size."
+        )
+    missing = mask != 0
+    if missing.all():
+        raise ValueError("The mask covers every pixel: leave some pixels known (unmasked) to restore from.")
+    if not missing.any():
+        raise ValueError("The mask is empty: mark the pixels to fill (True / label > 0) first.")
+    return ~missing
+
+
+def prepare_inpaint(
+    image: np.ndarray, mask: np.ndarray, *, kind: str = "text", channel_axis: int | None = None, **kwargs: Any
+) -> TaskRun:
+    """Inpainting: fill the pixels where ``mask`` is True (or > 0).
+
+    ``kind`` picks the paper's case: ``"text"`` (thin strokes), ``"hole"``
+    (large regions, meshgrid code) or ``"sparse"`` (most pixels missing).
+    """
+    if kind not in INPAINT_KINDS:
+        raise ValueError(f"kind={kind!r}: choose one of {', '.join(INPAINT_KINDS)}.")
+    target, info = prepare_image(image, channel_axis)
+    known = known_pixels(mask, info)
+    return build_run(INPAINT_KINDS[kind], target, info, known=known, **kwargs)
+
+
+def prepare_enhance(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
+    """Detail enhancement: result is (coarse, fine, enhanced) with x_e = x0 + (x0 - x_c)."""
+    target, info = prepare_image(image, channel_axis)
+
+    def finish(coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        fine = target - coarse
+        span = (info.high - info.low)[:, None, None]
+        fine_values = fine * span
+        fine_out = fine_values[0] if info.channel_axis is None else np.moveaxis(fine_values, 0, info.channel_axis)
+        return restore_image(coarse, info), fine_out.astype(np.float32), restore_image(target + fine, info)
+
+    return build_run("enhance", target, info, finish=finish, **kwargs)
+
+
+def prepare_flash(
+    no_flash: np.ndarray, flash: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any
+) -> TaskRun:
+    """Flash / no-flash: fit the no-flash image with the flash image as the code."""
+    target, info = prepare_image(no_flash, channel_axis, name="no-flash image")
+    guide, _ = prepare_image(flash, channel_axis, name="flash image")
+    if guide.shape[1:] != target.shape[1:]:
+        raise ValueError(
+            f"The flash image is {guide.shape[1]}x{guide.shape[2]} but the no-flash image is "
+            f"{target.shape[1]}x{target.shape[2]}: pass an aligned pair of the same size."
+        )
+    return build_run("flash", target, info, guide=guide, **kwargs)
