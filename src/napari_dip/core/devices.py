@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 from torch import nn
 
@@ -62,10 +60,10 @@ def estimate_memory(network: nn.Module, code_shape: tuple[int, ...], probe_side:
     hooks = [m.register_forward_hook(count) for m in leaves]
     was_training = network.training
     network.eval()  # keep BatchNorm statistics untouched
+    device = next(network.parameters()).device
     try:
         with torch.no_grad():
-            probe = torch.zeros(1, channels, probe_side, probe_side)
-            network.to("cpu")(probe)
+            network(torch.zeros(1, channels, probe_side, probe_side, device=device))
     finally:
         for hook in hooks:
             hook.remove()
@@ -79,9 +77,24 @@ def free_memory(device: torch.device) -> int | None:
     """Bytes free on ``device`` (None when unknown)."""
     if device.type == "cuda":
         return torch.cuda.mem_get_info(device)[0]
-    if device.type == "mps":
+    if device.type != "cpu":
         return None
     try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
+        with open("/proc/meminfo") as meminfo:
+            fields = dict(line.split(":", 1) for line in meminfo)
+        return int(fields["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
         return None
+
+
+def check_memory(network: nn.Module, code_shape: tuple[int, ...], device: torch.device) -> int:
+    """Estimate the memory of a fit and raise a ValueError when ``device`` lacks it."""
+    needed = estimate_memory(network, code_shape)
+    free = free_memory(device)
+    if free is not None and needed > free:
+        gib = 2**30
+        raise ValueError(
+            f"This fit needs about {needed / gib:.1f} GiB but {device.type} has {free / gib:.1f} GiB free: "
+            "use the 'fast' preset, crop or bin the image, or choose a device with more memory."
+        )
+    return needed

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .codes import guide_code, meshgrid_code, noise_code
-from .devices import resolve_device
+from .devices import check_memory, resolve_device
 from .fit import Fit, FitConfig, FitResult, Problem, Progress, run
 from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
 from .networks import build_network, code_downscale
@@ -140,8 +140,11 @@ def build_run(
                 "pass a reference of the output's size."
             )
     problem = Problem(network, code, data_term, torch.from_numpy(padded)[None], out_crop, ref)
-    fit = Fit(problem, config, resolve_device(device))
-    settings = {"task": task, "preset": preset if isinstance(preset, str) else "custom", "device": str(fit.device)}
+    device = resolve_device(device)
+    memory = check_memory(network, tuple(code.shape), device)
+    fit = Fit(problem, config, device)
+    settings = {"task": task, "preset": preset if isinstance(preset, str) else "custom", "device": str(device)}
+    settings["memory_estimate_bytes"] = memory
     settings.update(asdict(config))
     settings["network"] = asdict(chosen.network)
     if factor > 1:
