@@ -211,7 +211,9 @@ def prepare_inpaint(
         raise ValueError(f"kind={kind!r}: choose one of {', '.join(INPAINT_KINDS)}.")
     target, info = prepare_image(image, channel_axis)
     known = known_pixels(mask, info)
-    return build_run(INPAINT_KINDS[kind], target, info, known=known, **kwargs)
+    task = build_run(INPAINT_KINDS[kind], target, info, known=known, **kwargs)
+    task.settings["kind"] = kind
+    return task
 
 
 def prepare_enhance(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
@@ -240,3 +242,27 @@ def prepare_flash(
             f"{target.shape[1]}x{target.shape[2]}: pass an aligned pair of the same size."
         )
     return build_run("flash", target, info, guide=guide, **kwargs)
+
+
+#: The restoration tasks by name (as used by the widgets and the command line).
+TASKS: dict[str, Callable[..., TaskRun]] = {
+    "denoise": prepare_denoise,
+    "jpeg": prepare_jpeg,
+    "super_resolution": prepare_super_resolution,
+    "inpaint": prepare_inpaint,
+    "enhance": prepare_enhance,
+    "flash": prepare_flash,
+}
+
+#: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
+_TASK_KEYWORDS = ("preset", "device", "factor", "kind")
+
+
+def settings_to_kwargs(settings: dict) -> dict:
+    """Keywords for a ``prepare_*`` function from a :attr:`TaskRun.settings` dict.
+
+    Informational entries (task, network, memory estimate, ...) are dropped, so
+    settings stored in a layer's metadata or a JSON file can be replayed.
+    """
+    keys = set(FitConfig.__dataclass_fields__) | set(_TASK_KEYWORDS)
+    return {key: value for key, value in settings.items() if key in keys}
