@@ -143,18 +143,19 @@ def restore_image(chw: np.ndarray, info: ImageInfo) -> np.ndarray:
     return out.astype(info.dtype)
 
 
-def pad_amounts(size: int, multiple: int) -> tuple[int, int]:
-    """Split the padding that takes ``size`` up to a multiple of ``multiple``."""
-    total = -size % multiple
+def pad_amounts(size: int, multiple: int, minimum: int = 0) -> tuple[int, int]:
+    """Split the padding that takes ``size`` up to a multiple of ``multiple`` (and >= ``minimum``)."""
+    target = max(-(-size // multiple) * multiple, -(-minimum // multiple) * multiple)
+    total = target - size
     return total // 2, total - total // 2
 
 
-def pad_to_multiple(chw: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[slice, slice]]:
-    """Reflection-pad a (C, H, W) array so H and W divide by ``multiple``.
+def pad_to_multiple(chw: np.ndarray, multiple: int, minimum: int = 0) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """Reflection-pad a (C, H, W) array so H and W divide by ``multiple`` and reach ``minimum``.
 
     Returns the padded array and the slices that crop it back.
     """
-    (top, bottom), (left, right) = (pad_amounts(s, multiple) for s in chw.shape[1:])
+    (top, bottom), (left, right) = (pad_amounts(s, multiple, minimum) for s in chw.shape[1:])
     padded = np.pad(chw, ((0, 0), (top, bottom), (left, right)), mode="symmetric")
     crop = (slice(top, top + chw.shape[1]), slice(left, left + chw.shape[2]))
     return padded, crop

@@ -117,17 +117,19 @@ def build_run(
     config = _config(chosen, iterations, lr, seed, auto_stop, options)
     multiple = 2 ** chosen.network.depth
     low_multiple = multiple // math.gcd(multiple, factor)
-    padded, crop = pad_to_multiple(target, low_multiple)
+    # At least 2x2 pixels at the deepest scale, so BatchNorm has statistics to work with.
+    minimum = -(-2 * multiple // factor)
+    padded, crop = pad_to_multiple(target, low_multiple, minimum)
     height, width = padded.shape[1] * factor, padded.shape[2] * factor
     out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
     if guide is not None:
-        guide = pad_to_multiple(guide, low_multiple)[0]
+        guide = pad_to_multiple(guide, low_multiple, minimum)[0]
     code = _code(chosen, height, width, seed, guide)
     network = _seeded_network(chosen, code.shape[1], target.shape[0], seed)
     if factor > 1:
         data_term = LanczosDownsample(factor, target.shape[0])
     elif known is not None:
-        data_term = Mask(torch.from_numpy(pad_to_multiple(known[None].astype(np.float32), low_multiple)[0][0]))
+        data_term = Mask(torch.from_numpy(pad_to_multiple(known[None].astype(np.float32), low_multiple, minimum)[0][0]))
     else:
         data_term = Identity()
     ref = None
