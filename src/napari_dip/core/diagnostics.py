@@ -8,13 +8,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from .codes import noise_code
-from .devices import resolve_device
-from .fit import Fit, FitConfig, Problem, run
+from .fit import run
 from .images import pad_to_multiple, prepare_image
-from .operators import Identity
-from .presets import PRESETS, resolve_preset
-from .tasks import _seeded_network
+from .presets import resolve_preset
+from .tasks import build_run, make_code, padding_rule, seeded_network
 
 IMPEDANCE_CURVES = ("image", "image + noise", "shuffled image", "noise")
 
@@ -28,20 +25,16 @@ def prior_samples(
     """
     if len(shape) not in (2, 3) or min(shape[:2]) < 4:
         raise ValueError(f"shape={shape}: give (height, width) or (height, width, channels), sides >= 4.")
-    height, width = shape[:2]
     channels = shape[2] if len(shape) == 3 else 1
     chosen = resolve_preset("denoise", preset)
     chosen = replace(chosen, network=replace(chosen.network, architecture=architecture))
-    multiple = 2 ** chosen.network.depth
-    padded_h, padded_w = (-(-s // multiple) * multiple for s in (height, width))
+    padded, crop = pad_to_multiple(np.zeros((1, *shape[:2])), *padding_rule(chosen))
     samples = []
     for k in range(n):
-        network = _seeded_network(chosen, chosen.code_channels, channels, seed + k)
-        generator = torch.Generator().manual_seed(seed + k)
-        down = 2 ** len(chosen.network.down) if architecture == "deep_decoder" else 1
-        code = noise_code(chosen.code_channels, padded_h // down, padded_w // down, generator)
+        network = seeded_network(chosen, chosen.code_channels, channels, seed + k)
+        code = make_code(chosen, padded.shape[1], padded.shape[2], seed + k, None)
         with torch.no_grad():
-            image = network(code)[0, :, :height, :width].numpy()
+            image = network(code)[0, :, crop[0], crop[1]].numpy()
         samples.append(np.moveaxis(image, 0, -1) if len(shape) == 3 else image[0])
     return np.stack(samples).astype(np.float32)
 
@@ -61,9 +54,9 @@ def noise_impedance(
 
     Returns a dict from each name in :data:`IMPEDANCE_CURVES` to the MSE per
     iteration. Natural images are fitted fastest, noise slowest: the prior
-    "impedes" noise.
+    "impedes" noise. Fits use no code perturbation and no backtracking.
     """
-    target, _ = prepare_image(image, channel_axis)
+    target, info = prepare_image(image, channel_axis)
     rng = np.random.default_rng(seed)
     flat = target.reshape(target.shape[0], -1)
     signals = {
@@ -72,15 +65,11 @@ def noise_impedance(
         "shuffled image": flat[:, rng.permutation(flat.shape[1])].reshape(target.shape),
         "noise": rng.uniform(0, 1, target.shape).astype(np.float32),
     }
-    chosen = PRESETS["denoise"] if preset == "paper" else resolve_preset("denoise", preset)
-    config = FitConfig(iterations=iterations, lr=chosen.lr, code_noise_std=0.0, backtrack=False, seed=seed, preview_every=iterations)
     curves = {}
     for name, signal in signals.items():
-        padded, crop = pad_to_multiple(signal, 2**chosen.network.depth)
-        generator = torch.Generator().manual_seed(seed + 1)
-        code = noise_code(chosen.code_channels, padded.shape[1], padded.shape[2], generator)
-        network = _seeded_network(chosen, chosen.code_channels, signal.shape[0], seed)
-        problem = Problem(network, code, Identity(), torch.from_numpy(np.ascontiguousarray(padded))[None], crop)
-        result = run(Fit(problem, config, resolve_device(device)), callback)
-        curves[name] = np.asarray(result.history.losses, dtype=np.float32)
+        task = build_run(
+            "denoise", signal, info, preset=preset, iterations=iterations, seed=seed, device=device,
+            code_noise_std=0.0, backtrack=False, preview_every=iterations,
+        )
+        curves[name] = np.asarray(run(task.fit, callback).history.losses, dtype=np.float32)
     return curves

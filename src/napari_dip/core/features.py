@@ -20,7 +20,7 @@ from .devices import resolve_device
 from .fit import Fit, FitConfig, Problem, run
 from .images import prepare_image, restore_image
 from .presets import resolve_preset
-from .tasks import _seeded_network
+from .tasks import seeded_network
 
 Extractor = Callable[[torch.Tensor], torch.Tensor]
 
@@ -91,7 +91,7 @@ def _fit(data_term: nn.Module, target: torch.Tensor, shape: tuple[int, int, int]
     if height % multiple or width % multiple:
         raise ValueError(f"The image is {height}x{width}: both sides must divide by {multiple} for this network.")
     code = noise_code(preset.code_channels, height, width, torch.Generator().manual_seed(seed + 1))
-    network = _seeded_network(preset, preset.code_channels, channels, seed)
+    network = seeded_network(preset, preset.code_channels, channels, seed)
     fit = Fit(Problem(network, code, data_term.to(device), target.to(device)), config, device)
     return run(fit, callback)
 

@@ -73,13 +73,13 @@ def _config(preset: Preset, iterations: int | None, lr: float | None, seed: int,
     return FitConfig(**values)
 
 
-def _seeded_network(preset: Preset, in_channels: int, out_channels: int, seed: int) -> torch.nn.Module:
+def seeded_network(preset: Preset, in_channels: int, out_channels: int, seed: int) -> torch.nn.Module:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build_network(preset.network, in_channels, out_channels)
 
 
-def _code(preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None) -> torch.Tensor:
+def make_code(preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None) -> torch.Tensor:
     if guide is not None:
         return guide_code(guide)
     if preset.code == "meshgrid":
@@ -87,6 +87,16 @@ def _code(preset: Preset, height: int, width: int, seed: int, guide: np.ndarray 
     down = code_downscale(preset.network)
     generator = torch.Generator().manual_seed(seed + 1)
     return noise_code(preset.code_channels, height // down, width // down, generator)
+
+
+def padding_rule(preset: Preset, factor: int = 1) -> tuple[int, int]:
+    """The (multiple, minimum side) an input must be padded to for ``preset``'s network.
+
+    The output (``factor`` times the input) must divide by 2**depth and keep at
+    least 2x2 pixels at the deepest scale, so BatchNorm has statistics.
+    """
+    multiple = 2**preset.network.depth
+    return multiple // math.gcd(multiple, factor), -(-2 * multiple // factor)
 
 
 def build_run(
@@ -115,17 +125,14 @@ def build_run(
     """
     chosen = resolve_preset(task, preset)
     config = _config(chosen, iterations, lr, seed, auto_stop, options)
-    multiple = 2 ** chosen.network.depth
-    low_multiple = multiple // math.gcd(multiple, factor)
-    # At least 2x2 pixels at the deepest scale, so BatchNorm has statistics to work with.
-    minimum = -(-2 * multiple // factor)
+    low_multiple, minimum = padding_rule(chosen, factor)
     padded, crop = pad_to_multiple(target, low_multiple, minimum)
     height, width = padded.shape[1] * factor, padded.shape[2] * factor
     out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
     if guide is not None:
         guide = pad_to_multiple(guide, low_multiple, minimum)[0]
-    code = _code(chosen, height, width, seed, guide)
-    network = _seeded_network(chosen, code.shape[1], target.shape[0], seed)
+    code = make_code(chosen, height, width, seed, guide)
+    network = seeded_network(chosen, code.shape[1], target.shape[0], seed)
     if factor > 1:
         data_term = LanczosDownsample(factor, target.shape[0])
     elif known is not None:

@@ -1,0 +1,124 @@
+"""Form pieces shared by the widgets: layer pickers, fit settings, advanced options, progress text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBox
+from qtpy.QtWidgets import QWidget
+from superqt import QCollapsible
+
+PRESETS = ("fast", "paper")
+SLICE_MODES = ("current slice", "all slices")
+
+
+def layer_choices(viewer: Any, layer_type: type) -> Callable[[Any], list[tuple[str, Any]]]:
+    """A magicgui ``choices`` callable listing the viewer's layers of ``layer_type``."""
+
+    def choices(_widget: Any = None) -> list[tuple[str, Any]]:
+        return [(layer.name, layer) for layer in viewer.layers if isinstance(layer, layer_type)]
+
+    return choices
+
+
+def layer_picker(viewer: Any, layer_type: type, label: str, *, nullable: bool = False, tooltip: str = "") -> ComboBox:
+    """A drop-down of the viewer's layers of one type."""
+    return ComboBox(label=label, choices=layer_choices(viewer, layer_type), nullable=nullable, tooltip=tooltip)
+
+
+def device_choices() -> list[str]:
+    """"auto" and the devices torch can use here (imports torch)."""
+    from napari_dip.core.devices import available_devices
+
+    return ["auto", *available_devices()]
+
+
+def preset_defaults(preset_key: str) -> dict[str, Any]:
+    """Iterations, learning rate and EMA use of a preset of :data:`napari_dip.core.presets.PRESETS`."""
+    from napari_dip.core.presets import PRESETS as ENGINE_PRESETS
+
+    preset = ENGINE_PRESETS[preset_key]
+    return {"iterations": preset.iterations, "lr": preset.lr, "use_ema": preset.use_ema}
+
+
+class FitControls:
+    """The settings every fit shares, as magicgui widgets (``basic`` shown, ``advanced`` folded away)."""
+
+    def __init__(self) -> None:
+        self.preset = ComboBox(
+            label="preset", choices=PRESETS, value="fast",
+            tooltip="fast: a lighter network for CPUs; paper: the network of the DIP paper (best on a GPU).",
+        )
+        self.iterations = SpinBox(label="iterations", min=1, max=100_000, step=50, value=1800)
+        self.lr = FloatSpinBox(label="learning rate", min=1e-5, max=1.0, step=0.001, value=0.01)
+        self.lr.native.setDecimals(4)
+        self.seed = SpinBox(label="seed", min=0, max=2**31 - 1, value=0)
+        self.device = ComboBox(label="device", choices=device_choices(), value="auto")
+        self.auto_stop = CheckBox(
+            label="auto-stop", value=False,
+            tooltip="Stop when the outputs stop settling (no clean image needed) and keep the best one.",
+        )
+        self.use_ema = CheckBox(label="average outputs (EMA)", value=True,
+                                tooltip="Return the running average of the outputs rather than the last one.")
+        self.patience = SpinBox(label="auto-stop patience", min=10, max=100_000, step=50, value=500)
+        self.precision = ComboBox(label="precision", choices=("float32", "bfloat16", "float16"), value="float32")
+        self.optimize = ComboBox(label="optimize", choices=("net", "code", "both"), value="net",
+                                 tooltip="Which parameters Adam updates: the network, the input code or both.")
+        self.backtrack = CheckBox(label="backtrack on loss jumps", value=True)
+        self.preview_every = SpinBox(label="preview every (it)", min=1, max=10_000, value=10,
+                                     tooltip="Iterations between previews (they are also limited to 4 per second).")
+        self.basic = [self.preset, self.iterations, self.lr, self.seed, self.device, self.auto_stop]
+        self.advanced = Container(
+            widgets=[self.use_ema, self.patience, self.precision, self.optimize, self.backtrack, self.preview_every]
+        )
+
+    def apply_defaults(self, preset_key: str) -> None:
+        """Show the defaults of a task's paper preset (the fast preset shares them)."""
+        defaults = preset_defaults(preset_key)
+        self.iterations.value = defaults["iterations"]
+        self.lr.value = defaults["lr"]
+        self.use_ema.value = defaults["use_ema"]
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keywords for a ``prepare_*`` function."""
+        return {
+            "preset": self.preset.value,
+            "iterations": int(self.iterations.value),
+            "lr": float(self.lr.value),
+            "seed": int(self.seed.value),
+            "device": self.device.value,
+            "auto_stop": bool(self.auto_stop.value),
+            "use_ema": bool(self.use_ema.value),
+            "patience": int(self.patience.value),
+            "precision": self.precision.value,
+            "optimize": self.optimize.value,
+            "backtrack": bool(self.backtrack.value),
+            "preview_every": int(self.preview_every.value),
+            "check_every": min(10, int(self.preview_every.value)),
+        }
+
+
+def collapsible(title: str, content: QWidget) -> QCollapsible:
+    """A folded section holding ``content``."""
+    section = QCollapsible(title)
+    section.addWidget(content)
+    section.collapse(animate=False)
+    return section
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
+
+
+def progress_text(position: int, count: int, iteration: int, total: int, elapsed: float) -> tuple[float, str]:
+    """Overall fraction done and a line: slice, iteration, iterations per second, time left."""
+    rate = iteration / elapsed if elapsed > 0 else 0.0
+    fraction = (position + iteration / max(total, 1)) / max(count, 1)
+    left = ((total - iteration) + (count - position - 1) * total) / rate if rate > 0 else float("nan")
+    parts = [f"slice {position + 1}/{count}"] if count > 1 else []
+    parts.append(f"{iteration}/{total} it")
+    parts.append(f"{rate:.1f} it/s")
+    parts.append(f"{_clock(left)} left" if left == left else "-- left")
+    return fraction, " · ".join(parts)

@@ -1,0 +1,250 @@
+"""Prior explorer: images drawn by untrained networks, and noise-impedance curves.
+
+"Samples" adds the outputs of randomly initialised networks (one per seed) as
+an image stack: what each architecture "likes" before seeing data.
+"Noise impedance" fits the chosen image, the image plus noise, its shuffled
+pixels and pure noise, and plots the four loss curves: natural images are
+fitted fastest, noise slowest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from magicgui.widgets import ComboBox, Container, SpinBox
+from napari.layers import Image
+from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import QTimer, Signal
+from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from .controls import PRESETS, device_choices, layer_picker
+from .layers import InputError, channel_axis, check_image, current_index
+from .messages import Failure, RunFailed
+from .plot import CurvePlot
+from .runner import worker_threads
+from .task_widget import Lifeline
+
+ARCHITECTURES = ("skip", "hourglass", "unet", "resnet", "deep_decoder")
+
+
+@dataclass(frozen=True)
+class SamplesReady:
+    samples: np.ndarray  # (n, H, W) or (n, H, W, C)
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CurvesReady:
+    curves: dict[str, np.ndarray]
+    stopped: bool
+
+
+class ImpedanceMonitor:
+    """Shared between the fitting thread (which writes) and the GUI timer (which reads)."""
+
+    def __init__(self, iterations: int, names: tuple[str, ...]):
+        self.iterations, self.names = iterations, names
+        self.curve = 0
+        self.iteration = 0
+        self.stop = False
+        self.points: list[tuple[str, int, float]] = []  # appended by the worker, drained by the GUI
+
+    def __call__(self, progress: Any) -> bool:
+        if progress.iteration < self.iteration:
+            self.curve = min(self.curve + 1, len(self.names) - 1)
+        self.iteration = progress.iteration
+        if progress.loss is not None:
+            self.points.append((self.names[self.curve], progress.iteration, progress.loss))
+        return not self.stop
+
+    def quit(self) -> None:
+        """Stop every remaining curve at its next iteration."""
+        self.stop = True
+
+    def drain(self) -> list[tuple[str, int, float]]:
+        count = len(self.points)
+        taken, self.points[:count] = self.points[:count], []
+        return taken
+
+
+def _draw_samples(shape: tuple[int, ...], architecture: str, n: int, seed: int, preset: str) -> SamplesReady | RunFailed:
+    from napari_dip.core.diagnostics import prior_samples
+
+    try:
+        samples = prior_samples(shape, architecture, n, seed, preset)
+    except Exception as exc:  # noqa: BLE001 - failures go back as data
+        return RunFailed(f"Could not draw samples: {exc}", Failure.INPUT if isinstance(exc, ValueError) else Failure.INTERNAL)
+    settings = {"shape": list(shape), "architecture": architecture, "n": n, "seed": seed, "preset": preset}
+    return SamplesReady(samples, settings)
+
+
+def _fit_curves(image: np.ndarray, axis: int | None, iterations: int, preset: str, device: str,
+                monitor: ImpedanceMonitor) -> CurvesReady | RunFailed:
+    import torch
+
+    from napari_dip.core.diagnostics import noise_impedance
+
+    torch.set_num_threads(worker_threads())
+    try:
+        curves = noise_impedance(image, iterations, channel_axis=axis, preset=preset, device=device, callback=monitor)
+    except Exception as exc:  # noqa: BLE001
+        kind = Failure.INPUT if isinstance(exc, ValueError) else Failure.INTERNAL
+        return RunFailed(f"Could not fit the curves: {exc}", kind)
+    return CurvesReady(curves, monitor.stop)
+
+
+class PriorExplorerWidget(QWidget):
+    """Samples from the prior and noise-impedance curves."""
+
+    #: Emitted when a samples or curves job has ended.
+    job_finished = Signal()
+
+    def __init__(self, napari_viewer: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.curves: dict[str, np.ndarray] = {}
+        self._worker: Any = None
+        self._monitor: ImpedanceMonitor | None = None
+        self._lifeline = Lifeline()
+        self.destroyed.connect(self._lifeline.cut)
+        self._timer = QTimer(self)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self._on_tick)
+
+        self.height_box = SpinBox(label="height", min=64, max=1024, step=16, value=128)
+        self.width_box = SpinBox(label="width", min=64, max=1024, step=16, value=128)
+        self.channels = ComboBox(label="channels", choices=[("grey", 1), ("RGB", 3)], value=3)
+        self.architecture = ComboBox(label="architecture", choices=ARCHITECTURES, value="skip")
+        self.n_samples = SpinBox(label="samples", min=1, max=64, value=4)
+        self.seed = SpinBox(label="seed", min=0, max=2**31 - 1, value=0)
+        self.sample_preset = ComboBox(label="preset", choices=PRESETS, value="paper")
+        self.samples_form = Container(widgets=[self.height_box, self.width_box, self.channels, self.architecture,
+                                               self.n_samples, self.seed, self.sample_preset])
+        self.image = layer_picker(napari_viewer, Image, "image")
+        self.iterations = SpinBox(label="iterations", min=2, max=100_000, step=100, value=500)
+        self.curve_preset = ComboBox(label="preset", choices=PRESETS, value="fast")
+        self.device = ComboBox(label="device", choices=device_choices(), value="auto")
+        self.curves_form = Container(widgets=[self.image, self.iterations, self.curve_preset, self.device])
+        self._build_layout()
+        events = napari_viewer.layers.events
+        for event in (events.inserted, events.removed, events.reordered):
+            event.connect(self.reset_choices)
+        self.reset_choices()
+
+    def _build_layout(self) -> None:
+        layout = QVBoxLayout(self)
+        samples = QGroupBox("Samples from the prior")
+        box = QVBoxLayout(samples)
+        box.addWidget(self.samples_form.native)
+        self.samples_button = QPushButton("Draw samples")
+        self.samples_button.clicked.connect(self._on_samples)
+        box.addWidget(self.samples_button)
+        layout.addWidget(samples)
+        curves = QGroupBox("Noise impedance")
+        box = QVBoxLayout(curves)
+        box.addWidget(self.curves_form.native)
+        buttons = QHBoxLayout()
+        self.curves_button, self.stop_button = QPushButton("Fit curves"), QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.curves_button.clicked.connect(self._on_curves)
+        self.stop_button.clicked.connect(self._on_stop)
+        buttons.addWidget(self.curves_button)
+        buttons.addWidget(self.stop_button)
+        box.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("ready")
+        box.addWidget(self.progress)
+        self.plot = CurvePlot(title="MSE")
+        self.plot.placeholder = "Loss curves: image (fastest) ... noise (slowest)."
+        box.addWidget(self.plot)
+        layout.addWidget(curves)
+        layout.addStretch(1)
+
+    def reset_choices(self, *_: Any) -> None:
+        if self._lifeline.alive:
+            self.curves_form.reset_choices()
+
+    def _start(self, func: Any, *args: Any) -> None:
+        from napari.qt.threading import create_worker
+
+        worker = create_worker(func, *args, _start_thread=False)
+        worker.returned.connect(self._lifeline.guard(self._on_returned))
+        worker.finished.connect(self._lifeline.guard(self._on_finished))
+        self._worker = self._lifeline.worker = worker
+        self.samples_button.setEnabled(False)
+        self.curves_button.setEnabled(False)
+        worker.start()
+
+    def _on_samples(self) -> None:
+        """Draw samples from the prior of the chosen architecture (added as an image stack)."""
+        if self._worker is not None:
+            return
+        channels = int(self.channels.value)
+        shape = (self.height_box.value, self.width_box.value) + ((channels,) if channels > 1 else ())
+        self._start(_draw_samples, shape, self.architecture.value, self.n_samples.value, self.seed.value,
+                    self.sample_preset.value)
+
+    def _on_curves(self) -> None:
+        """Fit the four noise-impedance curves on the current slice of the chosen image."""
+        if self._worker is not None:
+            return
+        image = self.image.value
+        try:
+            check_image(image)
+        except InputError as exc:
+            show_error(str(exc))
+            return
+        data = np.array(image.data[current_index(image, self.viewer)])
+        from napari_dip.core.diagnostics import IMPEDANCE_CURVES
+
+        self._monitor = ImpedanceMonitor(self.iterations.value, IMPEDANCE_CURVES)
+        self.plot.clear()
+        self.curves = {}
+        self.stop_button.setEnabled(True)
+        self._start(_fit_curves, data, channel_axis(image), self.iterations.value, self.curve_preset.value,
+                    self.device.value, self._monitor)
+        self._lifeline.worker = self._monitor  # closing the widget stops the curves
+        self._timer.start()
+
+    def _on_stop(self) -> None:
+        if self._monitor is not None:
+            self._monitor.quit()
+            self.stop_button.setEnabled(False)
+
+    def _on_tick(self) -> None:
+        monitor = self._monitor
+        if monitor is None:
+            return
+        for name, iteration, loss in monitor.drain():
+            self.plot.add_points(name, [iteration], [loss])
+        done = monitor.curve * monitor.iterations + monitor.iteration
+        self.progress.setValue(int(1000 * done / (len(monitor.names) * monitor.iterations)))
+        self.progress.setFormat(f"{monitor.names[monitor.curve]}: {monitor.iteration}/{monitor.iterations} it")
+
+    def _on_returned(self, result: Any) -> None:
+        if isinstance(result, RunFailed):
+            show_error(result.message)
+        elif isinstance(result, SamplesReady):
+            s = result.settings
+            self.viewer.add_image(result.samples, name=f"prior samples [{s['architecture']}]",
+                                  rgb=result.samples.ndim == 4, metadata={"napari_dip": s})
+        elif isinstance(result, CurvesReady):
+            self._on_tick()
+            self.curves = {name: np.asarray(curve) for name, curve in result.curves.items()}
+            self.plot.clear()
+            for name, curve in self.curves.items():
+                self.plot.add_points(name, list(range(1, len(curve) + 1)), curve.tolist())
+            if result.stopped:
+                show_info("Stopped: the curves so far are shown.")
+
+    def _on_finished(self) -> None:
+        self._timer.stop()
+        self._worker = self._lifeline.worker = self._monitor = None
+        self.samples_button.setEnabled(True)
+        self.curves_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.progress.setFormat("ready")
+        self.job_finished.emit()

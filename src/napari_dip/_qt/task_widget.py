@@ -1,0 +1,295 @@
+"""The base of the restoration widgets: layer pickers, fit settings, Run / Stop, progress and a live plot.
+
+A task widget reads its inputs when Run is pressed, runs
+:func:`~napari_dip._qt.runner.run_request` in a napari thread worker, shows a
+preview layer updated in place, and adds the output layers when the run ends,
+is stopped (the result so far is kept) or fails (a notification says what
+to do). Subclasses only declare the task and add their own inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from magicgui.widgets import ComboBox, Container, Widget
+from napari.layers import Image
+from napari.utils.notifications import show_error, show_info, show_warning
+from qtpy.QtCore import Signal
+from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from .controls import SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
+from .layers import (
+    SliceSource, channel_axis, check_image, companion, current_index, image_shape, leading_shape,
+    output_geometry, spatial_geometry,
+)
+from .messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
+from .plot import CurvePlot
+from .runner import RunRequest, run_request
+from .session import LayerPlan, OutputSpec, RunSession
+
+
+class Lifeline:
+    """Outlives the Qt widget: once the widget is destroyed, quit the worker and drop late signals."""
+
+    def __init__(self) -> None:
+        self.alive = True
+        self.worker: Any = None
+
+    def cut(self, *_: Any) -> None:
+        self.alive = False
+        if self.worker is not None:
+            self.worker.quit()
+
+    def guard(self, handler: Any) -> Any:
+        def guarded(*args: Any) -> None:
+            if self.alive:
+                handler(*args)
+
+        return guarded
+
+
+class TaskWidget(QWidget):
+    """One restoration task. Subclasses set ``task``, ``preset_key``, ``outputs`` and the hooks below."""
+
+    #: Emitted in the GUI thread when a run has ended and its outputs (if any) were added.
+    run_finished = Signal()
+
+    task: ClassVar[str] = ""
+    preset_key: ClassVar[str] = ""
+    outputs: ClassVar[tuple[OutputSpec, ...]] = ()
+    image_label: ClassVar[str] = "image"
+    help_text: ClassVar[str] = ""
+
+    def __init__(self, napari_viewer: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.preview_interval = 0.25  # seconds between previews
+        self.last_outputs: list[Any] = []
+        self._worker: Any = None
+        self._session: RunSession | None = None
+        self._preview: Any = None
+        self._preview_dropped = False
+        self._stopping = False
+        self._lifeline = Lifeline()
+        self.destroyed.connect(self._lifeline.cut)
+
+        self.image = layer_picker(napari_viewer, Image, self.image_label)
+        self.reference = layer_picker(
+            napari_viewer, Image, "reference", nullable=True,
+            tooltip="Optional clean image of the output's size: adds a PSNR curve.",
+        )
+        self.fit = FitControls()
+        self.slices = ComboBox(label="stack", choices=SLICE_MODES, value=SLICE_MODES[0],
+                               tooltip="For 3D / time-lapse layers: the slice shown now, or every slice in turn.")
+        self.form = Container(widgets=[self.image, *self._task_widgets(), self.reference, *self.fit.basic, self.slices])
+        self.fit.apply_defaults(self._preset_key())
+        self._build_layout()
+        self.image.changed.connect(self._on_image_changed)
+        self.run_button.clicked.connect(self._on_run)
+        self.stop_button.clicked.connect(self._on_stop)
+        events = napari_viewer.layers.events
+        for event in (events.inserted, events.removed, events.reordered):
+            event.connect(self.reset_choices)
+        self.reset_choices()
+
+    # -- hooks for subclasses -----------------------------------------------------------------
+    def _task_widgets(self) -> list[Widget]:
+        """Extra form widgets, shown after the image picker."""
+        return []
+
+    def _task_inputs(self, image: Any) -> list[SliceSource]:
+        """Positional inputs after the image (a mask, a flash image); raise InputError when unusable."""
+        return []
+
+    def _task_kwargs(self) -> dict[str, Any]:
+        """Task keywords (factor, kind)."""
+        return {}
+
+    def _preset_key(self) -> str:
+        """Key of the engine preset whose iterations and learning rate are shown."""
+        return self.preset_key
+
+    def _outputs(self) -> tuple[OutputSpec, ...]:
+        return self.outputs
+
+    @property
+    def factor(self) -> int:
+        """How many times larger the output is per side."""
+        return 1
+
+    # -- layout -------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        layout = QVBoxLayout(self)
+        if self.help_text:
+            label = QLabel(self.help_text)
+            label.setWordWrap(True)
+            layout.addWidget(label)
+        layout.addWidget(self.form.native)
+        layout.addWidget(collapsible("Advanced options", self.fit.advanced.native))
+        buttons = QHBoxLayout()
+        self.run_button, self.stop_button = QPushButton("Run"), QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        layout.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("ready")
+        self.progress.setTextVisible(True)
+        layout.addWidget(self.progress)
+        self.plot = CurvePlot(title="loss / PSNR")
+        self.plot.placeholder = "Loss (and PSNR with a reference) appear here during a run."
+        layout.addWidget(self.plot)
+        layout.addStretch(1)
+
+    def reset_choices(self, *_: Any) -> None:
+        """Refresh the layer pickers (connected to the viewer's layer list)."""
+        if self._lifeline.alive:
+            self.form.reset_choices()
+            self._on_image_changed()
+
+    def _on_image_changed(self, *_: Any) -> None:
+        image = self.image.value
+        self.slices.enabled = image is not None and bool(leading_shape(image))
+
+    # -- run ----------------------------------------------------------------------------------
+    def _output_shape(self, image: Any) -> tuple[int, ...]:
+        shape = image_shape(image)
+        return (shape[0] * self.factor, shape[1] * self.factor, *shape[2:])
+
+    def _plan(self) -> tuple[RunRequest, RunSession]:
+        """Read the form into a request for the worker and a session for the outputs (may raise InputError)."""
+        image = self.image.value
+        check_image(image)
+        leading = leading_shape(image)
+        sources = [SliceSource(image.data, len(leading)), *self._task_inputs(image)]
+        reference = None
+        if self.reference.value is not None:
+            reference = companion(self.reference.value, image, self._output_shape(image), "reference",
+                                  "choose a clean image of the output's size, or no reference.")
+        all_slices = bool(leading) and self.slices.value == SLICE_MODES[1]
+        if all_slices:
+            indices, stack, at = tuple(np.ndindex(*leading)), leading, None
+        else:
+            at = current_index(image, self.viewer)
+            indices, stack = (at,), (1,) * len(leading)
+            # Snapshot the slice now: later edits of the layers do not change this run.
+            sources = [SliceSource(np.array(s.take(at))) for s in sources]
+            reference = None if reference is None else SliceSource(np.array(reference.take(at)))
+        kwargs = {**self.fit.kwargs(), **self._task_kwargs(), "channel_axis": channel_axis(image)}
+        request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval)
+        scale, translate = output_geometry(image, self.factor, at)
+        limits = None if image.rgb else tuple(float(v) for v in image.contrast_limits)
+        plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb), limits)
+        return request, RunSession(plan, len(indices))
+
+    def _on_run(self) -> None:
+        """Start a run with the current settings (does nothing while one is going)."""
+        if self._worker is not None:
+            return
+        try:
+            request, session = self._plan()
+        except ValueError as exc:
+            show_error(str(exc))
+            return
+        from napari.qt.threading import create_worker
+
+        worker = create_worker(run_request, request, _start_thread=False)
+        worker.yielded.connect(self._lifeline.guard(self._on_message))
+        worker.finished.connect(self._lifeline.guard(self._on_finished))
+        self._worker, self._session, self._lifeline.worker = worker, session, worker
+        self._preview, self._preview_dropped, self._stopping = None, False, False
+        self.plot.clear()
+        self._set_running(True)
+        worker.start()
+
+    def _on_stop(self) -> None:
+        """Stop at the next iteration and keep the result so far."""
+        if self._worker is None:
+            return
+        self._stopping = True
+        self._worker.quit()
+        self.stop_button.setEnabled(False)
+        self.progress.setFormat("stopping…")
+
+    def _set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        if running:
+            self.progress.setValue(0)
+            self.progress.setFormat("preparing…")
+
+    # -- messages from the worker ---------------------------------------------------------------
+    def _on_message(self, message: Any) -> None:
+        session = self._session
+        if message is None or session is None:
+            return
+        if isinstance(message, FitUpdate):
+            fraction, text = progress_text(message.position, message.count, message.iteration, message.total,
+                                           message.elapsed)
+            self.progress.setValue(int(fraction * 1000))
+            self.progress.setFormat(text)
+            self.plot.add_points("loss", message.iterations, message.losses)
+            if message.psnr:
+                self.plot.add_points("PSNR (dB)", message.psnr_iterations, message.psnr, right=True)
+            if message.preview is not None:
+                self._show_preview(message.preview)
+        elif isinstance(message, SliceStarted):
+            session.started(message)
+            self.plot.clear()
+        elif isinstance(message, SliceFinished):
+            session.finished(message)
+        elif isinstance(message, RunFailed):
+            session.failed(message)
+
+    def _show_preview(self, data: np.ndarray) -> None:
+        plan = self._session.plan
+        if self._preview is None:
+            if self._preview_dropped:
+                return
+            scale, translate = spatial_geometry(plan.scale, plan.translate)
+            self._preview = self.viewer.add_image(
+                data, name=f"{plan.source} [preview]", scale=scale, translate=translate, rgb=plan.rgb,
+                contrast_limits=plan.contrast_limits,
+            )
+        elif self._preview in self.viewer.layers:
+            self._preview.data = data
+        else:  # the user deleted the preview: leave it deleted
+            self._preview, self._preview_dropped = None, True
+
+    def _remove_preview(self) -> None:
+        if self._preview is not None and self._preview in self.viewer.layers:
+            self.viewer.layers.remove(self._preview)
+        self._preview = None
+
+    def _on_finished(self) -> None:
+        session, stopped = self._session, self._stopping
+        self._worker = self._session = self._lifeline.worker = None
+        self._stopping = False
+        self._remove_preview()
+        self._set_running(False)
+        self.progress.setFormat("ready")
+        if session is not None:
+            self._report(session, stopped)
+        self.run_finished.emit()
+
+    def _report(self, session: RunSession, stopped: bool) -> None:
+        """Add the outputs and tell the user how the run ended."""
+        if session.failure is None and stopped and not session.complete:
+            session.keep_current()
+        self.last_outputs = [self.viewer.add_image(data, **kwargs) for data, kwargs, _ in session.layers()]
+        names = ", ".join(f"'{layer.name}'" for layer in self.last_outputs)
+        if session.failure is not None:
+            if self.last_outputs:
+                show_warning(f"{session.failure.message} The slices restored before are kept in {names}.")
+            else:
+                show_error(session.failure.message)
+        elif not self.last_outputs:
+            show_warning("Stopped before the first iteration: there is no result to keep.")
+        elif stopped:
+            meta = session.metadata()
+            done = f" ({meta['slices_done']} of {meta['slices_total']} slices)" if session.plan.all_slices else ""
+            show_info(f"Stopped at iteration {meta['stopped_at']}{done}: the result so far is in {names}.")
+        self.progress.setValue(1000 if self.last_outputs else 0)

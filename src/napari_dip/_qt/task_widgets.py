@@ -1,0 +1,115 @@
+"""The six restoration widgets: each declares its task and adds its own inputs to :class:`TaskWidget`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from magicgui.widgets import ComboBox, SpinBox, Widget
+from napari.layers import Image, Labels
+
+from .controls import layer_picker
+from .layers import InputError, SliceSource, companion, image_shape
+from .session import OutputSpec
+from .task_widget import TaskWidget
+
+INPAINT_PRESETS = {"text": "text_inpainting", "hole": "large_hole", "sparse": "sparse_pixels"}
+
+
+class DenoiseWidget(TaskWidget):
+    task = "denoise"
+    preset_key = "denoise"
+    outputs = (OutputSpec("denoised"),)
+    help_text = "Blind denoising. Watch the preview; press Stop when it looks clean (the result is kept)."
+
+
+class JpegWidget(TaskWidget):
+    task = "jpeg"
+    preset_key = "jpeg"
+    outputs = (OutputSpec("restored"),)
+    help_text = "Removes JPEG blocks and ringing (blind restoration). Stop before the artefacts come back."
+
+
+class SuperResolutionWidget(TaskWidget):
+    preset_key = "sr4"
+    task = "super_resolution"
+    help_text = "Makes the image 'factor' times larger per side; the output overlays the input."
+
+    def _task_widgets(self) -> list[Widget]:
+        self.factor_box = SpinBox(label="factor", min=2, max=16, value=4)
+        self.factor_box.changed.connect(lambda *_: self.fit.apply_defaults(self._preset_key()))
+        return [self.factor_box]
+
+    @property
+    def factor(self) -> int:
+        return int(self.factor_box.value)
+
+    def _preset_key(self) -> str:
+        return "sr8" if self.factor >= 8 else "sr4"
+
+    def _outputs(self) -> tuple[OutputSpec, ...]:
+        return (OutputSpec(f"super-resolved x{self.factor}"),)
+
+    def _task_kwargs(self) -> dict[str, Any]:
+        return {"factor": self.factor}
+
+
+class InpaintWidget(TaskWidget):
+    task = "inpaint"
+    preset_key = "text_inpainting"
+    outputs = (OutputSpec("inpainted"),)
+    help_text = "Fills the pixels painted in the mask (any label > 0) from the rest of the image."
+
+    def _task_widgets(self) -> list[Widget]:
+        self.mask = layer_picker(self.viewer, Labels, "mask (labels)",
+                                 tooltip="Labels layer of the image's size; painted pixels (label > 0) are filled.")
+        self.kind = ComboBox(label="kind", choices=tuple(INPAINT_PRESETS), value="text",
+                             tooltip="text: thin strokes; hole: large regions; sparse: most pixels missing.")
+        self.kind.changed.connect(lambda *_: self.fit.apply_defaults(self._preset_key()))
+        return [self.mask, self.kind]
+
+    def _preset_key(self) -> str:
+        return INPAINT_PRESETS[self.kind.value]
+
+    def _task_inputs(self, image: Any) -> list[SliceSource]:
+        mask = self.mask.value
+        if mask is None:
+            raise InputError(
+                "Choose a Labels layer as the mask: with the image selected, add a new Labels layer "
+                "(layer list button) and paint the pixels to fill with any label > 0."
+            )
+        fix = "paint the mask on a Labels layer created over this image, so it has the image's size."
+        return [companion(mask, image, image_shape(image)[:2], "mask", fix, as_mask=True)]
+
+    def _task_kwargs(self) -> dict[str, Any]:
+        return {"kind": self.kind.value}
+
+
+class EnhanceWidget(TaskWidget):
+    task = "enhance"
+    preset_key = "enhance"
+    outputs = (
+        OutputSpec("coarse", visible=False),
+        OutputSpec("fine", like_source=False, visible=False),
+        OutputSpec("enhanced"),
+    )
+    help_text = ("Detail enhancement: a coarse fit (fewer iterations = coarser) and the detail it leaves out "
+                 "are added back. Outputs: coarse, fine and enhanced layers.")
+
+
+class FlashWidget(TaskWidget):
+    task = "flash"
+    preset_key = "flash"
+    outputs = (OutputSpec("flash-guided"),)
+    image_label = "no-flash image"
+    help_text = "Restores a noisy no-flash photo using an aligned flash photo of the scene as the network input."
+
+    def _task_widgets(self) -> list[Widget]:
+        self.flash = layer_picker(self.viewer, Image, "flash image")
+        return [self.flash]
+
+    def _task_inputs(self, image: Any) -> list[SliceSource]:
+        flash = self.flash.value
+        if flash is None:
+            raise InputError("Choose the flash image: an aligned flash photo of the same scene and size.")
+        fix = "choose a flash photo aligned with the no-flash one, of the same size and channels."
+        return [companion(flash, image, image_shape(image), "flash image", fix)]

@@ -1,0 +1,300 @@
+"""The ``napari-dip`` command: Deep Image Prior restoration of image files, no napari needed.
+
+Examples
+--------
+::
+
+    napari-dip denoise noisy.png -o clean.png --preset fast
+    napari-dip sr small.tif --factor 4 -o results/            # 16-bit TIFF in, 16-bit TIFF out
+    napari-dip inpaint photo.png --mask text.png --kind text -o out/
+    napari-dip denoise "frames/*.tif" -o out/ --save-every 200   # a batch, with snapshots
+    napari-dip denoise cells.tif --config settings.json --iterations 500
+
+Outputs are named after their inputs (``cells_denoised.tif``) and never
+overwrite a file without ``--overwrite``. File handling lives in
+:mod:`napari_dip.io`; this module parses arguments and drives the fits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .io import ImageFile, InputError, check_outputs, check_writable, companion_path, expand_inputs, output_path
+from .io import read_image, read_mask, write_image
+
+#: Command-line task -> (engine task, output name tag).
+TASKS = {
+    "denoise": ("denoise", "denoised"),
+    "jpeg": ("jpeg", "dejpeg"),
+    "sr": ("super_resolution", "sr{factor}"),
+    "inpaint": ("inpaint", "inpainted"),
+    "enhance": ("enhance", "enhanced"),
+    "flash": ("flash", "restored"),
+}
+HELP = {
+    "denoise": "blind denoising (EMA of the outputs)",
+    "jpeg": "remove JPEG artefacts / blind restoration",
+    "sr": "super-resolution: the output is --factor times larger per side",
+    "inpaint": "fill the pixels marked in --mask",
+    "enhance": "detail enhancement (also writes the coarse layer as NAME_coarse)",
+    "flash": "restore a no-flash image (INPUT) guided by its --flash image",
+}
+#: Flags copied into the engine's keywords when given (they override --config).
+FLAGS = ("preset", "iterations", "lr", "seed", "device", "precision")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: one sub-command per task, shared options on each."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
+    common.add_argument("-o", "--output", type=Path, help="output file (one input) or folder (default: next to inputs)")
+    common.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (default: the input's; PNG for JPEG)")
+    common.add_argument("--preset", help="'paper' (default) or 'fast' (lighter network for CPUs), or a preset name")
+    common.add_argument("--iterations", type=int, help="number of Adam steps (default: the preset's)")
+    common.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
+    common.add_argument("--seed", type=int, help="random seed (default 0)")
+    common.add_argument("--device", help="auto (default), cpu, cuda or mps")
+    common.add_argument("--precision", choices=("float32", "bfloat16", "float16"), help="autocast precision")
+    common.add_argument("--auto-stop", action="store_true", help="stop when the outputs settle (no ground truth)")
+    common.add_argument("--save-every", type=int, metavar="N", help="also write a snapshot every N iterations")
+    common.add_argument("--config", type=Path, metavar="FILE.json", help="settings saved by the napari widgets")
+    common.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    parser = argparse.ArgumentParser(prog="napari-dip", description="Deep Image Prior restoration of image files.")
+    parser.add_argument("--version", action="version", version=f"napari-dip {__version__}")
+    sub = parser.add_subparsers(dest="task", required=True, metavar="TASK")
+    for name in TASKS:
+        task = sub.add_parser(name, parents=[common], help=HELP[name], description=HELP[name])
+        if name == "denoise":
+            task.add_argument("--runs", type=int, default=1, help="average this many fits (seeds seed, seed+1, ...)")
+        if name == "sr":
+            task.add_argument("--factor", type=int, help="magnification, 2 or more (default 4)")
+        if name == "inpaint":
+            task.add_argument("--mask", type=Path, required=True, help="mask image: non-zero = missing pixel")
+            task.add_argument("--known-mask", action="store_true", help="the mask's non-zero pixels are the KNOWN ones")
+            task.add_argument("--kind", choices=("text", "hole", "sparse"), help="text (default), hole or sparse")
+        if name == "flash":
+            task.add_argument("--flash", type=Path, required=True, help="the flash image of the same scene")
+    return parser
+
+
+def load_config(path: Path, task: str) -> dict:
+    """Settings from a JSON file (a TaskRun.settings dict, or layer metadata holding one under "napari_dip")."""
+    from .core.tasks import settings_to_kwargs
+
+    try:
+        settings = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the config ({exc.strerror}): check the path.") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc}): pass settings saved by the napari widgets.") from exc
+    if isinstance(settings, dict) and isinstance(settings.get("napari_dip"), dict):
+        settings = settings["napari_dip"]
+    if not isinstance(settings, dict):
+        raise InputError(f"{path}: expected a JSON object of settings, got {type(settings).__name__}.")
+    saved = str(settings.get("task", TASKS[task][0]))
+    if not saved.startswith(TASKS[task][0]):
+        warnings.warn(f"{path} holds settings of the {saved!r} task; using them for {task!r}.", stacklevel=2)
+    return settings_to_kwargs(settings)
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keywords for the engine: --config first, explicit flags over it."""
+    options = load_config(args.config, args.task) if args.config else {}
+    options.update({flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) is not None})
+    if args.auto_stop:
+        options["auto_stop"] = True
+    if args.save_every is not None:
+        if args.save_every < 1:
+            raise InputError(f"--save-every {args.save_every}: give a number of iterations of 1 or more.")
+        options["preview_every"] = args.save_every
+    factor, kind = options.pop("factor", None), options.pop("kind", None)
+    if args.task == "sr":
+        options["factor"] = args.factor or factor or 4
+    if args.task == "inpaint":
+        options["kind"] = args.kind or kind or "text"
+    return options
+
+
+class Progress:
+    """Progress bar (with time left) and snapshot writer for one fit."""
+
+    def __init__(self, task: Any, label: str, quiet: bool, snapshot: Any = None):
+        from tqdm.auto import tqdm
+
+        self.task, self.snapshot = task, snapshot
+        total = task.fit.config.iterations
+        self.bar = tqdm(total=total, desc=label, unit="it", disable=quiet, leave=False, dynamic_ncols=True)
+
+    def __call__(self, record: Any) -> None:
+        self.bar.update(record.iteration - self.bar.n)
+        if record.loss is not None:
+            self.bar.set_postfix(loss=f"{record.loss:.2e}", refresh=False)
+        if self.snapshot is not None and record.image is not None and record.iteration % self.snapshot[0] == 0:
+            chw = record.ema_image if self.task.fit.config.use_ema else record.image
+            image = self.task.finish(chw)
+            write_image(self.snapshot[1](record.iteration), image[2] if isinstance(image, tuple) else image,
+                        self.task.info.channel_axis)
+
+
+def restore_slice(args: argparse.Namespace, image: np.ndarray, axis: int | None, extra: np.ndarray | None,
+                  options: dict, label: str, snapshot: Any) -> tuple[list[np.ndarray], Any]:
+    """Restore one 2D image; return its outputs (main first) and the last fit's history."""
+    from .core.tasks import TASKS as ENGINE
+
+    prepare = ENGINE[TASKS[args.task][0]]
+    runs = getattr(args, "runs", 1)
+    if runs < 1:
+        raise InputError(f"--runs {runs}: use at least one run.")
+    options = dict(options)
+    seed = options.pop("seed", 0)
+    images = []
+    for k in range(runs):
+        task = (prepare(image, extra, channel_axis=axis, seed=seed + k, **options) if extra is not None
+                else prepare(image, channel_axis=axis, seed=seed + k, **options))
+        progress = Progress(task, label if runs == 1 else f"{label} run {k + 1}/{runs}", args.quiet, snapshot)
+        try:
+            output, fit_result = task.run(progress)
+        finally:
+            progress.bar.close()
+        images.append(fit_result.image)
+    if runs > 1:
+        output = task.to_image(np.mean(images, axis=0))
+    if isinstance(output, tuple):  # enhance: (coarse, fine, enhanced) -> enhanced, coarse
+        return [output[2], output[0]], fit_result.history
+    return [output], fit_result.history
+
+
+def read_extra(args: argparse.Namespace) -> ImageFile | None:
+    """The mask (inpaint) or flash image (flash) given on the command line."""
+    if args.task == "inpaint":
+        return read_mask(args.mask, known=args.known_mask)
+    if args.task == "flash":
+        return read_image(args.flash)
+    return None
+
+
+def extra_for(extra: ImageFile | None, image: ImageFile, index: tuple[int, ...], args: argparse.Namespace):
+    """The mask / flash slice that goes with slice ``index`` of ``image``; InputError on a mismatch."""
+    if extra is None:
+        return None
+    what = "mask" if args.task == "inpaint" else "flash image"
+    if extra.yx != image.yx:
+        raise InputError(f"the {what} {extra.path} is {extra.yx[1]}x{extra.yx[0]} pixels but {image.path} is "
+                         f"{image.yx[1]}x{image.yx[0]}: pass a {what} of the image's size.")
+    if args.task == "flash" and (extra.channel_axis is None) != (image.channel_axis is None):
+        raise InputError(f"{extra.path} and {image.path} differ in colour / grey: pass a pair with the same channels.")
+    if extra.slice_ndim == 0:
+        return extra.data
+    if extra.slice_shape != image.slice_shape:
+        raise InputError(f"the {what} {extra.path} is a stack of shape {extra.slice_shape} but {image.path} has "
+                         f"slices {image.slice_shape}: pass one 2D {what} or a stack with the same slices.")
+    return extra.data[index]
+
+
+def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: ImageFile | None, options: dict) -> str:
+    """Restore every slice of ``source`` and write ``outputs``; return a summary line."""
+    start = time.perf_counter()
+    image = read_image(source)
+    for path in outputs:
+        check_writable(path, image.data.dtype, image.channel_axis is not None, image.slice_ndim > 0)
+    results: list[list[np.ndarray]] = []
+    history = None
+    for index in image.slices():
+        label = source.name + (f" [{','.join(map(str, index))}]" if index else "")
+        tag = "s" + "-".join(map(str, index)) + "_" if index else ""
+        snapshot = None if args.save_every is None else (
+            args.save_every, lambda i, tag=tag: companion_path(outputs[0], f"{tag}it{i:05d}"))
+        try:
+            slice_out, history = restore_slice(args, image.data[index], image.channel_axis,
+                                               extra_for(extra, image, index, args), options, label, snapshot)
+        except ValueError as exc:  # the engine's validation messages
+            raise InputError(f"{source}: {exc}") from exc
+        results.append(slice_out)
+    for k, path in enumerate(outputs):
+        data = results[0][k]
+        if image.slice_ndim:
+            data = np.stack([r[k] for r in results]).reshape(image.slice_shape + data.shape)
+        write_image(path, data, image.channel_axis)
+    return (f"wrote {outputs[0]} ({len(results)} image(s), {history.stop_iteration} iterations, "
+            f"{history.stop_reason}, {time.perf_counter() - start:.1f} s)")
+
+
+def plan_outputs(args: argparse.Namespace, sources: list[Path], options: dict) -> list[list[Path]]:
+    """The output files of every input (main output first); checked before any work starts."""
+    tag = TASKS[args.task][1].format(factor=options.get("factor"))
+    plans = []
+    for source in sources:
+        main_out = output_path(source, args.output, tag, args.format, len(sources) == 1)
+        plans.append([main_out] + ([companion_path(main_out, "coarse")] if args.task == "enhance" else []))
+    check_outputs([p for plan in plans for p in plan], args.overwrite)
+    if args.save_every is not None and not args.overwrite:
+        for plan in plans:
+            old = sorted(plan[0].parent.glob(f"{plan[0].stem}_*it[0-9]*{plan[0].suffix}"))
+            if old:
+                raise InputError(f"{old[0]} exists (a snapshot of an earlier run): pass --overwrite or choose another -o.")
+    return plans
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command line; return the exit code."""
+    options = engine_options(args)
+    sources = expand_inputs(args.inputs)
+    if args.task == "flash" and len(sources) > 1:
+        raise InputError(f"flash restores one no-flash image with its --flash image, got {len(sources)} inputs.")
+    plans = plan_outputs(args, sources, options)
+    extra = read_extra(args)
+    if args.task == "inpaint" and not args.known_mask and options["kind"] != "sparse" and extra.data.mean() > 0.5:
+        warnings.warn(f"{extra.path} marks {100 * extra.data.mean():.0f} % of the pixels as missing; if its white "
+                      "pixels are the known ones (as in the DIP repository's masks), add --known-mask.", stacklevel=2)
+    failed = 0
+    for source, outputs in zip(sources, plans):
+        outputs[0].parent.mkdir(parents=True, exist_ok=True)
+        try:
+            summary = process(args, source, outputs, extra, dict(options))
+        except InputError as exc:
+            if len(sources) == 1:
+                raise
+            failed += 1
+            print(f"napari-dip: error: {exc}", file=sys.stderr)
+            continue
+        if not args.quiet:
+            print(f"napari-dip: {summary}")
+    if failed:
+        print(f"napari-dip: error: {failed} of {len(sources)} inputs failed (see above).", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``napari-dip`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = lambda message, *_: print(f"napari-dip: warning: {message}", file=sys.stderr)
+            return run(args)
+    except KeyboardInterrupt:
+        print("napari-dip: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        known = isinstance(exc, (InputError, ValueError))
+        hint = "" if known else f" ({type(exc).__name__}; rerun with --debug for the traceback)"
+        print(f"napari-dip: error: {exc}{hint}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""Image files for the command line: reading, writing, batches and output names.
+
+PNG and JPEG go through :mod:`skimage.io`, TIFF through :mod:`tifffile`
+(16-bit, float and stacks). A file is read into an :class:`ImageFile`: the
+array in the layout ``(*slices, Y, X[, C])`` (channels last, if any) and the
+number of leading slice axes, so a 3D TIFF stack is restored slice by slice
+and written back as a stack of the same dtype. Every problem with a user's
+file raises :class:`InputError` with a message naming the file and the fix.
+This module never imports napari, Qt or torch.
+"""
+
+from __future__ import annotations
+
+import glob
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+#: File suffixes read and written, by format.
+FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
+#: The suffix written for each ``--format`` choice.
+FORMAT_SUFFIX = {"png": ".png", "jpg": ".jpg", "tif": ".tif"}
+
+
+class InputError(ValueError):
+    """A problem with a file or path the user named; the message says how to fix it."""
+
+
+@dataclass
+class ImageFile:
+    """An image (or a stack of images) as read from a file.
+
+    ``data`` has the layout ``(*slices, Y, X)`` or ``(*slices, Y, X, C)``;
+    ``slice_ndim`` counts the leading slice axes (0 for a single image) and
+    ``channel_axis`` is the channel axis of one slice (None for grey).
+    """
+
+    path: Path
+    data: np.ndarray
+    slice_ndim: int = 0
+    channel_axis: int | None = None
+
+    @property
+    def slice_shape(self) -> tuple[int, ...]:
+        return self.data.shape[: self.slice_ndim]
+
+    @property
+    def yx(self) -> tuple[int, int]:
+        start = self.slice_ndim
+        return self.data.shape[start], self.data.shape[start + 1]
+
+    def slices(self) -> list[tuple[int, ...]]:
+        """Index tuples of the 2D slices (one empty tuple for a single image)."""
+        return list(np.ndindex(*self.slice_shape))
+
+
+def image_format(path: Path) -> str:
+    """The format of ``path`` from its suffix; InputError for anything else."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: unsupported file type {path.suffix!r}: use PNG, JPEG or TIFF (.png, .jpg, .tif).")
+    return fmt
+
+
+def _png_is_16bit_colour(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        header = handle.read(26)
+    return len(header) == 26 and header[24] == 16 and header[25] in (2, 4, 6)
+
+
+def _read_tiff(path: Path) -> ImageFile:
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        series = tif.series[0]
+        data, axes = series.asarray(), series.axes
+    if "S" in axes:  # samples (RGB) first or last: move them last
+        data = np.moveaxis(data, axes.index("S"), -1)
+        return ImageFile(path, data, data.ndim - 3, 2)
+    if data.ndim == 3 and data.shape[-1] in (3, 4) and not axes.endswith("YX"):
+        return ImageFile(path, data, 0, 2)
+    return ImageFile(path, data, data.ndim - 2, None)
+
+
+def read_image(path: str | Path) -> ImageFile:
+    """Read a PNG, JPEG or TIFF file, keeping its dtype."""
+    path = Path(path)
+    fmt = image_format(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file: check the path.")
+    try:
+        if fmt == "tiff":
+            image = _read_tiff(path)
+        else:
+            import skimage.io
+
+            if fmt == "png" and _png_is_16bit_colour(path):
+                warnings.warn(
+                    f"{path} is a 16-bit colour PNG, read as 8-bit: save it as a 16-bit TIFF to keep the precision.",
+                    stacklevel=2,
+                )
+            data = np.asarray(skimage.io.imread(path))
+            image = ImageFile(path, data, 0, None if data.ndim == 2 else 2)
+    except InputError:
+        raise
+    except Exception as exc:  # any decoder error: the file is not what its name says
+        raise InputError(f"{path}: cannot read the image ({type(exc).__name__}: {exc}): is it a valid {fmt} file?") from exc
+    if image.data.ndim - image.slice_ndim not in (2, 3) or image.data.size == 0:
+        raise InputError(f"{path}: cannot use an image of shape {image.data.shape}: expected 2D images with channels last.")
+    return image
+
+
+def read_mask(path: str | Path, known: bool = False) -> ImageFile:
+    """Read an inpainting mask as booleans, True = missing pixel.
+
+    By default non-zero pixels are the missing ones (as painted in a napari
+    Labels layer); with ``known=True`` non-zero pixels are the known ones (the
+    convention of the Deep Image Prior repository's ``*_mask.png`` files).
+    Colour masks count a pixel as non-zero when any colour channel is.
+    """
+    mask = read_image(path)
+    data = mask.data
+    if mask.channel_axis is not None:
+        data = np.any(data[..., :3] != 0, axis=-1)
+    nonzero = data != 0
+    return ImageFile(mask.path, ~nonzero if known else nonzero, mask.slice_ndim, None)
+
+
+def check_writable(path: Path, dtype: np.dtype, colour: bool, stack: bool) -> None:
+    """Raise InputError when ``path``'s format cannot hold such an image (checked before fitting)."""
+    fmt = image_format(path)
+    if fmt == "tiff":
+        return
+    if stack:
+        raise InputError(f"{path}: a stack of images cannot be written as {fmt.upper()}: write a .tif file.")
+    allowed = (np.uint8,) if fmt == "jpeg" else (np.uint8, np.uint16)
+    if dtype not in allowed or (fmt == "png" and dtype == np.uint16 and colour):
+        raise InputError(
+            f"{path}: {fmt.upper()} cannot hold {'colour ' if colour else ''}{np.dtype(dtype)} pixels: "
+            "write a .tif file (or pass --format tif) to keep the dtype."
+        )
+
+
+def write_image(path: str | Path, data: np.ndarray, channel_axis: int | None, *, jpeg_quality: int = 95) -> None:
+    """Write ``data`` (``(*slices, Y, X[, C])``) as PNG, JPEG or TIFF, keeping its dtype."""
+    path = Path(path)
+    colour = channel_axis is not None
+    check_writable(path, data.dtype, colour, data.ndim > (3 if colour else 2))
+    if image_format(path) == "tiff":
+        import tifffile
+
+        channels = data.shape[-1] if colour else 0
+        photometric = "rgb" if channels in (3, 4) else "minisblack"
+        tifffile.imwrite(path, data, photometric=photometric, planarconfig="contig" if channels else None)
+        return
+    import skimage.io
+
+    options = {"quality": jpeg_quality} if image_format(path) == "jpeg" else {}
+    skimage.io.imsave(path, data, check_contrast=False, **options)
+
+
+def expand_inputs(patterns: list[str]) -> list[Path]:
+    """Turn files, folders and glob patterns into a sorted-per-pattern list of image files."""
+    found: list[Path] = []
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FORMATS)
+            if not files:
+                raise InputError(f"{path}: the folder holds no PNG, JPEG or TIFF files.")
+        elif path.exists():
+            image_format(path)
+            files = [path]
+        elif any(char in pattern for char in "*?["):
+            files = sorted(Path(p) for p in glob.glob(pattern) if Path(p).suffix.lower() in FORMATS)
+            if not files:
+                raise InputError(f"{pattern}: the pattern matches no PNG, JPEG or TIFF files.")
+        else:
+            raise InputError(f"{path}: no such file or folder: check the path.")
+        found += [f for f in files if f not in found]
+    return found
+
+
+def output_suffix(source: Path, fmt: str | None) -> str:
+    """The output file suffix: ``--format`` if given, else the input's (PNG for JPEG inputs)."""
+    if fmt is not None:
+        return FORMAT_SUFFIX[fmt]
+    return ".png" if FORMATS[source.suffix.lower()] == "jpeg" else source.suffix
+
+
+def output_path(source: Path, out: Path | None, tag: str, fmt: str | None, single: bool) -> Path:
+    """Where the result of ``source`` goes.
+
+    With one input and ``out`` ending in an image suffix, ``out`` is the file;
+    otherwise ``out`` (default: the input's folder) is a folder and the file is
+    named after the input, e.g. ``cells_denoised.tif``.
+    """
+    if out is not None and out.suffix.lower() in FORMATS and not out.is_dir():
+        if not single:
+            raise InputError(f"-o {out}: several inputs need an output folder, not a file name.")
+        return out
+    folder = source.parent if out is None else out
+    return folder / f"{source.stem}_{tag}{output_suffix(source, fmt)}"
+
+
+def companion_path(output: Path, tag: str) -> Path:
+    """A file next to ``output`` with ``_tag`` appended to its name (same suffix)."""
+    return output.with_name(f"{output.stem}_{tag}{output.suffix}")
+
+
+def check_outputs(paths: list[Path], overwrite: bool) -> None:
+    """Refuse duplicate output names, and existing files unless ``overwrite``."""
+    seen: set[Path] = set()
+    for path in paths:
+        resolved = path.resolve()
+        if resolved in seen:
+            raise InputError(f"{path}: two inputs would be written to the same file: rename one or use separate runs.")
+        seen.add(resolved)
+        if path.exists() and not overwrite:
+            raise InputError(f"{path} exists: pass --overwrite to replace it, or choose another -o.")

@@ -1,0 +1,39 @@
+"""Shared fixtures: the devices to test on and small test images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _devices() -> list[str]:
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+@pytest.fixture(params=_devices())
+def device(request) -> str:
+    """Every device this machine has (CPU always)."""
+    return request.param
+
+
+@pytest.fixture
+def camera_crop() -> np.ndarray:
+    """A 64x64 uint8 crop of skimage's camera image with edges and flat areas."""
+    from skimage import data
+
+    return data.camera()[120:184, 200:264]
+
+
+@pytest.fixture
+def astronaut_crop() -> np.ndarray:
+    """A 48x48 RGB uint8 crop of skimage's astronaut image."""
+    from skimage import data
+
+    return data.astronaut()[100:148, 180:228]

@@ -1,0 +1,132 @@
+import numpy as np
+import pytest
+import torch
+
+from napari_dip.core.fit import Fit, FitConfig, Problem, run
+from napari_dip.core.networks import NetworkSpec, build_network
+from napari_dip.core.operators import Identity
+from napari_dip.core.tasks import prepare_denoise
+
+TINY = NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2))
+
+
+def make_fit(device="cpu", seed=0, **config) -> Fit:
+    torch.manual_seed(seed)
+    target = torch.rand(1, 1, 16, 16)
+    problem = Problem(build_network(TINY, 4, 1), torch.rand(1, 4, 16, 16) * 0.1, Identity(), target)
+    return Fit(problem, FitConfig(**{"iterations": 30, "seed": seed, **config}), device)
+
+
+def test_loss_goes_down(device, camera_crop):
+    _, result = prepare_denoise(camera_crop, preset="fast", iterations=60, device=device).run()
+    losses = result.history.losses
+    assert len(losses) == 60
+    assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:5])
+
+
+def test_ema_equals_the_ema_computed_by_hand():
+    gamma = 0.9
+    fit = make_fit(iterations=12, ema=gamma, preview_every=1, check_every=1, backtrack=False)
+    records = list(fit.steps())
+    expected = records[0].image
+    for record in records[1:]:
+        expected = gamma * expected + (1 - gamma) * record.image
+    np.testing.assert_allclose(records[-1].ema_image, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fit.result().ema, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_records_every_iteration_images_every_k():
+    records = list(make_fit(iterations=25, preview_every=10, check_every=5).steps())
+    assert [r.iteration for r in records] == list(range(1, 26))
+    assert [r.iteration for r in records if r.image is not None] == [10, 20, 25]
+    assert [r.iteration for r in records if r.loss is not None] == [5, 10, 15, 20, 25]
+
+
+def test_backtracking_restores_the_snapshot_after_a_spike():
+    fit = make_fit(iterations=40, check_every=5, code_noise_std=0.0)
+    steps = fit.steps()
+    for record in steps:
+        if record.iteration == 20:
+            break
+    assert fit._backtracker.snapshot_iteration == 20
+    snapshot = [t.clone() for t in fit._backtracker.snapshot]
+    with torch.no_grad():  # inject a spike: wreck the weights
+        for p in fit.network.parameters():
+            p.add_(torch.randn_like(p) * 50)
+    record = next(r for r in steps if r.restored)
+    assert record.iteration == 25 and fit.history.restored == [25]
+    # The restore happens before the record is yielded: the weights are the snapshot's.
+    for now, saved in zip(fit._backtracker.tensors, snapshot):
+        torch.testing.assert_close(now, saved)
+
+
+def test_same_seed_is_identical_and_another_seed_differs(camera_crop):
+    kwargs = dict(preset="fast", iterations=15, device="cpu")
+    a, _ = prepare_denoise(camera_crop, seed=3, **kwargs).run()
+    b, _ = prepare_denoise(camera_crop, seed=3, **kwargs).run()
+    c, _ = prepare_denoise(camera_crop, seed=4, **kwargs).run()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_stopping_the_generator_early_returns_the_latest_result():
+    fit = make_fit(iterations=100, use_ema=False, preview_every=1)
+    steps = fit.steps()
+    for record in steps:
+        if record.iteration == 7:
+            break
+    steps.close()
+    result = fit.result()
+    assert result.history.stop_iteration == 7
+    assert result.history.stop_reason == "interrupted"
+    np.testing.assert_array_equal(result.image, record.image)
+
+
+def test_run_stops_when_the_callback_says_so():
+    result = run(make_fit(iterations=100), lambda record: record.iteration < 12)
+    assert result.history.stop_iteration == 12
+
+
+def test_completed_fit_returns_its_result_from_the_generator():
+    steps = make_fit(iterations=5).steps()
+    with pytest.raises(StopIteration) as done:
+        while True:
+            next(steps)
+    assert done.value.value.history.stop_reason == "completed"
+
+
+def test_auto_stop_stops_and_returns_the_minimum_variance_output():
+    fit = make_fit(iterations=3000, auto_stop=True, patience=50, variance_alpha=0.1, lr=0.05)
+    result = run(fit)
+    assert result.history.stop_reason == "auto_stop"
+    assert result.history.stop_iteration < 3000
+    np.testing.assert_array_equal(result.image, fit._stopper.best_image.cpu().numpy())
+
+
+def test_psnr_is_reported_against_a_reference(camera_crop):
+    task = prepare_denoise(camera_crop, preset="fast", iterations=20, reference=camera_crop, check_every=10)
+    records = [r for r in task.steps() if r.psnr is not None]
+    assert [r.iteration for r in records] == [10, 20]
+    assert all(np.isfinite(r.psnr) and np.isfinite(r.psnr_ema) for r in records)
+
+
+@pytest.mark.parametrize("optimize", ["code", "both"])
+def test_optimising_the_code_changes_it(optimize):
+    fit = make_fit(iterations=5, optimize=optimize, code_noise_std=0.0)
+    before = fit.code.detach().clone()
+    run(fit)
+    assert not torch.equal(before, fit.code.detach())
+
+
+def test_bfloat16_autocast_runs():
+    result = run(make_fit(iterations=3, precision="bfloat16"))
+    assert np.isfinite(result.image).all()
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [({"iterations": 0}, "at least 1"), ({"lr": -1}, "positive"), ({"optimize": "z"}, "optimize"), ({"ema": 1.0}, "EMA")],
+)
+def test_bad_config_is_refused(config, message):
+    with pytest.raises(ValueError, match=message):
+        FitConfig(**config)

@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from napari_dip.core.networks import ARCHITECTURES, NetworkSpec, build_network, code_downscale
+from napari_dip.core.presets import PRESETS, Preset, resolve_preset
+from napari_dip.core.tasks import prepare_denoise
+
+SMALL = dict(down=(8, 8, 16), up=(8, 8, 16), skip=(2, 2, 2))
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_every_network_returns_the_code_size(architecture, channels):
+    spec = NetworkSpec(architecture=architecture, blocks=2, **SMALL)
+    net = build_network(spec, in_channels=5, out_channels=channels)
+    size = 2 ** spec.depth * 3
+    down = code_downscale(spec)
+    out = net(torch.rand(1, 5, size // down, size // down))
+    assert out.shape == (1, channels, size, size)
+    assert out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_odd_sized_images_keep_their_size(architecture):
+    image = torch.rand(37, 53).numpy()
+    spec = NetworkSpec(architecture=architecture, blocks=2, **SMALL)
+    task = prepare_denoise(image, preset=Preset(spec), iterations=1, device="cpu")
+    output, _ = task.run()
+    assert output.shape == (37, 53)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_builds(name):
+    preset = PRESETS[name]
+    in_channels = 3 if preset.code == "guide" else preset.code_channels
+    net = build_network(preset.network, in_channels, 3)
+    size = 2 ** (preset.network.depth + 1)
+    assert net(torch.rand(1, in_channels, size, size)).shape == (1, 3, size, size)
+
+
+def test_fast_preset_is_lighter():
+    paper = build_network(resolve_preset("denoise", "paper").network, 32, 3)
+    fast = build_network(resolve_preset("denoise", "fast").network, 32, 3)
+    count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+    assert count(fast) < count(paper) / 2
+
+
+def test_zero_padding_and_nearest_upsampling_are_used():
+    spec = NetworkSpec(padding="zero", upsample="nearest", **SMALL)
+    net = build_network(spec, 2, 1)
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size[0] == 3]
+    assert convs and all(c.padding == (1, 1) for c in convs)
+    assert any(isinstance(m, torch.nn.Upsample) and m.mode == "nearest" for m in net.modules())
+
+
+def test_unknown_architecture_is_refused():
+    with pytest.raises(ValueError, match="Unknown architecture"):
+        build_network(NetworkSpec(architecture="transformer"), 3, 3)

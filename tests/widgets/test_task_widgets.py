@@ -1,0 +1,99 @@
+"""Every restoration widget runs a tiny fit and adds correctly named outputs with the source's geometry."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from napari_dip._qt.task_widgets import (
+    DenoiseWidget, EnhanceWidget, FlashWidget, InpaintWidget, JpegWidget, SuperResolutionWidget,
+)
+
+SCALE, TRANSLATE = (0.5, 2.0), (10.0, -4.0)
+
+
+@pytest.fixture
+def add_source(tiny_image):
+    def add(viewer, shape=(32, 32)):
+        return viewer.add_image(tiny_image(shape), name="src", scale=SCALE, translate=TRANSLATE)
+
+    return add
+
+
+def _check_output(layer, shape, widget, scale=SCALE, translate=TRANSLATE):
+    assert layer.data.shape == shape
+    np.testing.assert_allclose(layer.scale, scale)
+    np.testing.assert_allclose(layer.translate, translate)
+    meta = layer.metadata["napari_dip"]
+    assert meta["task"].startswith(widget.task)  # inpaint: "inpaint_text", ...
+    assert meta["source"] == "src"
+    assert meta["seed"] == 0 and meta["iterations"] == 20 and meta["preset"] == "fast"
+    assert meta["stopped_at"] == 20 and meta["stop_reason"] == "completed"
+    assert meta["memory_estimate_bytes"] > 0
+    json.dumps(meta)  # every setting is JSON-serialisable
+
+
+@pytest.mark.parametrize("widget_class, suffix", [(DenoiseWidget, "denoised"), (JpegWidget, "restored")])
+def test_single_output_tasks(dock, run_widget, add_source, configure, widget_class, suffix):
+    viewer, widget = dock(widget_class)
+    source = add_source(viewer)
+    before = source.data.copy()
+    configure(widget)
+    run_widget(widget)
+    output = viewer.layers[f"src [{suffix}]"]
+    assert output.data.dtype == np.uint8
+    _check_output(output, (32, 32), widget)
+    np.testing.assert_array_equal(source.data, before)
+    assert "src [preview]" not in viewer.layers
+    assert widget.plot.series("loss")[1]  # the live plot received losses
+
+
+def test_super_resolution_overlays_input(dock, run_widget, add_source, configure):
+    viewer, widget = dock(SuperResolutionWidget)
+    add_source(viewer, (16, 16))
+    widget.factor_box.value = 2
+    configure(widget)
+    run_widget(widget)
+    output = viewer.layers["src [super-resolved x2]"]
+    # Output pixels are half as large; input pixel 0 (centre 10, edges 9.75..10.25) holds output pixels 0 and 1.
+    translate = (TRANSLATE[0] - SCALE[0] / 4, TRANSLATE[1] - SCALE[1] / 4)
+    _check_output(output, (32, 32), widget, scale=(SCALE[0] / 2, SCALE[1] / 2), translate=translate)
+    assert output.metadata["napari_dip"]["factor"] == 2
+
+
+def test_inpaint(dock, run_widget, add_source, configure):
+    viewer, widget = dock(InpaintWidget)
+    add_source(viewer)
+    labels = np.zeros((32, 32), dtype=np.uint8)
+    labels[10:14, 5:25] = 1
+    viewer.add_labels(labels, name="mask")
+    widget.mask.value = viewer.layers["mask"]
+    configure(widget)
+    run_widget(widget)
+    output = viewer.layers["src [inpainted]"]
+    _check_output(output, (32, 32), widget)
+    assert output.metadata["napari_dip"]["kind"] == "text"
+
+
+def test_enhance_adds_three_layers(dock, run_widget, add_source, configure):
+    viewer, widget = dock(EnhanceWidget)
+    add_source(viewer)
+    configure(widget)
+    run_widget(widget)
+    for suffix in ("coarse", "fine", "enhanced"):
+        _check_output(viewer.layers[f"src [{suffix}]"], (32, 32), widget)
+    assert viewer.layers["src [enhanced]"].visible
+    assert not viewer.layers["src [fine]"].visible
+
+
+def test_flash(dock, run_widget, add_source, configure, tiny_image):
+    viewer, widget = dock(FlashWidget)
+    add_source(viewer)
+    viewer.add_image(tiny_image(seed=1), name="flash")
+    widget.image.value = viewer.layers["src"]
+    widget.flash.value = viewer.layers["flash"]
+    configure(widget)
+    run_widget(widget)
+    _check_output(viewer.layers["src [flash-guided]"], (32, 32), widget)
