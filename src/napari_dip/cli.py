@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .io import ImageFile, InputError, check_outputs, check_writable, companion_path, expand_inputs, output_path
-from .io import read_image, read_mask, write_image
+from .io import ImageFile, InputError, check_outputs, check_writable, companion_path, companion_slice, expand_inputs
+from .io import output_path, read_image, read_mask, write_image
 
 #: Command-line task -> (engine task, output name tag).
 TASKS = {
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--seed", type=int, help="random seed (default 0)")
     common.add_argument("--device", help="auto (default), cpu, cuda or mps")
     common.add_argument("--precision", choices=("float32", "bfloat16", "float16"), help="autocast precision")
+    common.add_argument("--threads", type=int, help="CPU threads for torch (1 avoids slow-downs on busy machines)")
     common.add_argument("--auto-stop", action="store_true", help="stop when the outputs settle (no ground truth)")
     common.add_argument("--save-every", type=int, metavar="N", help="also write a snapshot every N iterations")
     common.add_argument("--config", type=Path, metavar="FILE.json", help="settings saved by the napari widgets")
@@ -185,24 +186,6 @@ def read_extra(args: argparse.Namespace) -> ImageFile | None:
     return None
 
 
-def extra_for(extra: ImageFile | None, image: ImageFile, index: tuple[int, ...], args: argparse.Namespace):
-    """The mask / flash slice that goes with slice ``index`` of ``image``; InputError on a mismatch."""
-    if extra is None:
-        return None
-    what = "mask" if args.task == "inpaint" else "flash image"
-    if extra.yx != image.yx:
-        raise InputError(f"the {what} {extra.path} is {extra.yx[1]}x{extra.yx[0]} pixels but {image.path} is "
-                         f"{image.yx[1]}x{image.yx[0]}: pass a {what} of the image's size.")
-    if args.task == "flash" and (extra.channel_axis is None) != (image.channel_axis is None):
-        raise InputError(f"{extra.path} and {image.path} differ in colour / grey: pass a pair with the same channels.")
-    if extra.slice_ndim == 0:
-        return extra.data
-    if extra.slice_shape != image.slice_shape:
-        raise InputError(f"the {what} {extra.path} is a stack of shape {extra.slice_shape} but {image.path} has "
-                         f"slices {image.slice_shape}: pass one 2D {what} or a stack with the same slices.")
-    return extra.data[index]
-
-
 def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: ImageFile | None, options: dict) -> str:
     """Restore every slice of ``source`` and write ``outputs``; return a summary line."""
     start = time.perf_counter()
@@ -218,7 +201,7 @@ def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: 
             args.save_every, lambda i, tag=tag: companion_path(outputs[0], f"{tag}it{i:05d}"))
         try:
             slice_out, history = restore_slice(args, image.data[index], image.channel_axis,
-                                               extra_for(extra, image, index, args), options, label, snapshot)
+                                               companion_slice(extra, image, index, args.task), options, label, snapshot)
         except ValueError as exc:  # the engine's validation messages
             raise InputError(f"{source}: {exc}") from exc
         results.append(slice_out)
@@ -255,6 +238,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"flash restores one no-flash image with its --flash image, got {len(sources)} inputs.")
     plans = plan_outputs(args, sources, options)
     extra = read_extra(args)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
     if args.task == "inpaint" and not args.known_mask and options["kind"] != "sparse" and extra.data.mean() > 0.5:
         warnings.warn(f"{extra.path} marks {100 * extra.data.mean():.0f} % of the pixels as missing; if its white "
                       "pixels are the known ones (as in the DIP repository's masks), add --known-mask.", stacklevel=2)

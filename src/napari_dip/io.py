@@ -161,6 +161,32 @@ def write_image(path: str | Path, data: np.ndarray, channel_axis: int | None, *,
     skimage.io.imsave(path, data, check_contrast=False, **options)
 
 
+def companion_slice(extra: ImageFile | None, image: ImageFile, index: tuple[int, ...], task: str) -> np.ndarray | None:
+    """The slice of a mask (``task="inpaint"``) or flash image that goes with slice ``index`` of ``image``.
+
+    ``extra`` may be one 2D image (used for every slice) or a stack with the
+    same slices; any mismatch raises InputError naming both files.
+    """
+    if extra is None:
+        return None
+    what = "mask" if task == "inpaint" else "flash image"
+    if extra.yx != image.yx:
+        raise InputError(
+            f"the {what} {extra.path} is {extra.yx[1]}x{extra.yx[0]} pixels but {image.path} is "
+            f"{image.yx[1]}x{image.yx[0]}: pass a {what} of the image's size."
+        )
+    if task == "flash" and (extra.channel_axis is None) != (image.channel_axis is None):
+        raise InputError(f"{extra.path} and {image.path} differ in colour / grey: pass a pair with the same channels.")
+    if extra.slice_ndim == 0:
+        return extra.data
+    if extra.slice_shape != image.slice_shape:
+        raise InputError(
+            f"the {what} {extra.path} is a stack of shape {extra.slice_shape} but {image.path} has slices "
+            f"{image.slice_shape}: pass one 2D {what} or a stack with the same slices."
+        )
+    return extra.data[index]
+
+
 def expand_inputs(patterns: list[str]) -> list[Path]:
     """Turn files, folders and glob patterns into a sorted-per-pattern list of image files."""
     found: list[Path] = []

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+import napari_dip
 from napari_dip.core.networks import ARCHITECTURES, NetworkSpec, build_network, code_downscale
 from napari_dip.core.presets import PRESETS, Preset, resolve_preset
 from napari_dip.core.tasks import prepare_denoise
@@ -35,7 +36,14 @@ def test_every_preset_builds(name):
     in_channels = 3 if preset.code == "guide" else preset.code_channels
     net = build_network(preset.network, in_channels, 3)
     size = 2 ** (preset.network.depth + 1)
-    assert net(torch.rand(1, in_channels, size, size)).shape == (1, 3, size, size)
+    code_size = size // code_downscale(preset.network)
+    assert net(torch.rand(1, in_channels, code_size, code_size)).shape == (1, 3, size, size)
+
+
+@pytest.mark.parametrize("name", ["unet", "resnet", "deep_decoder"])
+def test_alternative_generators_denoise_odd_sizes(name):
+    image = torch.rand(37, 53).numpy()
+    assert napari_dip.denoise(image, preset=name, iterations=2).shape == (37, 53)
 
 
 def test_fast_preset_is_lighter():

@@ -75,6 +75,15 @@ PRESETS: dict[str, Preset] = {
         lr=0.001,
         use_ema=False,
     ),
+    # Alternative generators for denoising (the paper compares U-Net and ResNet with the skip net).
+    "unet": Preset(NetworkSpec(architecture="unet", down=(32, 64, 128, 256), up=(), skip=()), iterations=1800),
+    "resnet": Preset(NetworkSpec(architecture="resnet", down=(32,), up=(), skip=(), blocks=8), iterations=1800),
+    "deep_decoder": Preset(
+        NetworkSpec(architecture="deep_decoder", down=(128,) * 5, up=(), skip=()),
+        code_channels=128,
+        code_noise_std=0.0,
+        iterations=4000,
+    ),
 }
 
 #: The paper preset of each task.
