@@ -268,7 +268,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("default")
             warnings.showwarning = lambda message, *_: print(f"napari-dip: warning: {message}", file=sys.stderr)
             return run(args)
     except KeyboardInterrupt:

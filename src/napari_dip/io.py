@@ -106,7 +106,8 @@ def read_image(path: str | Path) -> ImageFile:
     except InputError:
         raise
     except Exception as exc:  # any decoder error: the file is not what its name says
-        raise InputError(f"{path}: cannot read the image ({type(exc).__name__}: {exc}): is it a valid {fmt} file?") from exc
+        reason = (str(exc).strip().splitlines() or [""])[0].rstrip(".")
+        raise InputError(f"{path}: cannot read the image ({type(exc).__name__}: {reason}): is it a valid {fmt} file?") from exc
     if image.data.ndim - image.slice_ndim not in (2, 3) or image.data.size == 0:
         raise InputError(f"{path}: cannot use an image of shape {image.data.shape}: expected 2D images with channels last.")
     return image

@@ -9,10 +9,6 @@ import skimage.io
 import tifffile
 import torch
 
-#: Options that keep every fit tiny.
-FAST = ["--preset", "fast", "--iterations", "3", "--device", "cpu", "-q"]
-
-
 @pytest.fixture(autouse=True)
 def one_thread():
     """One torch thread: two threads on a busy 2-core machine can be 100x slower."""

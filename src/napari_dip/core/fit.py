@@ -138,7 +138,7 @@ class Fit:
         self._last: torch.Tensor | None = None
         self._ema: torch.Tensor | None = None
         self._stopper = VarianceStopper(config.patience, config.variance_alpha) if config.auto_stop else None
-        self._backtracker = Backtracker(self.network, config.backtrack_ratio) if config.backtrack else None
+        self._backtracker: Backtracker | None = None  # made at the first check, once the EMA exists
         try:
             self._noise = torch.Generator(self.device).manual_seed(config.seed)
         except RuntimeError:  # devices without their own generator
@@ -212,6 +212,11 @@ class Fit:
             self.history.psnr.append(psnr)
             self.history.psnr_ema.append(psnr_ema)
             self.history.checked.append(i)
+        if cfg.backtrack and self._backtracker is None:
+            state = [*self.network.parameters(), *self.network.buffers(), self._ema]
+            if self.code.requires_grad:
+                state.append(self.code)
+            self._backtracker = Backtracker(state, cfg.backtrack_ratio)
         restored = self._backtracker is not None and self._backtracker.check(loss, i)
         if restored:
             self.history.restored.append(i)

@@ -9,21 +9,21 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 
 
 class Backtracker:
-    """Restore the last good parameters when the loss jumps.
+    """Restore the last good state when the loss jumps.
 
     The paper falls back to the previous checkpoint when the PSNR against the
     observation drops by 5 dB, i.e. when the loss grows by more than
-    ``10 ** 0.5``. The snapshot lives on the device, next to the parameters.
+    ``10 ** 0.5``. ``tensors`` (parameters, BatchNorm statistics, the EMA of
+    the outputs, ...) are snapshotted on their own device, never copied to the
+    host.
     """
 
-    def __init__(self, module: nn.Module, ratio: float = 10**0.5):
-        self.module = module
+    def __init__(self, tensors: list[torch.Tensor], ratio: float = 10**0.5):
         self.ratio = ratio
-        self.tensors = [t for t in (*module.parameters(), *module.buffers()) if t.is_floating_point()]
+        self.tensors = [t for t in tensors if t.is_floating_point()]
         self.snapshot: list[torch.Tensor] | None = None
         self.snapshot_loss = math.inf
         self.snapshot_iteration = 0
