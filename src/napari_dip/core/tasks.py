@@ -11,7 +11,7 @@ and layout at any time.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,7 +38,7 @@ class TaskRun:
     finish: Callable[[np.ndarray], Any]
     settings: dict = field(default_factory=dict)
 
-    def steps(self):
+    def steps(self) -> Generator[Progress, None, FitResult]:
         """The fit's generator of :class:`Progress` records (returns a FitResult)."""
         return self.fit.steps()
 
@@ -74,12 +74,14 @@ def _config(preset: Preset, iterations: int | None, lr: float | None, seed: int,
 
 
 def seeded_network(preset: Preset, in_channels: int, out_channels: int, seed: int) -> torch.nn.Module:
+    """Build ``preset``'s network with weights drawn from ``seed`` (global RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return build_network(preset.network, in_channels, out_channels)
 
 
 def make_code(preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None) -> torch.Tensor:
+    """The code z for an output of ``height`` x ``width``: the guide, a meshgrid or seeded noise."""
     if guide is not None:
         return guide_code(guide)
     if preset.code == "meshgrid":
