@@ -47,15 +47,18 @@ def _resize_uint8(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def noisy_image() -> list[LayerData]:
-    """The astronaut's face, 128x128 RGB, with Gaussian noise (sigma 25/255), and the clean image (hidden)."""
+    """The astronaut's face, 128x128 RGB, with Gaussian noise (sigma 25/255), and the clean image (hidden).
+
+    The clean image can be chosen as the widgets' reference to see the PSNR during a fit.
+    """
     from skimage import data
 
     clean = _resize_uint8(data.astronaut()[20:276, 120:376], (128, 128))
     noise = np.random.default_rng(0).normal(0, 25, clean.shape)
     noisy = np.clip(clean + noise, 0, 255).round().astype(np.uint8)
     return [
-        (clean, {"name": "astronaut (clean)", "visible": False}, "image"),
         (noisy, {"name": "noisy astronaut"}, "image"),
+        (clean, {"name": "astronaut (clean)", "visible": False}, "image"),
     ]
 
 

@@ -18,7 +18,6 @@ overwrite a file without ``--overwrite``. File handling lives in
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -29,24 +28,16 @@ import numpy as np
 
 from . import __version__
 from .io import ImageFile, InputError, check_outputs, check_writable, companion_path, companion_slice, expand_inputs
-from .io import output_path, read_image, read_mask, write_image
+from .io import output_path, read_image, read_mask, read_settings, write_image
 
-#: Command-line task -> (engine task, output name tag).
+#: Command-line task -> (engine task, output name tag, help).
 TASKS = {
-    "denoise": ("denoise", "denoised"),
-    "jpeg": ("jpeg", "dejpeg"),
-    "sr": ("super_resolution", "sr{factor}"),
-    "inpaint": ("inpaint", "inpainted"),
-    "enhance": ("enhance", "enhanced"),
-    "flash": ("flash", "restored"),
-}
-HELP = {
-    "denoise": "blind denoising (EMA of the outputs)",
-    "jpeg": "remove JPEG artefacts / blind restoration",
-    "sr": "super-resolution: the output is --factor times larger per side",
-    "inpaint": "fill the pixels marked in --mask",
-    "enhance": "detail enhancement (also writes the coarse layer as NAME_coarse)",
-    "flash": "restore a no-flash image (INPUT) guided by its --flash image",
+    "denoise": ("denoise", "denoised", "blind denoising (EMA of the outputs)"),
+    "jpeg": ("jpeg", "dejpeg", "remove JPEG artefacts / blind restoration"),
+    "sr": ("super_resolution", "sr{factor}", "super-resolution: the output is --factor times larger per side"),
+    "inpaint": ("inpaint", "inpainted", "fill the pixels marked in --mask"),
+    "enhance": ("enhance", "enhanced", "detail enhancement (also writes the coarse layer as NAME_coarse)"),
+    "flash": ("flash", "restored", "restore a no-flash image (INPUT) guided by its --flash image"),
 }
 #: Flags copied into the engine's keywords when given (they override --config).
 FLAGS = ("preset", "iterations", "lr", "seed", "device", "precision")
@@ -75,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="napari-dip", description="Deep Image Prior restoration of image files.")
     parser.add_argument("--version", action="version", version=f"napari-dip {__version__}")
     sub = parser.add_subparsers(dest="task", required=True, metavar="TASK")
-    for name in TASKS:
-        task = sub.add_parser(name, parents=[common], help=HELP[name], description=HELP[name])
+    for name, (_, _, about) in TASKS.items():
+        task = sub.add_parser(name, parents=[common], help=about, description=about)
         if name == "denoise":
             task.add_argument("--runs", type=int, default=1, help="average this many fits (seeds seed, seed+1, ...)")
         if name == "sr":
@@ -94,16 +85,7 @@ def load_config(path: Path, task: str) -> dict:
     """Settings from a JSON file (a TaskRun.settings dict, or layer metadata holding one under "napari_dip")."""
     from .core.tasks import settings_to_kwargs
 
-    try:
-        settings = json.loads(path.read_text())
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the config ({exc.strerror}): check the path.") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc}): pass settings saved by the napari widgets.") from exc
-    if isinstance(settings, dict) and isinstance(settings.get("napari_dip"), dict):
-        settings = settings["napari_dip"]
-    if not isinstance(settings, dict):
-        raise InputError(f"{path}: expected a JSON object of settings, got {type(settings).__name__}.")
+    settings = read_settings(path)
     saved = str(settings.get("task", TASKS[task][0]))
     if not saved.startswith(TASKS[task][0]):
         warnings.warn(f"{path} holds settings of the {saved!r} task; using them for {task!r}.", stacklevel=2)
@@ -113,6 +95,14 @@ def load_config(path: Path, task: str) -> dict:
 def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keywords for the engine: --config first, explicit flags over it."""
     options = load_config(args.config, args.task) if args.config else {}
+    if args.device is None and "device" in options:  # the device the settings were made on: use it if it is here
+        from .core.devices import resolve_device
+
+        try:
+            resolve_device(options["device"])
+        except ValueError:
+            warnings.warn(f"{args.config} was made on device {options.pop('device')!r}, not available here: "
+                          "using --device auto.", stacklevel=2)
     options.update({flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) is not None})
     if args.auto_stop:
         options["auto_stop"] = True
@@ -125,7 +115,25 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
         options["factor"] = args.factor or factor or 4
     if args.task == "inpaint":
         options["kind"] = args.kind or kind or "text"
+    if getattr(args, "runs", 1) < 1:
+        raise InputError(f"--runs {args.runs}: use at least one run.")
+    validate(args.task, options)
     return options
+
+
+def validate(task: str, options: dict) -> None:
+    """Check the device, preset and fit settings once, before any file is read (ValueError if wrong)."""
+    from .core.devices import resolve_device
+    from .core.fit import FitConfig
+    from .core.presets import resolve_preset
+    from .core.tasks import INPAINT_KINDS
+
+    resolve_device(options.get("device", "auto"))
+    if task == "inpaint" and options["kind"] not in INPAINT_KINDS:
+        raise InputError(f"kind {options['kind']!r} (from --config): choose one of {', '.join(INPAINT_KINDS)}.")
+    engine_task = INPAINT_KINDS[options["kind"]] if task == "inpaint" else TASKS[task][0]
+    resolve_preset(engine_task, options.get("preset", "paper"))
+    FitConfig(**{k: v for k, v in options.items() if k in FitConfig.__dataclass_fields__})
 
 
 class Progress:
@@ -156,8 +164,6 @@ def restore_slice(args: argparse.Namespace, image: np.ndarray, axis: int | None,
 
     prepare = ENGINE[TASKS[args.task][0]]
     runs = getattr(args, "runs", 1)
-    if runs < 1:
-        raise InputError(f"--runs {runs}: use at least one run.")
     options = dict(options)
     seed = options.pop("seed", 0)
     images = []
@@ -202,6 +208,8 @@ def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: 
         try:
             slice_out, history = restore_slice(args, image.data[index], image.channel_axis,
                                                companion_slice(extra, image, index, args.task), options, label, snapshot)
+        except InputError:
+            raise
         except ValueError as exc:  # the engine's validation messages
             raise InputError(f"{source}: {exc}") from exc
         results.append(slice_out)

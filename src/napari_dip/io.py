@@ -12,6 +12,7 @@ This module never imports napari, Qt or torch.
 from __future__ import annotations
 
 import glob
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,6 +187,22 @@ def companion_slice(extra: ImageFile | None, image: ImageFile, index: tuple[int,
             f"{image.slice_shape}: pass one 2D {what} or a stack with the same slices."
         )
     return extra.data[index]
+
+
+def read_settings(path: str | Path) -> dict:
+    """A JSON settings file: a ``TaskRun.settings`` dict, or layer metadata holding one under "napari_dip"."""
+    path = Path(path)
+    try:
+        settings = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the settings ({exc.strerror}): check the path.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid JSON ({exc}): pass settings saved by the napari widgets.") from exc
+    if isinstance(settings, dict) and isinstance(settings.get("napari_dip"), dict):
+        settings = settings["napari_dip"]
+    if not isinstance(settings, dict):
+        raise InputError(f"{path}: expected a JSON object of settings, got {type(settings).__name__}.")
+    return settings
 
 
 def expand_inputs(patterns: list[str]) -> list[Path]:

@@ -117,6 +117,10 @@ def test_config_file_and_flags_override_it(files, tmp_path, capsys):
     code, stdout, _ = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "b.png", "--config", config,
                           "--iterations", "3")
     assert "3 iterations" in stdout
+    settings["device"] = "cuda:7"  # made on another machine
+    config.write_text(json.dumps(settings))
+    code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "c.png", "--config", config, "-q")
+    assert code == 0 and "not available here: using --device auto" in err
 
 
 @pytest.mark.parametrize(
@@ -125,7 +129,7 @@ def test_config_file_and_flags_override_it(files, tmp_path, capsys):
         (["denoise", "missing.png"], "missing.png: no such file or folder"),
         (["denoise", "{garbage}"], "cannot read the image"),
         (["denoise", "{notes}"], "unsupported file type '.txt'"),
-        (["inpaint", "{rgb}", "--mask", "{grey16}"], "pass a mask of the image's size"),
+        (["inpaint", "{rgb}", "--mask", "{small}"], "pass a mask of the image's size"),
         (["flash", "{rgb}", "--flash", "{grey16}"], "pass a flash image of the image's size"),
         (["denoise", "{rgb16}", "-o", "{tmp}/x.png"], "PNG cannot hold colour uint16 pixels"),
         (["denoise", "{grey16}", "-o", "{tmp}/x.jpg"], "JPEG cannot hold uint16 pixels"),
@@ -134,13 +138,19 @@ def test_config_file_and_flags_override_it(files, tmp_path, capsys):
         (["denoise", "{rgb}", "--save-every", "0"], "--save-every 0"),
         (["sr", "{rgb}", "--factor", "1"], "factor=1"),
         (["denoise", "{rgb}", "--device", "tpu"], "Unknown device 'tpu'"),
+        (["denoise", "{rgb}", "{jpg}", "--lr", "-1"], "the learning rate must be positive"),
+        (["inpaint", "{rgb}", "--mask", "{mask}", "--preset", "turbo"], "Unknown preset 'turbo'"),
+        (["denoise", "{rgb}", "--runs", "0"], "--runs 0"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_code(files, tmp_path, capsys, argv, message):
     (tmp_path / "garbage.png").write_bytes(b"not an image")
     (tmp_path / "notes.txt").write_text("hello")
+    small = np.zeros((10, 12), np.uint8)
+    small[4, :] = 1
+    skimage.io.imsave(tmp_path / "small.png", small, check_contrast=False)
     names = {**{k: str(v) for k, v in files.items()}, "garbage": str(tmp_path / "garbage.png"),
-             "notes": str(tmp_path / "notes.txt"), "tmp": str(tmp_path)}
+             "notes": str(tmp_path / "notes.txt"), "small": str(tmp_path / "small.png"), "tmp": str(tmp_path)}
     argv = [a.format(**names) for a in argv]
     code, _, err = run(capsys, argv[0], *FAST, *argv[1:])
     assert code == 1

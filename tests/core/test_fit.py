@@ -130,3 +130,14 @@ def test_bfloat16_autocast_runs():
 def test_bad_config_is_refused(config, message):
     with pytest.raises(ValueError, match=message):
         FitConfig(**config)
+
+
+def test_losses_up_to_the_stop_are_kept():
+    fit = make_fit(iterations=100, check_every=10)
+    steps = fit.steps()
+    for record in steps:
+        if record.iteration == 7:
+            break
+    steps.close()
+    history = fit.result().history
+    assert history.iterations == list(range(1, 8)) and len(history.losses) == 7

@@ -62,7 +62,7 @@ def test_no_image_chosen(dock, notes):
     [
         (InpaintWidget, "no_mask", "Choose a Labels layer"),
         (InpaintWidget, "mask_shape", "has shape (16, 16)"),
-        (FlashWidget, "no_flash", "Choose the flash image"),
+        (FlashWidget, "same_flash", "as both the no-flash and the flash image"),
         (DenoiseWidget, "reference_shape", "The reference 'ref' has shape (8, 8)"),
     ],
 )
@@ -76,6 +76,8 @@ def test_refused_before_running(dock, notes, tiny_image, widget_class, setup, ex
         viewer.add_image(tiny_image((8, 8)), name="ref")
         widget.reference.value = viewer.layers["ref"]
     widget.image.value = viewer.layers["src"]
+    if setup == "same_flash":
+        widget.flash.value = viewer.layers["src"]
     names = _layer_names(viewer)
     widget._on_run()
     assert widget._worker is None

@@ -40,6 +40,7 @@ def test_single_output_tasks(dock, run_widget, add_source, configure, widget_cla
     viewer, widget = dock(widget_class)
     source = add_source(viewer)
     before = source.data.copy()
+    assert widget.reference.value is None  # the reference is optional and off by default
     configure(widget)
     run_widget(widget)
     output = viewer.layers[f"src [{suffix}]"]
@@ -93,7 +94,20 @@ def test_flash(dock, run_widget, add_source, configure, tiny_image):
     add_source(viewer)
     viewer.add_image(tiny_image(seed=1), name="flash")
     widget.image.value = viewer.layers["src"]
-    widget.flash.value = viewer.layers["flash"]
+    assert widget.flash.value is viewer.layers["flash"]  # not the no-flash image itself
     configure(widget)
     run_widget(widget)
     _check_output(viewer.layers["src [flash-guided]"], (32, 32), widget)
+
+
+def test_reference_adds_a_psnr_curve(dock, run_widget, add_source, configure, tiny_image):
+    viewer, widget = dock(DenoiseWidget)
+    add_source(viewer)
+    viewer.add_image(tiny_image(seed=5), name="clean")
+    widget.image.value = viewer.layers["src"]
+    widget.reference.value = viewer.layers["clean"]
+    configure(widget)
+    run_widget(widget)
+    iterations, psnr = widget.plot.series("PSNR (dB)")
+    assert iterations and all(np.isfinite(psnr))
+    assert viewer.layers["src [denoised]"].metadata["napari_dip"]["reference"] == "clean"

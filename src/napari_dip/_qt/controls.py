@@ -101,7 +101,7 @@ class FitControls:
 
 def collapsible(title: str, content: QWidget) -> QCollapsible:
     """A folded section holding ``content``."""
-    section = QCollapsible(title)
+    section = QCollapsible(title, expandedIcon="▾", collapsedIcon="▸")
     section.addWidget(content)
     section.collapse(animate=False)
     return section

@@ -92,11 +92,13 @@ class CurvePlot(QWidget):
         frame = QRectF(margin_left, text_height + 6, self.width() - margin_left - margin_right,
                        self.height() - 2 * text_height - 12)
         painter.setPen(QPen(self.text_color, 1))
-        painter.drawRect(frame)
         if not xs or frame.width() < 10 or frame.height() < 10:
-            painter.drawText(frame, Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
+            empty = QRectF(4, 4, self.width() - 8, self.height() - 8)
+            painter.drawRect(empty)
+            painter.drawText(empty.adjusted(8, 0, -8, 0), Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
             painter.end()
             return
+        painter.drawRect(frame)
         x_low, x_high = min(xs), max(max(xs), min(xs) + 1)
         self._draw_axes(painter, frame, (x_low, x_high), left_range, right_range)
         legend_x = frame.left() + 4

@@ -69,19 +69,27 @@ class ImpedanceMonitor:
         return taken
 
 
-def _draw_samples(shape: tuple[int, ...], architecture: str, n: int, seed: int, preset: str) -> SamplesReady | RunFailed:
+def _kind(exc: Exception) -> Failure:
+    return Failure.INPUT if isinstance(exc, ValueError) else Failure.INTERNAL
+
+
+def _draw_samples(
+    shape: tuple[int, ...], architecture: str, n: int, seed: int, preset: str
+) -> SamplesReady | RunFailed:
+    """Runs in the worker thread; failures come back as a RunFailed."""
     from napari_dip.core.diagnostics import prior_samples
 
     try:
         samples = prior_samples(shape, architecture, n, seed, preset)
     except Exception as exc:  # noqa: BLE001 - failures go back as data
-        return RunFailed(f"Could not draw samples: {exc}", Failure.INPUT if isinstance(exc, ValueError) else Failure.INTERNAL)
+        return RunFailed(f"Could not draw samples: {exc}", _kind(exc))
     settings = {"shape": list(shape), "architecture": architecture, "n": n, "seed": seed, "preset": preset}
     return SamplesReady(samples, settings)
 
 
 def _fit_curves(image: np.ndarray, axis: int | None, iterations: int, preset: str, device: str,
                 monitor: ImpedanceMonitor) -> CurvesReady | RunFailed:
+    """Runs in the worker thread; ``monitor`` carries progress out and Stop in."""
     import torch
 
     from napari_dip.core.diagnostics import noise_impedance
@@ -90,8 +98,7 @@ def _fit_curves(image: np.ndarray, axis: int | None, iterations: int, preset: st
     try:
         curves = noise_impedance(image, iterations, channel_axis=axis, preset=preset, device=device, callback=monitor)
     except Exception as exc:  # noqa: BLE001
-        kind = Failure.INPUT if isinstance(exc, ValueError) else Failure.INTERNAL
-        return RunFailed(f"Could not fit the curves: {exc}", kind)
+        return RunFailed(f"Could not fit the curves: {exc}", _kind(exc))
     return CurvesReady(curves, monitor.stop)
 
 
@@ -113,8 +120,8 @@ class PriorExplorerWidget(QWidget):
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._on_tick)
 
-        self.height_box = SpinBox(label="height", min=64, max=1024, step=16, value=128)
-        self.width_box = SpinBox(label="width", min=64, max=1024, step=16, value=128)
+        self.height_box = SpinBox(label="height", min=16, max=1024, step=16, value=128)
+        self.width_box = SpinBox(label="width", min=16, max=1024, step=16, value=128)
         self.channels = ComboBox(label="channels", choices=[("grey", 1), ("RGB", 3)], value=3)
         self.architecture = ComboBox(label="architecture", choices=ARCHITECTURES, value="skip")
         self.n_samples = SpinBox(label="samples", min=1, max=64, value=4)

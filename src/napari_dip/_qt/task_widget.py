@@ -182,7 +182,9 @@ class TaskWidget(QWidget):
         request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval)
         scale, translate = output_geometry(image, self.factor, at)
         limits = None if image.rgb else tuple(float(v) for v in image.contrast_limits)
-        plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb), limits)
+        extra = {} if self.reference.value is None else {"reference": self.reference.value.name}
+        plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb), limits,
+                         extra)
         return request, RunSession(plan, len(indices))
 
     def _on_run(self) -> None:

@@ -105,11 +105,28 @@ class FlashWidget(TaskWidget):
 
     def _task_widgets(self) -> list[Widget]:
         self.flash = layer_picker(self.viewer, Image, "flash image")
+        self.image.changed.connect(self._pick_other_flash)
         return [self.flash]
+
+    def reset_choices(self, *args: Any) -> None:
+        super().reset_choices(*args)
+        self._pick_other_flash()
+
+    def _pick_other_flash(self, *_: Any) -> None:
+        """Avoid proposing the no-flash image as its own flash image."""
+        if self._lifeline.alive and self.flash.value is self.image.value:
+            others = [layer for layer in self.flash.choices if layer is not self.image.value]
+            if others:
+                self.flash.value = others[0]
 
     def _task_inputs(self, image: Any) -> list[SliceSource]:
         flash = self.flash.value
         if flash is None:
             raise InputError("Choose the flash image: an aligned flash photo of the same scene and size.")
+        if flash is image:
+            raise InputError(
+                f"'{image.name}' is chosen as both the no-flash and the flash image: "
+                "choose the flash photo of the scene as 'flash image'."
+            )
         fix = "choose a flash photo aligned with the no-flash one, of the same size and channels."
         return [companion(flash, image, image_shape(image), "flash image", fix)]

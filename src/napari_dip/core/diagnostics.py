@@ -55,6 +55,7 @@ def noise_impedance(
     Returns a dict from each name in :data:`IMPEDANCE_CURVES` to the MSE per
     iteration. Natural images are fitted fastest, noise slowest: the prior
     "impedes" noise. Fits use no code perturbation and no backtracking.
+    When ``callback`` returns False the current curve ends and the rest are skipped.
     """
     target, info = prepare_image(image, channel_axis)
     rng = np.random.default_rng(seed)
@@ -71,5 +72,8 @@ def noise_impedance(
             "denoise", signal, info, preset=preset, iterations=iterations, seed=seed, device=device,
             code_noise_std=0.0, backtrack=False, preview_every=iterations,
         )
-        curves[name] = np.asarray(run(task.fit, callback).history.losses, dtype=np.float32)
+        history = run(task.fit, callback).history
+        curves[name] = np.asarray(history.losses, dtype=np.float32)
+        if history.stop_reason == "interrupted":  # the callback asked to stop: skip the other curves
+            break
     return curves

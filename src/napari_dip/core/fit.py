@@ -135,6 +135,7 @@ class Fit:
         self.target = problem.target.to(self.device)
         self.reference = None if problem.reference is None else problem.reference.to(self.device)
         self.history = History()
+        self._pending: list[torch.Tensor] = []  # device losses not yet in the history
         self._last: torch.Tensor | None = None
         self._ema: torch.Tensor | None = None
         self._stopper = VarianceStopper(config.patience, config.variance_alpha) if config.auto_stop else None
@@ -165,7 +166,6 @@ class Fit:
         optimizer = torch.optim.Adam(self._parameters(), lr=cfg.lr)
         autocast = PRECISIONS[cfg.precision]
         start = time.perf_counter()
-        pending: list[torch.Tensor] = []
         for i in range(1, cfg.iterations + 1):
             code = perturb(self.code, cfg.code_noise_std, self._noise)
             with torch.autocast(self.device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
@@ -183,14 +183,13 @@ class Fit:
                 self._ema.lerp_(self._last, 1 - cfg.ema)
             if self._stopper is not None:
                 self._stopper.update(self._crop(self._last))
-            pending.append(loss.detach())
+            self._pending.append(loss.detach())
             self.history.stop_iteration = i
 
             if i % cfg.check_every and i % cfg.preview_every and i != cfg.iterations:
                 yield Progress(i, cfg.iterations, time.perf_counter() - start)
                 continue
-            record, stop = self._check(i, pending, start)
-            pending = []
+            record, stop = self._check(i, start)
             yield record
             if stop:
                 self.history.stop_reason = "auto_stop"
@@ -198,14 +197,21 @@ class Fit:
         self.history.stop_reason = "completed"
         return self.result()
 
-    def _check(self, i: int, pending: list[torch.Tensor], start: float) -> tuple[Progress, bool]:
+    def _flush_losses(self) -> None:
+        """Move the losses waiting on the device into the history (one host sync)."""
+        if not self._pending:
+            return
+        losses = torch.stack(self._pending).float().cpu().tolist()
+        last = self.history.stop_iteration
+        self.history.iterations.extend(range(last - len(losses) + 1, last + 1))
+        self.history.losses.extend(losses)
+        self._pending = []
+
+    def _check(self, i: int, start: float) -> tuple[Progress, bool]:
         """The synchronising part of an iteration: losses, PSNR, stabilisers, previews."""
         cfg = self.config
-        losses = torch.stack(pending).float().cpu().tolist()
-        first = i - len(losses) + 1
-        self.history.iterations.extend(range(first, i + 1))
-        self.history.losses.extend(losses)
-        loss = losses[-1]
+        self._flush_losses()
+        loss = self.history.losses[-1]
         psnr = psnr_ema = None
         if self.reference is not None:
             psnr, psnr_ema = _psnr(self._crop(self._last), self.reference), _psnr(self._crop(self._ema), self.reference)
@@ -239,6 +245,7 @@ class Fit:
         """The result so far (also after the consumer stopped iterating)."""
         if self._last is None:
             raise RuntimeError("The fit has not run a single iteration yet.")
+        self._flush_losses()
         last, ema = self._to_host(self._last), self._to_host(self._ema)
         if self.history.stop_reason == "auto_stop" and self._stopper.best_image is not None:
             image = self._stopper.best_image.cpu().numpy()

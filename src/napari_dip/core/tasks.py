@@ -20,7 +20,7 @@ import torch
 
 from .codes import guide_code, meshgrid_code, noise_code
 from .devices import check_memory, resolve_device
-from .fit import Fit, FitConfig, FitResult, Problem, Progress, run
+from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
 from .networks import build_network, code_downscale
 from .operators import Identity, LanczosDownsample, Mask
@@ -41,6 +41,16 @@ class TaskRun:
     def steps(self) -> Generator[Progress, None, FitResult]:
         """The fit's generator of :class:`Progress` records (returns a FitResult)."""
         return self.fit.steps()
+
+    @property
+    def history(self) -> History:
+        """Losses, PSNR and how the fit ended, so far."""
+        return self.fit.history
+
+    @property
+    def use_ema(self) -> bool:
+        """Whether the result is the EMA of the outputs (else the last output)."""
+        return self.fit.config.use_ema
 
     def to_image(self, chw: np.ndarray) -> np.ndarray:
         """Map a (C, H, W) preview in [0, 1] to the input's dtype and layout."""

@@ -1,0 +1,176 @@
+"""Speed: seconds per iteration, and time to reach a PSNR, for the denoising fit.
+
+Part 1 - seconds per iteration of a denoising fit (RGB, square images of
+random values; the content does not change the cost) for the ``paper`` and
+``fast`` networks at 128, 256 and 512 pixels, three ways, all in one run:
+
+* **engine fp32**: ``napari_dip`` 's fit loop (``Fit.steps``), float32;
+* **engine bf16**: the same with ``precision="bfloat16"`` (autocast);
+* **reference loop**: the loop of the original DIP notebooks, written here
+  with the same network, code and optimiser: float32, the output and its EMA
+  copied to the host and scored with skimage's PSNR every iteration, and all
+  parameters copied to the host every iteration for backtracking.
+
+Each is timed per iteration after warm-up iterations; the table gives the
+medians and the ratios of medians. Part 2 - iterations and seconds until the
+PSNR of the output (and of its EMA) first reaches a target on a noisy crop
+(F16, sigma = 25/255, seed 0), from the PSNR in the Progress records
+(``reference=``), which are computed every 10 iterations.
+
+Modes
+-----
+full (default): 20 timed iterations after 3 warm-up ones (512 x 512: 3 after
+1), all sizes; time to 28 dB on a 128 x 128 crop, at most 1800 iterations.
+``--quick``: 5 timed after 2 warm-up, 128 and 256 (512 with ``fast`` only);
+time to 24 dB on a 64 x 64 crop, at most 300 iterations.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+
+def engine_times(image: np.ndarray, preset: str, precision: str, warmup: int, timed: int) -> list[float]:
+    """Per-iteration seconds of the engine's loop."""
+    from napari_dip.core.tasks import prepare_denoise
+
+    task = prepare_denoise(image, preset=preset, iterations=warmup + timed, device="cpu", precision=precision)
+    times, last = [], time.perf_counter()
+    for _ in task.steps():
+        now = time.perf_counter()
+        times.append(now - last)
+        last = now
+    return times[warmup:]
+
+
+def reference_times(image: np.ndarray, preset: str, warmup: int, timed: int, show_every: int = 100) -> list[float]:
+    """Per-iteration seconds of a loop written like the original DIP code (denoising notebook)."""
+    import torch
+    from skimage.metrics import peak_signal_noise_ratio
+
+    from napari_dip.core.codes import noise_code
+    from napari_dip.core.networks import build_network
+    from napari_dip.core.presets import resolve_preset
+
+    chosen = resolve_preset("denoise", preset)
+    torch.manual_seed(0)
+    net = build_network(chosen.network, chosen.code_channels, 3).train()
+    img_np = np.moveaxis(image, -1, 0).astype(np.float32)
+    noisy_torch = torch.from_numpy(img_np)[None]
+    net_input_saved = noise_code(chosen.code_channels, *img_np.shape[1:], torch.Generator().manual_seed(1))
+    noise = net_input_saved.clone()
+    optimizer = torch.optim.Adam(net.parameters(), lr=chosen.lr)
+    out_avg, last_net, psnr_noisy_last = None, None, 0.0
+    times = []
+    for i in range(warmup + timed):
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        net_input = net_input_saved + noise.normal_() * chosen.code_noise_std
+        out = net(net_input)
+        out_avg = out.detach() if out_avg is None else out_avg * chosen.ema + out.detach() * (1 - chosen.ema)
+        total_loss = torch.nn.functional.mse_loss(out, noisy_torch)
+        total_loss.backward()
+        out_np = out.detach().cpu().numpy()[0]
+        psnr_noisy = peak_signal_noise_ratio(img_np, out_np, data_range=1)
+        peak_signal_noise_ratio(img_np, out_avg.cpu().numpy()[0], data_range=1)  # psnr_gt_sm in the original
+        if i % show_every:  # backtracking, as in the original: parameters to the host every iteration
+            if psnr_noisy - psnr_noisy_last < -5 and last_net is not None:
+                for saved, param in zip(last_net, net.parameters()):
+                    param.data.copy_(saved)
+            else:
+                last_net = [x.detach().cpu() for x in net.parameters()]
+                psnr_noisy_last = psnr_noisy
+        optimizer.step()
+        times.append(time.perf_counter() - start)
+    return times[warmup:]
+
+
+def per_iteration(args, sizes: list[int], presets: list[str]) -> str:
+    rows = []
+    rng = np.random.default_rng(0)
+    for preset in presets:
+        for size in sizes:
+            if size >= 512 and preset == "paper" and args.quick:
+                continue
+            warmup, timed = (2, 5) if args.quick else ((1, 3) if size >= 512 else (3, 20))
+            if args.iterations:
+                warmup, timed = 1, args.iterations
+            image = rng.random((size, size, 3), dtype=np.float32)
+            fp32 = np.median(engine_times(image, preset, "float32", warmup, timed))
+            bf16 = np.median(engine_times(image, preset, "bfloat16", warmup, timed))
+            ref = np.median(reference_times(image, preset, warmup, timed))
+            rows.append([preset, f"{size}x{size}", timed, common.fmt(fp32, 3), common.fmt(bf16, 3), common.fmt(ref, 3),
+                         common.fmt(fp32 / bf16), common.fmt(ref / fp32)])
+            print(f"done {preset} {size}: {rows[-1][3:]}", flush=True)
+    headers = ["preset", "size", "timed its", "engine fp32 (s/it)", "engine bf16 (s/it)", "reference loop (s/it)",
+               "bf16 speed-up", "engine speed-up vs reference"]
+    return common.table(headers, rows)
+
+
+def time_to_psnr(args, presets: list[str], target: float, cap: int, size: int) -> str:
+    from napari_dip.core.tasks import prepare_denoise
+
+    clean = common.crop(common.load(args.data, "dip/denoising/F16_GT.png"), size, 160, 128)
+    noisy = common.add_noise(clean, 25 / 255, seed=0)
+    rows = []
+    for preset in presets:
+        for precision in ("float32", "bfloat16"):
+            reached: dict[str, tuple[int, float]] = {}
+            best = [0.0, 0.0]
+
+            def watch(record, reached=reached, best=best):
+                for key, value in (("raw", record.psnr), ("EMA", record.psnr_ema)):
+                    if value is not None:
+                        best[key == "EMA"] = max(best[key == "EMA"], value)
+                        if value >= target and key not in reached:
+                            reached[key] = (record.iteration, record.elapsed)
+                return len(reached) < 2
+
+            task = prepare_denoise(noisy, preset=preset, iterations=cap, device="cpu", precision=precision,
+                                   reference=clean, seed=0)
+            task.run(watch)
+            cells = [f"{reached[k][0]} / {reached[k][1]:.1f} s" if k in reached else f"not in {cap}"
+                     for k in ("raw", "EMA")]
+            rows.append([preset, precision, *cells, f"{common.fmt(best[0])} / {common.fmt(best[1])}"])
+            print(f"done {preset} {precision}: {rows[-1][2:]}", flush=True)
+    headers = ["preset", "precision", f"raw output >= {target:g} dB (iterations / time)",
+               f"EMA >= {target:g} dB (iterations / time)", "best raw / EMA PSNR before the fit stopped"]
+    return common.table(headers, rows)
+
+
+def main(argv: list[str] | None = None) -> str:
+    p = common.parser(__doc__)
+    p.add_argument("--sizes", help="comma-separated sides (full 128,256,512; quick 128,256,512 without paper 512)")
+    p.add_argument("--presets", default="paper,fast")
+    p.add_argument("--iterations", type=int, help="timed iterations per measurement (after 1 warm-up)")
+    p.add_argument("--target", type=float, help="PSNR target in dB (full 28, quick 24)")
+    p.add_argument("--max-iterations", type=int, help="cap of the time-to-PSNR fits (full 1800, quick 300)")
+    p.add_argument("--crop", type=int, help="side of the time-to-PSNR crop (full 128, quick 64)")
+    args = p.parse_args(argv)
+    common.setup(args)
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [128, 256, 512]
+    presets = args.presets.split(",")
+    target = args.target or (24.0 if args.quick else 28.0)
+    cap = args.max_iterations or (300 if args.quick else 1800)
+    crop = args.crop or (64 if args.quick else 128)
+    speed = per_iteration(args, sizes, presets)
+    reach = time_to_psnr(args, presets, target, cap, crop)
+    caption = (
+        "Top: median seconds per iteration of a denoising fit (RGB), with ratios of the medians (> 1: faster than "
+        "the column it is compared with); the reference loop is fp32 with the output, its EMA and all parameters "
+        f"copied to the host every iteration, as in the original DIP code. Bottom: first checked iteration (every "
+        f"10) and elapsed fit time at which the PSNR reaches {target:g} dB on a {crop}x{crop} F16 crop with "
+        f"sigma = 25/255 noise (seed 0); each fit stops once both reach it, or after {cap} iterations."
+    )
+    return common.emit("Speed", caption, f"{speed}\n\n{reach}", args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The benchmark scripts run (on skimage.data stand-ins, tiny settings) and print their tables.
+
+No timing or quality assertions: only that each script finishes and its table has the expected shape.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run_script(name: str, *argv: str) -> str:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, str(BENCHMARKS / name), "--quick", *argv], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def table_rows(text: str) -> list[list[str]]:
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in text.splitlines() if line.startswith("|")]
+
+
+def test_denoise_quality(tmp_path):
+    out = tmp_path / "denoise.md"
+    text = run_script("denoise_quality.py", "--data", "builtin", "--size", "32", "--iterations", "10",
+                      "--presets", "fast", "--out", str(out))
+    rows = table_rows(text)
+    assert rows[0] == ["method", "F16", "mean PSNR (dB)", "s / image"]
+    methods = [r[0] for r in rows[2:]]
+    assert methods[:4] == ["noisy input", "DIP fast, last output", "DIP fast, EMA", "DIP fast, best EMA (oracle)"]
+    assert "non-local means (skimage)" in methods and "total variation (skimage)" in methods
+    assert all(len(r) == 4 for r in rows)
+    assert out.read_text().startswith("## Denoising quality") and "Machine:" in out.read_text()
+
+
+def test_sr_quality_falls_back_to_builtin_images(tmp_path):
+    text = run_script("sr_quality.py", "--data", str(tmp_path / "missing"), "--size", "32", "--iterations", "3",
+                      "--images", "butterfly,bird")
+    rows = table_rows(text)
+    assert rows[0] == ["method", "butterfly", "bird", "mean PSNR (dB)", "s / image"]
+    assert [r[0] for r in rows[2:]] == ["bicubic (Pillow)", "DIP fast"]
+    assert "skimage.data stand-ins" in text
+
+
+def test_inpaint_quality():
+    rows = table_rows(run_script("inpaint_quality.py", "--data", "builtin", "--size", "32", "--iterations", "3"))
+    assert rows[0] == ["case", "method", "PSNR (dB)", "s"]
+    assert [(r[0], r[1]) for r in rows[2:]] == [
+        (case, method) for case in ("kate text", "barbara 50 %")
+        for method in ("masked input", "biharmonic (skimage)", "DIP fast")
+    ]
+
+
+def test_speed():
+    text = run_script("speed.py", "--data", "builtin", "--sizes", "64", "--presets", "fast", "--iterations", "2",
+                      "--max-iterations", "20", "--crop", "32", "--target", "5")
+    tables = [t for t in text.split("\n\n") if t.startswith("|")]
+    assert len(tables) == 2
+    speed, reach = table_rows(tables[0]), table_rows(tables[1])
+    assert speed[0][:3] == ["preset", "size", "timed its"] and "reference loop (s/it)" in speed[0]
+    assert speed[2][:3] == ["fast", "64x64", "2"]
+    assert [r[:2] for r in reach[2:]] == [["fast", "float32"], ["fast", "bfloat16"]]
+
+
+def test_denoise_baselines_without_pywavelets(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.setitem(sys.modules, "pywt", None)  # import pywt now raises ImportError
+    import denoise_quality
+
+    noisy = np.random.default_rng(0).random((24, 24, 3)).astype(np.float32)
+    results = denoise_quality.classical(noisy)
+    assert "non-local means (skimage)" in results and not any(k.startswith("wavelet") for k in results)
+    assert denoise_quality.immerkaer_sigma(np.zeros((8, 8))) == 0
+
+
+def test_common_helpers(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import common
+
+    white = np.ones((2, 2, 3))
+    assert common.y_channel(white) == pytest.approx(235 / 255)
+    assert common.psnr(white, white) == float("inf")
+    assert common.psnr(np.zeros(4), np.full(4, 0.1)) == pytest.approx(20.0)
+    assert common.table(["a", "b"], [[1, 2]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
+    assert common.crop(np.zeros((10, 20)), 8).shape == (8, 8)

@@ -1,0 +1,57 @@
+"""Prior explorer: samples become an image stack; noise-impedance curves are fitted, plotted and stoppable."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_dip._qt.prior_explorer import PriorExplorerWidget
+from napari_dip.core.diagnostics import IMPEDANCE_CURVES
+
+
+def test_samples_layer(dock, qtbot):
+    viewer, widget = dock(PriorExplorerWidget)
+    widget.height_box.value, widget.width_box.value = 64, 96
+    widget.channels.value = 1
+    widget.n_samples.value = 2
+    widget.sample_preset.value = "fast"
+    widget.architecture.value = "deep_decoder"
+    with qtbot.waitSignal(widget.job_finished, timeout=60_000):
+        widget._on_samples()
+    layer = viewer.layers["prior samples [deep_decoder]"]
+    assert layer.data.shape == (2, 64, 96)
+    assert layer.metadata["napari_dip"]["architecture"] == "deep_decoder"
+    assert not np.array_equal(layer.data[0], layer.data[1])  # one sample per seed
+
+
+def test_noise_impedance_curves(dock, qtbot, tiny_image):
+    viewer, widget = dock(PriorExplorerWidget)
+    viewer.add_image(tiny_image((64, 64)), name="src")
+    widget.iterations.value = 3
+    widget.device.value = "cpu"
+    with qtbot.waitSignal(widget.job_finished, timeout=90_000):
+        widget._on_curves()
+    assert list(widget.curves) == list(IMPEDANCE_CURVES)
+    assert all(len(curve) == 3 for curve in widget.curves.values())
+    assert all(widget.plot.series(name)[1] for name in IMPEDANCE_CURVES)
+
+
+def test_noise_impedance_stop(dock, qtbot, tiny_image, notes):
+    viewer, widget = dock(PriorExplorerWidget)
+    viewer.add_image(tiny_image((64, 64)), name="src")
+    widget.iterations.value = 5000
+    widget.device.value = "cpu"
+    with qtbot.waitSignal(widget.job_finished, timeout=90_000):
+        widget._on_curves()
+        qtbot.waitUntil(lambda: widget._monitor is not None and widget._monitor.iteration >= 12, timeout=60_000)
+        widget._on_stop()
+    assert list(widget.curves) == list(IMPEDANCE_CURVES)
+    assert len(widget.curves["image"]) >= 10  # losses are recorded every 10 iterations
+    assert all(len(curve) < 5000 for curve in widget.curves.values())
+    assert any("Stopped" in message for _, message in notes())
+
+
+def test_curves_need_an_image(dock, notes):
+    _, widget = dock(PriorExplorerWidget)
+    widget._on_curves()
+    assert widget._worker is None
+    assert any(severity == "error" and "Choose an image layer" in m for severity, m in notes())
