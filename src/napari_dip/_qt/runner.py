@@ -69,8 +69,8 @@ def _failure(exc: Exception, device: str, position: int) -> RunFailed:
 
 def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[WorkerMessage, None, None]:
     """Iterate one slice's fit, yielding throttled updates (and ``None`` in between)."""
-    history = run.fit.history
-    use_ema = run.fit.config.use_ema
+    history = run.history
+    use_ema = run.use_ema
     count = len(request.indices)
     sent = sent_psnr = 0
     last_update = last_preview = -math.inf
@@ -125,7 +125,7 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
             yield from _fit_slice(request, run, position)
             result = run.result()
             outputs = result if isinstance(result, tuple) else (result,)
-            history = run.fit.history
+            history = run.history
             yield SliceFinished(position, tuple(index), outputs, history.stop_iteration, history.stop_reason)
     except Exception as exc:  # noqa: BLE001
         yield _failure(exc, device, position)

@@ -83,7 +83,7 @@ class RunSession:
         except RuntimeError:  # stopped before the first iteration
             return False
         outputs = result if isinstance(result, tuple) else (result,)
-        self._store(self.current.index, outputs, run.fit.history.stop_iteration, "stopped")
+        self._store(self.current.index, outputs, run.history.stop_iteration, "stopped")
         self.current = None
         return True
 
