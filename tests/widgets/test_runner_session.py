@@ -26,7 +26,7 @@ def test_one_yield_per_iteration_so_stop_is_immediate(tiny_image):
     started = next(m for m in steps if isinstance(m, SliceStarted))
     updates = [next(steps) for _ in range(7)]
     steps.close()
-    assert started.run.fit.history.stop_iteration == 7
+    assert started.run.history.stop_iteration == 7
     assert [u.iteration for u in updates] == list(range(1, 8))  # update_interval=0: every iteration reported
     assert any(u.preview is not None for u in updates)
     assert all(u.preview.dtype == np.uint8 for u in updates if u.preview is not None)
@@ -61,7 +61,7 @@ class _FakeRun:
 
     def __init__(self, iteration, fitted=True):
         self.settings = {"task": "denoise", "seed": 3}
-        self.fit = type("Fit", (), {"history": type("History", (), {"stop_iteration": iteration})()})()
+        self.history = type("History", (), {"stop_iteration": iteration})()
         self._fitted = fitted
 
     def result(self):
