@@ -226,7 +226,9 @@ class Fit:
         restored = self._backtracker is not None and self._backtracker.check(loss, i)
         if restored:
             self.history.restored.append(i)
-        stop = self._stopper is not None and self._stopper.check(self._crop(self._last), i)
+        # The moving variance follows the raw outputs; the kept image is the one the fit returns.
+        kept = self._ema if cfg.use_ema else self._last
+        stop = self._stopper is not None and self._stopper.check(self._crop(kept), i)
         preview = i % cfg.preview_every == 0 or i == cfg.iterations or stop
         record = Progress(
             i,
