@@ -11,6 +11,10 @@ import math
 import torch
 
 
+#: Iterations before the automatic early stop may record a minimum.
+MIN_WARMUP = 100
+
+
 class Backtracker:
     """Restore the last good state when the loss jumps.
 
@@ -54,13 +58,15 @@ class VarianceStopper:
     An exponential moving variance of the outputs (the buffer-free variant of
     ES-WMV, Wang et al.) is tracked every iteration; once it has not reached a
     new minimum for ``patience`` iterations the fit stops and the output at
-    the minimum is returned. ``alpha`` sets the effective window (~1/alpha).
+    the minimum is returned (the EMA image when the fit returns the EMA).
+    ``alpha`` sets the effective window (~1/alpha).
     """
 
     def __init__(self, patience: int = 500, alpha: float = 0.01):
         self.patience = patience
         self.alpha = alpha
-        self.warmup = int(round(1 / alpha))
+        # No minimum counts before the moving statistics have settled (and the image took shape).
+        self.warmup = max(int(round(1 / alpha)), MIN_WARMUP)
         self.mean: torch.Tensor | None = None
         self.variance: torch.Tensor | None = None
         self.best_variance = math.inf
