@@ -44,10 +44,7 @@ def main() -> None:
         display.start()
     try:
         import napari
-        import napari._qt.qt_main_window as main_window
         from napari.qt import get_qapp
-
-        main_window.SHOW_QT_WARNING = False  # no "PyQt5 is deprecated" toast over the canvas
 
         app = get_qapp()
         viewer = napari.Viewer(title="napari-dip", show=True)

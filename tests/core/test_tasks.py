@@ -10,7 +10,7 @@ def test_import_loads_neither_torch_nor_qt():
     import subprocess
     import sys
 
-    code = "import sys, napari_dip; print(any(m in sys.modules for m in ('torch', 'qtpy', 'PyQt5', 'napari')))"
+    code = "import sys, napari_dip; print(any(m in sys.modules for m in ('torch', 'qtpy', 'PyQt5', 'PyQt6', 'napari')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 

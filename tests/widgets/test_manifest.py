@@ -61,7 +61,7 @@ def test_each_sample_opens(make_napari_viewer, key):
 def test_imports_stay_lean():
     code = (
         "import sys, napari_dip, napari_dip._sample_data;"
-        "heavy = [m for m in ('torch', 'qtpy', 'PyQt5', 'napari', 'magicgui') if m in sys.modules];"
+        "heavy = [m for m in ('torch', 'qtpy', 'PyQt5', 'PyQt6', 'napari', 'magicgui') if m in sys.modules];"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
