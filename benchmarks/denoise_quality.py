@@ -19,6 +19,9 @@ Methods
   the optional ``bm3d`` package is installed (sigma_psd = 25/255). Without
   the optional PyWavelets, sigma_est comes from Immerkaer's estimator and
   the wavelet row is left out.
+* With ``--auto-stop``: a separate DIP fit per preset with ``auto_stop=True``
+  (variance-based early stopping, no ground truth), scored on the image it
+  returns; at most the same number of iterations.
 
 Modes
 -----
@@ -92,6 +95,21 @@ def classical(noisy: np.ndarray) -> dict[str, np.ndarray]:
     return results
 
 
+def channels_last(chw: np.ndarray) -> np.ndarray:
+    return np.moveaxis(chw, 0, -1) if chw.shape[0] > 1 else chw[0]
+
+
+def dip_auto_stop(noisy: np.ndarray, clean: np.ndarray, preset: str, iterations: int) -> dict[str, tuple]:
+    """A separate fit with ``auto_stop=True`` (no ground truth used); returns its chosen image."""
+    from napari_dip.core.tasks import prepare_denoise
+
+    task = prepare_denoise(noisy, preset=preset, iterations=iterations, seed=0, device="cpu", auto_stop=True)
+    with common.Timer() as timer:
+        _, result = task.run()
+    note = f"stopped at iteration {result.history.stop_iteration}"
+    return {f"DIP {preset}, auto-stop": (channels_last(result.image), timer.seconds, note)}
+
+
 def dip(noisy: np.ndarray, clean: np.ndarray, preset: str, iterations: int) -> dict[str, tuple]:
     """One DIP fit; its last output, EMA, and the best EMA PSNR seen (oracle)."""
     from napari_dip.core.tasks import prepare_denoise
@@ -99,13 +117,14 @@ def dip(noisy: np.ndarray, clean: np.ndarray, preset: str, iterations: int) -> d
     task = prepare_denoise(noisy, preset=preset, iterations=iterations, seed=0, device="cpu", reference=clean)
     with common.Timer() as timer:
         _, result = task.run()
-    chw = lambda a: np.moveaxis(a, 0, -1) if a.shape[0] > 1 else a[0]  # noqa: E731
+    chw = channels_last
     history = result.history
     best = int(np.argmax(history.psnr_ema))
+    note = f"best at iteration {history.checked[best]}"
     return {
         f"DIP {preset}, last output": (chw(result.last), timer.seconds),
         f"DIP {preset}, EMA": (chw(result.ema), timer.seconds),
-        f"DIP {preset}, best EMA (oracle)": (history.psnr_ema[best], timer.seconds, history.checked[best]),
+        f"DIP {preset}, best EMA (oracle)": (history.psnr_ema[best], timer.seconds, note),
     }
 
 
@@ -115,6 +134,7 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--iterations", type=int, help="DIP iterations (full 1800, quick 300)")
     p.add_argument("--images", help=f"comma-separated, from {', '.join(IMAGES)}")
     p.add_argument("--presets", default="paper,fast", help="comma-separated DIP presets")
+    p.add_argument("--auto-stop", action="store_true", help="add a separate auto-stop fit per preset")
     args = p.parse_args(argv)
     common.setup(args)
     size = args.size or (64 if args.quick else 128)
@@ -130,13 +150,15 @@ def main(argv: list[str] | None = None) -> str:
         results = {"noisy input": (noisy, 0.0)}
         for preset in args.presets.split(","):
             results.update(dip(noisy, clean, preset, iterations))
+            if args.auto_stop:
+                results.update(dip_auto_stop(noisy, clean, preset, iterations))
         results.update(classical(noisy))
         for method, (output, secs, *extra) in results.items():
             value = output if np.isscalar(output) else common.psnr(output, clean)
             scores.setdefault(method, []).append(value)
             seconds.setdefault(method, []).append(secs)
             if extra:
-                notes.append(f"{name}: {method.split(',')[0]} best at iteration {extra[0]}")
+                notes.append(f"{name}: {method.split(',')[0]} {extra[0]}")
         print(f"done {name}: " + ", ".join(f"{m} {common.fmt(s[-1])}" for m, s in scores.items()), flush=True)
     headers = ["method", *names, "mean PSNR (dB)", "s / image"]
     rows = [[m, *(common.fmt(v) for v in vals), common.fmt(np.mean(vals)), common.fmt(np.mean(seconds[m]), 2)]

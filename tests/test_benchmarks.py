@@ -31,11 +31,12 @@ def table_rows(text: str) -> list[list[str]]:
 def test_denoise_quality(tmp_path):
     out = tmp_path / "denoise.md"
     text = run_script("denoise_quality.py", "--data", "builtin", "--size", "32", "--iterations", "10",
-                      "--presets", "fast", "--out", str(out))
+                      "--presets", "fast", "--auto-stop", "--out", str(out))
     rows = table_rows(text)
     assert rows[0] == ["method", "F16", "mean PSNR (dB)", "s / image"]
     methods = [r[0] for r in rows[2:]]
     assert methods[:4] == ["noisy input", "DIP fast, last output", "DIP fast, EMA", "DIP fast, best EMA (oracle)"]
+    assert methods[4] == "DIP fast, auto-stop"
     assert "non-local means (skimage)" in methods and "total variation (skimage)" in methods
     assert all(len(r) == 4 for r in rows)
     assert out.read_text().startswith("## Denoising quality") and "Machine:" in out.read_text()

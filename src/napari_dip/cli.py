@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
     common.add_argument("-o", "--output", type=Path, help="output file (one input) or folder (default: next to inputs)")
-    common.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (default: the input's; PNG for JPEG)")
+    common.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (default: the input's; "
+                        "PNG for JPEG inputs)")
     common.add_argument("--preset", help="'paper' (default) or 'fast' (lighter network for CPUs), or a preset name")
     common.add_argument("--iterations", type=int, help="number of Adam steps (default: the preset's)")
     common.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
@@ -206,8 +207,9 @@ def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: 
         snapshot = None if args.save_every is None else (
             args.save_every, lambda i, tag=tag: companion_path(outputs[0], f"{tag}it{i:05d}"))
         try:
-            slice_out, history = restore_slice(args, image.data[index], image.channel_axis,
-                                               companion_slice(extra, image, index, args.task), options, label, snapshot)
+            paired = companion_slice(extra, image, index, args.task)
+            slice_out, history = restore_slice(args, image.data[index], image.channel_axis, paired, options, label,
+                                               snapshot)
         except InputError:
             raise
         except ValueError as exc:  # the engine's validation messages
@@ -234,7 +236,7 @@ def plan_outputs(args: argparse.Namespace, sources: list[Path], options: dict) -
         for plan in plans:
             old = sorted(plan[0].parent.glob(f"{plan[0].stem}_*it[0-9]*{plan[0].suffix}"))
             if old:
-                raise InputError(f"{old[0]} exists (a snapshot of an earlier run): pass --overwrite or choose another -o.")
+                raise InputError(f"{old[0]} exists (a snapshot of an earlier run): pass --overwrite or another -o.")
     return plans
 
 

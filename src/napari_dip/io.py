@@ -108,9 +108,10 @@ def read_image(path: str | Path) -> ImageFile:
         raise
     except Exception as exc:  # any decoder error: the file is not what its name says
         reason = (str(exc).strip().splitlines() or [""])[0].rstrip(".")
-        raise InputError(f"{path}: cannot read the image ({type(exc).__name__}: {reason}): is it a valid {fmt} file?") from exc
+        message = f"{path}: cannot read the image ({type(exc).__name__}: {reason}): is it a valid {fmt} file?"
+        raise InputError(message) from exc
     if image.data.ndim - image.slice_ndim not in (2, 3) or image.data.size == 0:
-        raise InputError(f"{path}: cannot use an image of shape {image.data.shape}: expected 2D images with channels last.")
+        raise InputError(f"{path}: cannot use an image of shape {image.data.shape}: expected 2D images (and stacks).")
     return image
 
 
