@@ -20,6 +20,8 @@ IMAGE = np.random.default_rng(0).random((32, 32)).astype(np.float32)
         (lambda: napari_dip.denoise(np.zeros((8, 8, 5)), channel_axis=5), "channel_axis=5 does not exist"),
         (lambda: napari_dip.denoise(np.zeros((8, 8, 5))), "pass channel_axis"),
         (lambda: napari_dip.denoise(IMAGE, device="tpu"), "Unknown device"),
+        (lambda: napari_dip.denoise(IMAGE, iterations=0), "at least 1 iteration"),
+        (lambda: napari_dip.denoise(IMAGE, lr=0), "must be positive"),
         (lambda: napari_dip.denoise(IMAGE, preset="slow"), "Unknown preset"),
         (lambda: napari_dip.denoise(IMAGE, iterations=5, learning_rate=1), "Unknown option"),
         (lambda: napari_dip.inpaint(IMAGE, IMAGE > 0.5, kind="blob"), "kind='blob'"),

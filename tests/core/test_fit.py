@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from napari_dip.core.fit import Fit, FitConfig, Problem, run
+from napari_dip.core.fit import Fit, FitConfig, Problem, ema_decay, run
 from napari_dip.core.networks import NetworkSpec, build_network
 from napari_dip.core.operators import Identity
 from napari_dip.core.tasks import prepare_denoise
@@ -26,11 +26,12 @@ def test_loss_goes_down(device, camera_crop):
 
 def test_ema_equals_the_ema_computed_by_hand():
     gamma = 0.9
-    fit = make_fit(iterations=12, ema=gamma, preview_every=1, check_every=1, backtrack=False)
+    fit = make_fit(iterations=120, ema=gamma, preview_every=1, check_every=1, backtrack=False)
     records = list(fit.steps())
     expected = records[0].image
-    for record in records[1:]:
-        expected = gamma * expected + (1 - gamma) * record.image
+    for t, record in enumerate(records[1:], start=2):
+        decay = min(gamma, (1 + t) / (10 + t))  # warm-up, then the constant gamma
+        expected = decay * expected + (1 - decay) * record.image
     np.testing.assert_allclose(records[-1].ema_image, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(fit.result().ema, expected, rtol=1e-5, atol=1e-6)
 
@@ -121,6 +122,12 @@ def test_optimising_the_code_changes_it(optimize):
 def test_bfloat16_autocast_runs():
     result = run(make_fit(iterations=3, precision="bfloat16"))
     assert np.isfinite(result.image).all()
+
+
+def test_ema_decay_warms_up_to_gamma():
+    assert ema_decay(0.99, 1) == pytest.approx(2 / 11)
+    assert ema_decay(0.99, 100) == pytest.approx(101 / 110)
+    assert ema_decay(0.99, 5000) == 0.99
 
 
 @pytest.mark.parametrize(

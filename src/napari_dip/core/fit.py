@@ -117,6 +117,16 @@ class FitResult:
     history: History
 
 
+def ema_decay(gamma: float, iteration: int) -> float:
+    """The EMA weight of the past at ``iteration`` (1-based): ``min(gamma, (1 + t) / (10 + t))``.
+
+    Early on the average follows the outputs closely instead of dragging the
+    first, nearly flat output along for hundreds of iterations; from about
+    ``t = 9 / (1 - gamma)`` on it is the paper's constant ``gamma``.
+    """
+    return min(gamma, (1 + iteration) / (10 + iteration))
+
+
 def _psnr(image: torch.Tensor, reference: torch.Tensor) -> float:
     mse = float((image.float() - reference).square().mean())
     return math.inf if mse == 0 else -10 * math.log10(mse)
@@ -180,7 +190,7 @@ class Fit:
             if self._ema is None:
                 self._ema = self._last.clone()
             else:
-                self._ema.lerp_(self._last, 1 - cfg.ema)
+                self._ema.lerp_(self._last, 1 - ema_decay(cfg.ema, i))
             if self._stopper is not None:
                 self._stopper.update(self._crop(self._last))
             self._pending.append(loss.detach())

@@ -68,8 +68,8 @@ class TaskRun:
 
 def _config(preset: Preset, iterations: int | None, lr: float | None, seed: int, auto_stop: bool, options: dict) -> FitConfig:
     values = dict(
-        iterations=iterations or preset.iterations,
-        lr=lr or preset.lr,
+        iterations=preset.iterations if iterations is None else iterations,
+        lr=preset.lr if lr is None else lr,
         ema=preset.ema,
         use_ema=preset.use_ema,
         code_noise_std=preset.code_noise_std,
