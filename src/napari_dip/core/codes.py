@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-CODE_KINDS = ("noise", "meshgrid", "guide")
 
 
 def noise_code(channels: int, height: int, width: int, generator: torch.Generator, scale: float = 0.1) -> torch.Tensor:
