@@ -108,7 +108,7 @@ def collapsible(title: str, content: QWidget) -> QCollapsible:
 
 
 def _clock(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
 
 
@@ -116,9 +116,9 @@ def progress_text(position: int, count: int, iteration: int, total: int, elapsed
     """Overall fraction done and a line: slice, iteration, iterations per second, time left."""
     rate = iteration / elapsed if elapsed > 0 else 0.0
     fraction = (position + iteration / max(total, 1)) / max(count, 1)
-    left = ((total - iteration) + (count - position - 1) * total) / rate if rate > 0 else float("nan")
+    left = ((total - iteration) + (count - position - 1) * total) / rate if rate > 0 else None
     parts = [f"slice {position + 1}/{count}"] if count > 1 else []
     parts.append(f"{iteration}/{total} it")
     parts.append(f"{rate:.1f} it/s")
-    parts.append(f"{_clock(left)} left" if left == left else "-- left")
+    parts.append(f"{_clock(left)} left" if left is not None else "-- left")
     return fraction, " · ".join(parts)

@@ -10,7 +10,6 @@ import math
 
 import torch
 
-
 #: Iterations before the automatic early stop may record a minimum.
 MIN_WARMUP = 100
 
@@ -66,7 +65,7 @@ class VarianceStopper:
         self.patience = patience
         self.alpha = alpha
         # No minimum counts before the moving statistics have settled (and the image took shape).
-        self.warmup = max(int(round(1 / alpha)), MIN_WARMUP)
+        self.warmup = max(round(1 / alpha), MIN_WARMUP)
         self.mean: torch.Tensor | None = None
         self.variance: torch.Tensor | None = None
         self.best_variance = math.inf
