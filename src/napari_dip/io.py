@@ -95,14 +95,14 @@ def read_image(path: str | Path) -> ImageFile:
         if fmt == "tiff":
             image = _read_tiff(path)
         else:
-            import skimage.io
+            import imageio.v3 as iio
 
             if fmt == "png" and _png_is_16bit_colour(path):
                 warnings.warn(
                     f"{path} is a 16-bit colour PNG, read as 8-bit: save it as a 16-bit TIFF to keep the precision.",
                     stacklevel=2,
                 )
-            data = np.asarray(skimage.io.imread(path))
+            data = np.asarray(iio.imread(path, plugin="pillow"))  # Pillow only: no guessing among formats
             image = ImageFile(path, data, 0, None if data.ndim == 2 else 2)
     except InputError:
         raise
