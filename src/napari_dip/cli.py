@@ -152,7 +152,7 @@ class Progress:
         if record.loss is not None:
             self.bar.set_postfix(loss=f"{record.loss:.2e}", refresh=False)
         if self.snapshot is not None and record.image is not None and record.iteration % self.snapshot[0] == 0:
-            chw = record.ema_image if self.task.fit.config.use_ema else record.image
+            chw = record.ema_image if self.task.use_ema else record.image
             image = self.task.finish(chw)
             write_image(self.snapshot[1](record.iteration), image[2] if isinstance(image, tuple) else image,
                         self.task.info.channel_axis)
