@@ -162,26 +162,30 @@ def restore_slice(args: argparse.Namespace, image: np.ndarray, axis: int | None,
                   options: dict, label: str, snapshot: Any) -> tuple[list[np.ndarray], Any]:
     """Restore one 2D image; return its outputs (main first) and the last fit's history."""
     from .core.tasks import TASKS as ENGINE
+    from .core.tasks import average_runs
 
     prepare = ENGINE[TASKS[args.task][0]]
     runs = getattr(args, "runs", 1)
     options = dict(options)
     seed = options.pop("seed", 0)
-    images = []
-    for k in range(runs):
-        task = (prepare(image, extra, channel_axis=axis, seed=seed + k, **options) if extra is not None
-                else prepare(image, channel_axis=axis, seed=seed + k, **options))
-        progress = Progress(task, label if runs == 1 else f"{label} run {k + 1}/{runs}", args.quiet, snapshot)
-        try:
-            output, fit_result = task.run(progress)
-        finally:
+    bars: list[Progress] = []
+
+    def make_run(k: int) -> Any:
+        inputs = (image,) if extra is None else (image, extra)
+        task = prepare(*inputs, channel_axis=axis, seed=seed + k, **options)
+        if bars:
+            bars[-1].bar.close()
+        bars.append(Progress(task, label if runs == 1 else f"{label} run {k + 1}/{runs}", args.quiet, snapshot))
+        return task
+
+    try:
+        output, history = average_runs(runs, make_run, lambda record: bars[-1](record))
+    finally:
+        for progress in bars:
             progress.bar.close()
-        images.append(fit_result.image)
-    if runs > 1:
-        output = task.to_image(np.mean(images, axis=0))
     if isinstance(output, tuple):  # enhance: (coarse, fine, enhanced) -> enhanced, coarse
-        return [output[2], output[0]], fit_result.history
-    return [output], fit_result.history
+        return [output[2], output[0]], history
+    return [output], history
 
 
 def read_extra(args: argparse.Namespace) -> ImageFile | None:

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from .fit import History, Progress
-from .images import restore_image
 from .tasks import (
     TaskRun,
+    average_runs,
     prepare_denoise,
     prepare_enhance,
     prepare_flash,
@@ -50,16 +50,8 @@ def denoise(
 
     With ``return_history`` and several runs, the history of the last run is returned.
     """
-    if runs < 1:
-        raise ValueError(f"runs={runs}: use at least one run.")
     seed = kwargs.pop("seed", 0)
-    images, history = [], None
-    for k in range(runs):
-        task = prepare_denoise(image, seed=seed + k, **kwargs)
-        _, fit_result = task.run(callback)
-        images.append(fit_result.image)
-        history = fit_result.history
-    output = restore_image(np.mean(images, axis=0), task.info)
+    output, history = average_runs(runs, lambda k: prepare_denoise(image, seed=seed + k, **kwargs), callback)
     return (output, history) if return_history else output
 
 

@@ -265,6 +265,23 @@ def prepare_flash(
     return build_run("flash", target, info, guide=guide, **kwargs)
 
 
+def average_runs(
+    runs: int, make_run: Callable[[int], TaskRun], callback: Callable[[Progress], object] | None = None
+) -> tuple[Any, History]:
+    """Fit ``make_run(k)`` for k = 0 .. runs - 1 and average their images, as the paper does.
+
+    Returns the task's output for the mean image and the last fit's history.
+    """
+    if runs < 1:
+        raise ValueError(f"runs={runs}: use at least one run.")
+    images = []
+    for k in range(runs):
+        task = make_run(k)
+        fit_result = run(task.fit, callback)
+        images.append(fit_result.image)
+    return task.finish(np.mean(images, axis=0)), fit_result.history
+
+
 #: The restoration tasks by name (as used by the widgets and the command line).
 TASKS: dict[str, Callable[..., TaskRun]] = {
     "denoise": prepare_denoise,
