@@ -15,12 +15,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .codes import noise_code
 from .devices import resolve_device
-from .fit import Fit, FitConfig, Problem, run
+from .fit import Fit, Problem, run
 from .images import prepare_image, restore_image
 from .presets import resolve_preset
-from .tasks import seeded_network
+from .tasks import fit_config, make_code, seeded_network
 
 Extractor = Callable[[torch.Tensor], torch.Tensor]
 
@@ -77,20 +76,13 @@ def _fit(data_term: nn.Module, target: torch.Tensor, shape: tuple[int, int, int]
     preset = resolve_preset(task, kwargs.pop("preset", "paper"))
     seed, device = kwargs.pop("seed", 0), resolve_device(kwargs.pop("device", "auto"))
     callback = kwargs.pop("callback", None)
-    config = FitConfig(
-        iterations=kwargs.pop("iterations", None) or preset.iterations,
-        lr=kwargs.pop("lr", None) or preset.lr,
-        code_noise_std=preset.code_noise_std,
-        use_ema=False,
-        backtrack=False,
-        seed=seed,
-        **kwargs,
-    )
+    iterations, lr = kwargs.pop("iterations", None), kwargs.pop("lr", None)
+    config = fit_config(preset, iterations, lr, seed, False, {"use_ema": False, "backtrack": False, **kwargs})
     channels, height, width = shape
     multiple = 2**preset.network.depth
     if height % multiple or width % multiple:
         raise ValueError(f"The image is {height}x{width}: both sides must divide by {multiple} for this network.")
-    code = noise_code(preset.code_channels, height, width, torch.Generator().manual_seed(seed + 1))
+    code = make_code(preset, height, width, seed, None)
     network = seeded_network(preset, preset.code_channels, channels, seed)
     fit = Fit(Problem(network, code, data_term.to(device), target.to(device)), config, device)
     return run(fit, callback)

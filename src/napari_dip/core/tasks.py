@@ -66,7 +66,8 @@ class TaskRun:
         return self.finish(fit_result.image), fit_result
 
 
-def _config(preset: Preset, iterations: int | None, lr: float | None, seed: int, auto_stop: bool, options: dict) -> FitConfig:
+def fit_config(preset: Preset, iterations: int | None, lr: float | None, seed: int, auto_stop: bool, options: dict) -> FitConfig:
+    """The preset's fit settings, with the caller's values and ``options`` (FitConfig fields) on top."""
     values = dict(
         iterations=preset.iterations if iterations is None else iterations,
         lr=preset.lr if lr is None else lr,
@@ -136,7 +137,7 @@ def build_run(
     term; ``guide`` (C', H, W) replaces the random code.
     """
     chosen = resolve_preset(task, preset)
-    config = _config(chosen, iterations, lr, seed, auto_stop, options)
+    config = fit_config(chosen, iterations, lr, seed, auto_stop, options)
     low_multiple, minimum = padding_rule(chosen, factor)
     padded, crop = pad_to_multiple(target, low_multiple, minimum)
     height, width = padded.shape[1] * factor, padded.shape[2] * factor
