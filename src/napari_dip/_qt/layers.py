@@ -60,7 +60,7 @@ def check_image(layer: Any, what: str = "image") -> None:
     if layer is None:
         raise InputError(
             f"Choose an {what} layer first: open one (File > Open Files) or a sample "
-            "(File > Open Sample > napari-dip)."
+            "(File > Open Sample > Deep Image Prior)."
         )
     if getattr(layer, "multiscale", False):
         raise InputError(
