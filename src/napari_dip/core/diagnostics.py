@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import validation as check
 from .fit import run
-from .images import pad_to_multiple, prepare_image
+from .images import MIN_SIDE, pad_to_multiple, prepare_image
+from .networks import ARCHITECTURES
 from .presets import resolve_preset
 from .tasks import build_run, make_code, padding_rule, seeded_network
 
@@ -23,8 +25,10 @@ def prior_samples(
 
     ``shape`` is (H, W) for grey or (H, W, C). Returns (n, *shape) float32 in [0, 1].
     """
-    if len(shape) not in (2, 3) or min(shape[:2]) < 4:
-        raise ValueError(f"shape={shape}: give (height, width) or (height, width, channels), sides >= 4.")
+    shape = check.shape("shape", shape, (2, 3), slice(0, 2), MIN_SIDE, "(height, width) or (height, width, channels)")
+    check.choice("architecture", architecture, ARCHITECTURES)
+    check.positive_whole("n", n)
+    seed = check.seed(seed)
     channels = shape[2] if len(shape) == 3 else 1
     chosen = resolve_preset("denoise", preset)
     chosen = replace(chosen, network=replace(chosen.network, architecture=architecture))
@@ -57,6 +61,10 @@ def noise_impedance(
     "impedes" noise. Fits use no code perturbation and no backtracking.
     When ``callback`` returns False the current curve ends and the rest are skipped.
     """
+    check.positive_whole("iterations", iterations)
+    check.non_negative("noise_std", noise_std)
+    check.callback(callback)
+    seed = check.seed(seed)
     target, info = prepare_image(image, channel_axis)
     rng = np.random.default_rng(seed)
     flat = target.reshape(target.shape[0], -1)

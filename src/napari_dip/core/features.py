@@ -15,9 +15,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import validation as check
 from .devices import resolve_device
 from .fit import Fit, Problem, run
-from .images import prepare_image, restore_image
+from .images import MIN_SIDE, prepare_image, restore_image
 from .presets import resolve_preset
 from .tasks import fit_config, make_code, seeded_network
 
@@ -74,10 +75,12 @@ class ActivationMax(nn.Module):
 
 def _fit(data_term: nn.Module, target: torch.Tensor, shape: tuple[int, int, int], task: str, kwargs: dict) -> tuple:
     preset = resolve_preset(task, kwargs.pop("preset", "paper"))
-    seed, device = kwargs.pop("seed", 0), resolve_device(kwargs.pop("device", "auto"))
-    callback = kwargs.pop("callback", None)
+    device = resolve_device(check.device_name(kwargs.pop("device", "auto")))
+    callback = check.callback(kwargs.pop("callback", None))
     iterations, lr = kwargs.pop("iterations", None), kwargs.pop("lr", None)
-    config = fit_config(preset, iterations, lr, seed, False, {"use_ema": False, "backtrack": False, **kwargs})
+    config = fit_config(preset, iterations, lr, kwargs.pop("seed", 0), False,
+                        {"use_ema": False, "backtrack": False, **kwargs})
+    seed = config.seed
     channels, height, width = shape
     multiple = 2**preset.network.depth
     if height % multiple or width % multiple:
@@ -102,7 +105,7 @@ def invert_features(
     ``network`` receives (1, C, H, W) float images in [0, 1] after ``preprocess``.
     """
     target, info = prepare_image(image, channel_axis)
-    device = resolve_device(kwargs.get("device", "auto"))
+    device = resolve_device(check.device_name(kwargs.get("device", "auto")))
     extract = feature_extractor(network.to(device), layer, preprocess)
     with torch.no_grad():
         features = extract(torch.from_numpy(target)[None].to(device))
@@ -123,7 +126,9 @@ def maximize_activation(
 
     ``shape`` is the (C, H, W) image the network takes.
     """
-    device = resolve_device(kwargs.get("device", "auto"))
+    unit = check.whole_number("unit", unit, 0)
+    shape = check.shape("shape", shape, (3,), slice(1, 3), MIN_SIDE, "(channels, height, width)")
+    device = resolve_device(check.device_name(kwargs.get("device", "auto")))
     extract = feature_extractor(network.to(device), layer, preprocess)
     result = _fit(ActivationMax(extract, unit), torch.zeros(1), tuple(shape), "activation_max", kwargs)
     return np.moveaxis(result.image, 0, -1).astype(np.float32)

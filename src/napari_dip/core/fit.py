@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .codes import perturb
+from . import validation as check
+from .codes import perturb, stream_seeds
 from .stopping import Backtracker, VarianceStopper
 from .threads import resolve_threads, torch_threads
 
@@ -44,24 +45,31 @@ class FitConfig:
     patience: int = 500
     variance_alpha: float = 0.01
     precision: str = "float32"
-    seed: int = 0
+    seed: int | None = 0  # None: a fresh random seed, recorded here
     threads: int | None = None  # CPU threads; None: all cores but one (see core.threads)
 
     def __post_init__(self):
-        if self.iterations < 1:
-            raise ValueError(f"iterations={self.iterations}: run at least 1 iteration.")
-        if not self.lr > 0:
-            raise ValueError(f"lr={self.lr}: the learning rate must be positive.")
-        if not 0 <= self.ema < 1:
-            raise ValueError(f"ema={self.ema}: the EMA weight must be in [0, 1).")
-        if self.optimize not in OPTIMIZE:
-            raise ValueError(f"optimize={self.optimize!r}: choose one of {', '.join(OPTIMIZE)}.")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision={self.precision!r}: choose one of {', '.join(PRECISIONS)}.")
-        if self.check_every < 1 or self.preview_every < 1:
-            raise ValueError("check_every and preview_every must be at least 1.")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"threads={self.threads}: use 1 or more CPU threads, or None for the default.")
+        """Refuse any bad value, naming the field and what it accepts (no fit has started yet)."""
+        for name in ("iterations", "check_every", "preview_every", "patience"):
+            check.positive_whole(name, getattr(self, name))
+        check.positive("lr", self.lr, "the learning rate")
+        check.real_number("ema", self.ema, 0.0, 1.0, open_high=True, accepted="an EMA weight in [0, 1)")
+        check.non_negative("code_noise_std", self.code_noise_std)
+        check.real_number("backtrack_ratio", self.backtrack_ratio, 1.0, open_low=True,
+                          accepted="a loss ratio above 1 (the paper's is 10 ** 0.5)")
+        check.real_number("variance_alpha", self.variance_alpha, 0.0, 1.0, open_low=True,
+                          accepted="a weight in (0, 1]")
+        for name in ("use_ema", "backtrack", "auto_stop"):
+            check.flag(name, getattr(self, name))
+        check.choice("optimize", self.optimize, OPTIMIZE)
+        check.choice("precision", self.precision, PRECISIONS)
+        if self.threads is not None:
+            check.positive_whole("threads", self.threads)
+        object.__setattr__(self, "seed", check.seed(self.seed))
+
+
+class FitDiverged(ValueError):
+    """The loss became NaN or infinite and no earlier state could be restored."""
 
 
 @dataclass
@@ -107,8 +115,9 @@ class History:
     psnr_ema: list[float] = field(default_factory=list)
     checked: list[int] = field(default_factory=list)  # iterations of the PSNR values
     stop_iteration: int = 0
-    stop_reason: str = "interrupted"  # "completed", "auto_stop" or "interrupted"
+    stop_reason: str = "interrupted"  # "completed", "auto_stop", "interrupted" or "diverged"
     restored: list[int] = field(default_factory=list)  # iterations that backtracked
+    seed: int | None = None  # the fit's seed (drawn afresh when the caller passed None)
 
 
 @dataclass
@@ -148,14 +157,14 @@ class Fit:
         self.code = problem.code.to(self.device)
         self.target = problem.target.to(self.device)
         self.reference = None if problem.reference is None else problem.reference.to(self.device)
-        self.history = History()
+        self.history = History(seed=config.seed)
         self._pending: list[torch.Tensor] = []  # device losses not yet in the history
         self._last: torch.Tensor | None = None
         self._ema: torch.Tensor | None = None
         self._stopper = VarianceStopper(config.patience, config.variance_alpha) if config.auto_stop else None
         self._backtracker: Backtracker | None = None  # made at the first check, once the EMA exists
         try:
-            self._noise = torch.Generator(self.device).manual_seed(config.seed)
+            self._noise = torch.Generator(self.device).manual_seed(stream_seeds(config.seed).noise)
         except RuntimeError:  # devices without their own generator
             self._noise = None
 
@@ -247,6 +256,13 @@ class Fit:
         restored = self._backtracker is not None and self._backtracker.check(loss, i)
         if restored:
             self.history.restored.append(i)
+        elif not math.isfinite(loss):
+            self.history.stop_reason = "diverged"
+            raise FitDiverged(
+                f"The loss became {loss} at iteration {i} and no earlier state could be restored "
+                f"(backtrack={cfg.backtrack}): lower the learning rate (lr={cfg.lr:g}), use precision='float32', "
+                "or keep backtrack=True with a smaller check_every."
+            )
         # The moving variance follows the raw outputs; the kept image is the one the fit returns.
         kept = self._ema if cfg.use_ema else self._last
         stop = self._stopper is not None and self._stopper.check(self._crop(kept), i)
