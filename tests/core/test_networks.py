@@ -64,3 +64,35 @@ def test_zero_padding_and_nearest_upsampling_are_used():
 def test_unknown_architecture_is_refused():
     with pytest.raises(ValueError, match="Unknown architecture"):
         build_network(NetworkSpec(architecture="transformer"), 3, 3)
+
+
+def test_flash_preset_upsamples_like_the_reference_code():
+    """The reference flash / no-flash net: nearest, nearest, then bilinear, outermost scale first."""
+    assert PRESETS["flash"].network.upsample == ("nearest", "nearest", "bilinear", "bilinear", "bilinear")
+    net = build_network(PRESETS["flash"].network, 3, 3)
+    level, modes = net.body, []
+    while level is not None:
+        modes.append(level.upsample.mode)
+        level = level.deeper
+    assert modes == ["nearest", "nearest", "bilinear", "bilinear", "bilinear"]
+
+
+@pytest.mark.parametrize("architecture", ["skip", "unet", "deep_decoder"])
+def test_upsample_per_scale(architecture):
+    depth = NetworkSpec(architecture=architecture, **SMALL).depth
+    spec = NetworkSpec(architecture=architecture, upsample=("nearest", "bilinear", "nearest")[:depth], **SMALL)
+    net = build_network(spec, 4, 1)
+    modes = [m.mode for m in net.modules() if isinstance(m, torch.nn.Upsample)]
+    assert sorted(set(modes)) == ["bilinear", "nearest"]
+    size = 2 ** spec.depth * 2
+    code = torch.rand(1, 4, size // code_downscale(spec), size // code_downscale(spec))
+    assert net(code).shape == (1, 1, size, size)
+
+
+@pytest.mark.parametrize(
+    "upsample, message",
+    [(("nearest", "bilinear"), "3 values.*one per scale"), ("cubic", "upsample='cubic'.*bilinear, nearest")],
+)
+def test_bad_upsample_is_named(upsample, message):
+    with pytest.raises(ValueError, match=message):
+        build_network(NetworkSpec(upsample=upsample, **SMALL), 4, 1)

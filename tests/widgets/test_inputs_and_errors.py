@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_dip._qt.task_widgets import DenoiseWidget, FlashWidget, InpaintWidget
+from napari_dip._qt.task_widgets import DenoiseWidget, FlashWidget, InpaintWidget, SuperResolutionWidget
 from napari_dip.core import tasks
 
 
@@ -64,6 +64,8 @@ def test_no_image_chosen(dock, notes):
         (InpaintWidget, "mask_shape", "has shape (16, 16)"),
         (FlashWidget, "same_flash", "as both the no-flash and the flash image"),
         (DenoiseWidget, "reference_shape", "The reference 'ref' has shape (8, 8)"),
+        (FlashWidget, "flash_shape", "flash image"),
+        (InpaintWidget, "mask_3d", "mask"),
     ],
 )
 def test_refused_before_running(dock, notes, tiny_image, widget_class, setup, expected):
@@ -75,9 +77,16 @@ def test_refused_before_running(dock, notes, tiny_image, widget_class, setup, ex
     if setup == "reference_shape":
         viewer.add_image(tiny_image((8, 8)), name="ref")
         widget.reference.value = viewer.layers["ref"]
+    if setup == "flash_shape":
+        viewer.add_image(tiny_image((16, 32)), name="flash")
+    if setup == "mask_3d":
+        viewer.add_labels(np.zeros((2, 16, 16), np.uint8), name="mask")
+        widget.mask.value = viewer.layers["mask"]
     widget.image.value = viewer.layers["src"]
     if setup == "same_flash":
         widget.flash.value = viewer.layers["src"]
+    if setup == "flash_shape":
+        widget.flash.value = viewer.layers["flash"]
     names = _layer_names(viewer)
     widget._on_run()
     assert widget._worker is None
@@ -109,3 +118,18 @@ def test_image_too_large_for_the_device(dock, run_widget, notes, monkeypatch, ti
     assert any("GiB free" in m and "'fast' preset" in m for m in errors), errors
     assert _layer_names(viewer) == ["src"]
     assert widget.run_button.isEnabled()
+
+
+def test_defaults_follow_the_core_rule_for_factor_and_kind(dock):
+    from napari_dip.core.presets import PRESETS
+
+    _, sr = dock(SuperResolutionWidget)
+    sr.factor_box.value = 8
+    assert sr.fit.iterations.value == PRESETS["sr8"].iterations == 4000
+    sr.factor_box.value = 4
+    assert sr.fit.iterations.value == PRESETS["sr4"].iterations
+    _, inpaint = dock(InpaintWidget)
+    inpaint.kind.value = "sparse"
+    assert (inpaint.fit.iterations.value, inpaint.fit.lr.value) == (11000, 0.001)
+    inpaint.kind.value = "hole"
+    assert inpaint.fit.iterations.value == PRESETS["large_hole"].iterations

@@ -12,9 +12,6 @@ from .layers import InputError, SliceSource, companion, image_shape
 from .session import OutputSpec
 from .task_widget import TaskWidget
 
-INPAINT_PRESETS = {"text": "text_inpainting", "hole": "large_hole", "sparse": "sparse_pixels"}
-
-
 class DenoiseWidget(TaskWidget):
     task = "denoise"
     preset_key = "denoise"
@@ -30,7 +27,6 @@ class JpegWidget(TaskWidget):
 
 
 class SuperResolutionWidget(TaskWidget):
-    preset_key = "sr4"
     task = "super_resolution"
     help_text = "Makes the image 'factor' times larger per side; the output overlays the input."
 
@@ -44,7 +40,9 @@ class SuperResolutionWidget(TaskWidget):
         return int(self.factor_box.value)
 
     def _preset_key(self) -> str:
-        return "sr8" if self.factor >= 8 else "sr4"
+        from napari_dip.core.presets import paper_key
+
+        return paper_key(self.task, factor=self.factor)
 
     def _outputs(self) -> tuple[OutputSpec, ...]:
         return (OutputSpec(f"super-resolved x{self.factor}"),)
@@ -55,20 +53,23 @@ class SuperResolutionWidget(TaskWidget):
 
 class InpaintWidget(TaskWidget):
     task = "inpaint"
-    preset_key = "text_inpainting"
     outputs = (OutputSpec("inpainted"),)
     help_text = "Fills the pixels painted in the mask (any label > 0) from the rest of the image."
 
     def _task_widgets(self) -> list[Widget]:
         self.mask = layer_picker(self.viewer, Labels, "mask (labels)",
                                  tooltip="Labels layer of the image's size; painted pixels (label > 0) are filled.")
-        self.kind = ComboBox(label="kind", choices=tuple(INPAINT_PRESETS), value="text",
+        from napari_dip.core.presets import INPAINT_KINDS
+
+        self.kind = ComboBox(label="kind", choices=tuple(INPAINT_KINDS), value="text",
                              tooltip="text: thin strokes; hole: large regions; sparse: most pixels missing.")
         self.kind.changed.connect(lambda *_: self.fit.apply_defaults(self._preset_key()))
         return [self.mask, self.kind]
 
     def _preset_key(self) -> str:
-        return INPAINT_PRESETS[self.kind.value]
+        from napari_dip.core.presets import paper_key
+
+        return paper_key(self.task, kind=self.kind.value)
 
     def _task_inputs(self, image: Any) -> list[SliceSource]:
         mask = self.mask.value

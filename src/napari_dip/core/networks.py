@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 ARCHITECTURES = ("skip", "hourglass", "unet", "resnet", "deep_decoder")
+UPSAMPLE_MODES = ("bilinear", "nearest")
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class NetworkSpec:
     ``down``, ``up`` and ``skip`` hold the channels per scale (n_d, n_u, n_s);
     ``kernel_down`` / ``kernel_up`` the kernel size per scale (an int applies
     to every scale). ``padding`` is ``"reflection"`` or ``"zero"``;
-    ``upsample`` is ``"bilinear"`` or ``"nearest"``.
+    ``upsample`` is ``"bilinear"`` or ``"nearest"``, or a tuple with one mode
+    per scale, the outermost (full-resolution) scale first.
     """
 
     architecture: str = "skip"
@@ -35,7 +37,7 @@ class NetworkSpec:
     kernel_down: int | tuple[int, ...] = 3
     kernel_up: int | tuple[int, ...] = 3
     kernel_skip: int = 1
-    upsample: str = "bilinear"
+    upsample: str | tuple[str, ...] = "bilinear"
     padding: str = "reflection"
     blocks: int = 10  # ResNet only
     extra: dict = field(default_factory=dict)
@@ -50,11 +52,20 @@ class NetworkSpec:
         return len(self.down)
 
 
-def _per_scale(value: int | Sequence[int], scales: int) -> tuple[int, ...]:
-    values = (value,) * scales if isinstance(value, int) else tuple(value)
+def _per_scale(value: int | str | Sequence[int | str], scales: int, name: str = "value") -> tuple:
+    values = (value,) * scales if isinstance(value, (int, str)) else tuple(value)
     if len(values) != scales:
-        raise ValueError(f"Expected {scales} values (one per scale), got {len(values)}.")
+        raise ValueError(f"{name}={value!r}: expected {scales} values (one per scale), got {len(values)}.")
     return values
+
+
+def upsample_modes(spec: NetworkSpec) -> tuple[str, ...]:
+    """The up-sampling mode of each of the ``spec.depth`` scales, outermost first; ValueError naming a bad mode."""
+    modes = _per_scale(spec.upsample, spec.depth, "upsample")
+    for mode in modes:
+        if mode not in UPSAMPLE_MODES:
+            raise ValueError(f"upsample={mode!r}: choose one of {', '.join(UPSAMPLE_MODES)} (or one per scale).")
+    return modes
 
 
 class PadConv(nn.Module):
@@ -90,8 +101,8 @@ class SkipLevel(nn.Module):
     def __init__(self, spec: NetworkSpec, scale: int, c_in: int):
         super().__init__()
         scales = len(spec.down)
-        k_down = _per_scale(spec.kernel_down, scales)[scale]
-        k_up = _per_scale(spec.kernel_up, scales)[scale]
+        k_down = _per_scale(spec.kernel_down, scales, "kernel_down")[scale]
+        k_up = _per_scale(spec.kernel_up, scales, "kernel_up")[scale]
         n_down, n_up, n_skip = spec.down[scale], spec.up[scale], spec.skip[scale]
         pad = spec.padding
         self.skip = conv_bn_act(c_in, n_skip, spec.kernel_skip, padding=pad) if n_skip else None
@@ -101,7 +112,7 @@ class SkipLevel(nn.Module):
         )
         self.deeper = SkipLevel(spec, scale + 1, n_down) if scale + 1 < scales else None
         c_deep = spec.up[scale + 1] if self.deeper is not None else n_down
-        self.upsample = _upsample(spec.upsample)
+        self.upsample = _upsample(upsample_modes(spec)[scale])
         self.merge = nn.Sequential(
             nn.BatchNorm2d(n_skip + c_deep),
             conv_bn_act(n_skip + c_deep, n_up, k_up, padding=pad),
@@ -144,7 +155,7 @@ class UNet(nn.Module):
             nn.Sequential(conv_bn_act(a, b, 3, stride=2, padding=pad), conv_bn_act(b, b, 3, padding=pad))
             for a, b in zip(widths[:-1], widths[1:])
         )
-        self.upsample = _upsample(spec.upsample)
+        self.upsamples = nn.ModuleList(_upsample(mode) for mode in upsample_modes(spec))
         self.ups = nn.ModuleList(
             nn.Sequential(conv_bn_act(a + b, a, 3, padding=pad), conv_bn_act(a, a, 3, padding=pad))
             for a, b in zip(widths[:-1], widths[1:])
@@ -156,9 +167,9 @@ class UNet(nn.Module):
         for down in self.downs:
             features.append(down(features[-1]))
         x = features.pop()
-        for up in reversed(self.ups):
+        for up, upsample in zip(reversed(self.ups), reversed(self.upsamples)):
             skip = features.pop()
-            x = self.upsample(x)[..., : skip.shape[-2], : skip.shape[-1]]
+            x = upsample(x)[..., : skip.shape[-2], : skip.shape[-1]]
             x = up(torch.cat([skip, x], dim=1))
         return self.head(x)
 
@@ -199,8 +210,9 @@ class DeepDecoder(nn.Module):
         super().__init__()
         layers: list[nn.Module] = []
         widths = (c_in, *spec.down)
-        for a, b in zip(widths[:-1], widths[1:]):
-            layers += [nn.Conv2d(a, b, 1, bias=False), _upsample(spec.upsample), nn.ReLU(inplace=True), nn.BatchNorm2d(b)]
+        modes = upsample_modes(spec)[::-1]  # the decoder goes from coarse to fine
+        for a, b, mode in zip(widths[:-1], widths[1:], modes):
+            layers += [nn.Conv2d(a, b, 1, bias=False), _upsample(mode), nn.ReLU(inplace=True), nn.BatchNorm2d(b)]
         layers += [nn.Conv2d(widths[-1], c_out, 1, bias=False), nn.Sigmoid()]
         self.net = nn.Sequential(*layers)
 

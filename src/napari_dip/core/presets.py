@@ -1,14 +1,18 @@
 """Named settings for every case of the paper (supplementary material, section 4).
 
 A :class:`Preset` bundles the network, the code and the fitting defaults.
-Each task has a paper preset; ``"fast"`` keeps a task's settings but swaps in
-a lighter network for CPU users. :func:`resolve_preset` does that lookup.
+Each case of a task has a paper preset; ``"fast"`` keeps the case's settings
+but swaps in a lighter network for CPU users. :func:`task_preset` maps
+(task, factor, inpainting kind, preset) to the settings: the one place that
+knows, e.g., that x8 super-resolution uses the paper's x8 case. The Python
+API, the command line and the widgets all call it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from . import validation as check
 from .networks import NetworkSpec
 
 
@@ -52,8 +56,8 @@ PRESETS: dict[str, Preset] = {
     ),
     "sparse_pixels": Preset(PAPER_NET, iterations=11000, lr=0.001, use_ema=False),
     "enhance": Preset(PAPER_NET, code_noise_std=0.0, iterations=300, use_ema=False),
-    "flash": Preset(
-        replace(PAPER_NET, upsample="nearest"), code="guide", code_noise_std=0.0, iterations=600, lr=0.1, use_ema=False
+    "flash": Preset(  # the reference code's net: nearest up-sampling at the two outer scales, then bilinear
+        replace(PAPER_NET, upsample=("nearest", "nearest", "bilinear", "bilinear", "bilinear")), code="guide", code_noise_std=0.0, iterations=600, lr=0.1, use_ema=False
     ),
     "preimage": Preset(
         NetworkSpec(
@@ -101,18 +105,41 @@ TASK_PRESETS = {
 }
 
 
-def resolve_preset(task: str, preset: str | Preset = "paper") -> Preset:
-    """Return the preset for ``task``.
+#: Inpainting kinds and the task of each (the paper's cases).
+INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
+#: Super-resolution factors from this one on use the paper's x8 case.
+SR8_FROM = 8
 
-    ``"paper"`` gives the task's case from the paper, ``"fast"`` the same with
-    a lighter network; any key of :data:`PRESETS` or a :class:`Preset` is used
-    as is.
+
+def paper_key(task: str, *, factor: int = 1, kind: str | None = None) -> str:
+    """The key in :data:`PRESETS` of the paper's case for ``task``, ``factor`` and inpainting ``kind``.
+
+    ``task`` is a task name ("super_resolution", "inpaint", ...) or a key of
+    :data:`TASK_PRESETS`; ``kind`` ("text", "hole", "sparse") only matters for
+    "inpaint" (default "text"), ``factor`` only for "super_resolution".
+    """
+    if task == "inpaint":
+        task = INPAINT_KINDS[check.choice("kind", "text" if kind is None else kind, INPAINT_KINDS)]
+    if task == "super_resolution":
+        factor = check.whole_number("factor", factor, 2, why="super-resolution needs")
+        return "sr8" if factor >= SR8_FROM else "sr4"
+    if task not in TASK_PRESETS:
+        raise ValueError(f"Unknown task {task!r}: choose one of inpaint, {', '.join(TASK_PRESETS)}.")
+    return TASK_PRESETS[task]
+
+
+def task_preset(task: str, *, factor: int = 1, kind: str | None = None, preset: str | Preset = "paper") -> Preset:
+    """The settings of ``task`` (for ``factor`` and inpainting ``kind``) in ``preset``.
+
+    ``preset`` is ``"paper"`` (the paper's case), ``"fast"`` (the same case
+    with a lighter network), any key of :data:`PRESETS` (used as is) or a
+    :class:`Preset`. Bad values raise ValueError naming the parameter.
     """
     if isinstance(preset, Preset):
         return preset
-    if task not in TASK_PRESETS:
-        raise ValueError(f"Unknown task {task!r}: choose one of {', '.join(TASK_PRESETS)}.")
-    base = PRESETS[TASK_PRESETS[task]]
+    if not isinstance(preset, str):
+        raise ValueError(f"preset={preset!r}: use 'paper', 'fast', one of {', '.join(PRESETS)} or a Preset.")
+    base = PRESETS[paper_key(task, factor=factor, kind=kind)]
     if preset == "paper":
         return base
     if preset == "fast":
@@ -122,3 +149,8 @@ def resolve_preset(task: str, preset: str | Preset = "paper") -> Preset:
     if preset in PRESETS:
         return PRESETS[preset]
     raise ValueError(f"Unknown preset {preset!r}: use 'paper', 'fast' or one of {', '.join(PRESETS)}.")
+
+
+def resolve_preset(task: str, preset: str | Preset = "paper") -> Preset:
+    """:func:`task_preset` for a task without factor or kind (kept for callers of the first API)."""
+    return task_preset(task, preset=preset)
