@@ -110,3 +110,17 @@ def test_feature_inversion_and_activation_maximisation():
     assert best.shape == (64, 64, 3)
     with pytest.raises(ValueError, match="no layer"):
         napari_dip.invert_features(image, net, layer="fc9")
+
+
+def test_seed_none_draws_a_fresh_seed_and_records_it():
+    first = prepare_inpaint(np.zeros((16, 16)), np.eye(16, dtype=bool), preset="fast", iterations=1, seed=None)
+    second = prepare_inpaint(np.zeros((16, 16)), np.eye(16, dtype=bool), preset="fast", iterations=1, seed=None)
+    assert isinstance(first.settings["seed"], int) and first.settings["seed"] != second.settings["seed"]
+    _, history = napari_dip.denoise(np.zeros((16, 16)), preset="fast", iterations=1, seed=None, return_history=True)
+    assert isinstance(history.seed, int)
+
+
+def test_same_seed_and_threads_give_the_same_result():
+    image = np.random.default_rng(3).random((16, 16)).astype(np.float32)
+    runs = [napari_dip.denoise(image, preset="fast", iterations=4, seed=7, device="cpu") for _ in range(2)]
+    np.testing.assert_array_equal(runs[0], runs[1])

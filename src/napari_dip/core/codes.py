@@ -1,10 +1,31 @@
-"""Input codes z: uniform noise, a 2-channel meshgrid, or a guide image."""
+"""Input codes z: uniform noise, a 2-channel meshgrid, or a guide image; and the random streams of a fit.
+
+One user seed gives three independent streams (:func:`stream_seeds`): the
+network's initial weights, the code z, and the noise added to z at every
+iteration. Drawing them from one stream would correlate the weights with the
+noise; ``seed`` and ``seed + 1`` would share streams between runs.
+"""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
+
+class StreamSeeds(NamedTuple):
+    """Seeds of the independent random streams of one fit."""
+
+    weights: int
+    code: int
+    noise: int
+
+
+def stream_seeds(seed: int) -> StreamSeeds:
+    """Derive independent seeds for weights, code and noise from one seed (``numpy.random.SeedSequence.spawn``)."""
+    children = np.random.SeedSequence(seed).spawn(len(StreamSeeds._fields))
+    return StreamSeeds(*(int(child.generate_state(1, np.uint64)[0] >> 1) for child in children))
 
 
 def noise_code(channels: int, height: int, width: int, generator: torch.Generator, scale: float = 0.1) -> torch.Tensor:

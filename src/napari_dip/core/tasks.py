@@ -18,16 +18,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from .codes import guide_code, meshgrid_code, noise_code
+from . import validation as check
+from .codes import guide_code, meshgrid_code, noise_code, stream_seeds
 from .devices import check_memory, resolve_device
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
 from .networks import build_network, code_downscale
 from .operators import Identity, LanczosDownsample, Mask
-from .presets import Preset, resolve_preset
+from .presets import INPAINT_KINDS, Preset, task_preset
 from .threads import resolve_threads
-
-INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
 
 
 @dataclass
@@ -67,8 +66,14 @@ class TaskRun:
         return self.finish(fit_result.image), fit_result
 
 
-def fit_config(preset: Preset, iterations: int | None, lr: float | None, seed: int, auto_stop: bool, options: dict) -> FitConfig:
-    """The preset's fit settings, with the caller's values and ``options`` (FitConfig fields) on top."""
+def fit_config(
+    preset: Preset, iterations: int | None, lr: float | None, seed: int | None, auto_stop: bool, options: dict
+) -> FitConfig:
+    """The preset's fit settings, with the caller's values and ``options`` (FitConfig fields) on top.
+
+    Every value is checked here, before any work (ValueError naming the field);
+    ``seed=None`` becomes a fresh random seed, recorded in the config.
+    """
     values = dict(
         iterations=preset.iterations if iterations is None else iterations,
         lr=preset.lr if lr is None else lr,
@@ -86,20 +91,20 @@ def fit_config(preset: Preset, iterations: int | None, lr: float | None, seed: i
 
 
 def seeded_network(preset: Preset, in_channels: int, out_channels: int, seed: int) -> torch.nn.Module:
-    """Build ``preset``'s network with weights drawn from ``seed`` (global RNG untouched)."""
+    """Build ``preset``'s network with weights drawn from ``seed``'s weight stream (global RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(stream_seeds(seed).weights)
         return build_network(preset.network, in_channels, out_channels)
 
 
 def make_code(preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None) -> torch.Tensor:
-    """The code z for an output of ``height`` x ``width``: the guide, a meshgrid or seeded noise."""
+    """The code z for an output of ``height`` x ``width``: the guide, a meshgrid or noise from ``seed``'s code stream."""
     if guide is not None:
         return guide_code(guide)
     if preset.code == "meshgrid":
         return meshgrid_code(height, width)
     down = code_downscale(preset.network)
-    generator = torch.Generator().manual_seed(seed + 1)
+    generator = torch.Generator().manual_seed(stream_seeds(seed).code)
     return noise_code(preset.code_channels, height // down, width // down, generator)
 
 
@@ -121,11 +126,12 @@ def build_run(
     preset: str | Preset = "paper",
     iterations: int | None = None,
     lr: float | None = None,
-    seed: int = 0,
+    seed: int | None = 0,
     device: str = "auto",
     auto_stop: bool = False,
     reference: np.ndarray | None = None,
     factor: int = 1,
+    kind: str | None = None,
     known: np.ndarray | None = None,
     guide: np.ndarray | None = None,
     finish: Callable[[np.ndarray], Any] | None = None,
@@ -135,10 +141,14 @@ def build_run(
 
     ``factor`` > 1 makes the output that many times larger, fitted through the
     Lanczos decimation; ``known`` (H, W) marks known pixels for a masked data
-    term; ``guide`` (C', H, W) replaces the random code.
+    term; ``guide`` (C', H, W) replaces the random code. ``task``, ``factor``
+    and ``kind`` pick the preset's case (:func:`~.presets.task_preset`).
+    Every setting is checked before anything is allocated.
     """
-    chosen = resolve_preset(task, preset)
+    chosen = task_preset(task, factor=factor, kind=kind, preset=preset)
     config = fit_config(chosen, iterations, lr, seed, auto_stop, options)
+    seed = config.seed
+    check.device_name(device)
     low_multiple, minimum = padding_rule(chosen, factor)
     padded, crop = pad_to_multiple(target, low_multiple, minimum)
     height, width = padded.shape[1] * factor, padded.shape[2] * factor
@@ -173,6 +183,8 @@ def build_run(
     settings["network"] = asdict(chosen.network)
     if factor > 1:
         settings["factor"] = factor
+    if kind is not None:
+        settings["kind"] = kind
     return TaskRun(fit, info, finish or (lambda chw: restore_image(chw, info)), settings)
 
 
@@ -191,17 +203,14 @@ def prepare_jpeg(image: np.ndarray, *, channel_axis: int | None = None, **kwargs
 def prepare_super_resolution(
     image: np.ndarray, factor: int = 4, *, channel_axis: int | None = None, preset: str | Preset = "paper", **kwargs: Any
 ) -> TaskRun:
-    """Super-resolution by ``factor``: the output is ``factor`` times larger per side."""
-    if not isinstance(factor, (int, np.integer)) or factor < 2:
-        raise ValueError(f"factor={factor!r}: super-resolution needs an integer factor of 2 or more.")
+    """Super-resolution by ``factor``: the output is ``factor`` times larger per side (x8 and up: the x8 case)."""
+    factor = check.whole_number("factor", factor, 2, why="super-resolution needs")
     target, info = prepare_image(image, channel_axis)
-    if preset == "paper" and factor >= 8:
-        preset = "sr8"
     out_shape = list(info.shape)
     for axis in [a for a in range(len(out_shape)) if a != info.channel_axis]:
         out_shape[axis] *= factor
     hr_info = ImageInfo(info.dtype, tuple(out_shape), info.channel_axis, info.low, info.high)
-    return build_run("super_resolution", target, hr_info, factor=int(factor), preset=preset, **kwargs)
+    return build_run("super_resolution", target, hr_info, factor=factor, preset=preset, **kwargs)
 
 
 def known_pixels(mask: np.ndarray, info: ImageInfo) -> np.ndarray:
@@ -231,13 +240,10 @@ def prepare_inpaint(
     ``kind`` picks the paper's case: ``"text"`` (thin strokes), ``"hole"``
     (large regions, meshgrid code) or ``"sparse"`` (most pixels missing).
     """
-    if kind not in INPAINT_KINDS:
-        raise ValueError(f"kind={kind!r}: choose one of {', '.join(INPAINT_KINDS)}.")
+    check.choice("kind", kind, INPAINT_KINDS)
     target, info = prepare_image(image, channel_axis)
     known = known_pixels(mask, info)
-    task = build_run(INPAINT_KINDS[kind], target, info, known=known, **kwargs)
-    task.settings["kind"] = kind
-    return task
+    return build_run(INPAINT_KINDS[kind], target, info, known=known, kind=kind, **kwargs)
 
 
 def prepare_enhance(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
@@ -275,8 +281,8 @@ def average_runs(
 
     Returns the task's output for the mean image and the last fit's history.
     """
-    if runs < 1:
-        raise ValueError(f"runs={runs}: use at least one run.")
+    check.positive_whole("runs", runs)
+    check.callback(callback)
     images = []
     for k in range(runs):
         task = make_run(k)
@@ -297,6 +303,8 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
 
 #: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
 _TASK_KEYWORDS = ("preset", "device", "factor", "kind")
+#: Settings keys that only record how a result was made (dropped when settings are replayed).
+RECORDED_KEYS = ("task", "network", "memory_estimate_bytes")
 
 
 def settings_to_kwargs(settings: dict) -> dict:
