@@ -12,10 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .validation import is_whole
+
 #: Percentiles used to scale data whose range is not implied by its dtype.
 ROBUST_PERCENTILES = (0.1, 99.9)
 #: Smallest accepted side length, in pixels.
 MIN_SIDE = 4
+#: A last axis of 3 or 4 is taken as colour without ``channel_axis`` only when both sides reach this.
+MIN_COLOUR_SIDE = 16
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,13 @@ class ImageInfo:
 def resolve_channel_axis(image: np.ndarray, channel_axis: int | None) -> int | None:
     """Return the channel axis of ``image`` as a non-negative int, or None for grey.
 
-    A 3D array whose last axis has 3 or 4 entries is taken as RGB(A) when
-    ``channel_axis`` is not given.
+    When ``channel_axis`` is not given, a 3D array is taken as RGB(A) only when
+    that leaves no doubt: its last axis has 3 or 4 entries and both other
+    sides have at least :data:`MIN_COLOUR_SIDE` pixels. Anything else, such as
+    (8, 32, 4), asks for ``channel_axis``.
     """
+    if channel_axis is not None and not is_whole(channel_axis):
+        raise ValueError(f"channel_axis={channel_axis!r}: pass a whole number (the axis index) or None.")
     if image.ndim == 2:
         if channel_axis is not None:
             raise ValueError(
@@ -52,8 +60,14 @@ def resolve_channel_axis(image: np.ndarray, channel_axis: int | None) -> int | N
             f"{image.shape}: restore stacks and time series one 2D slice at a time."
         )
     if channel_axis is None:
-        if image.shape[-1] in (3, 4):
+        if image.shape[-1] in (3, 4) and min(image.shape[:2]) >= MIN_COLOUR_SIDE:
             return 2
+        if image.shape[-1] in (3, 4):
+            raise ValueError(
+                f"Is the last axis of the image of shape {image.shape} colour or a side of "
+                f"{image.shape[-1]} pixels? Pass channel_axis=-1 for RGB(A) channels, or channel_axis=0 or 1 "
+                f"(images are taken as colour without it only when both sides are {MIN_COLOUR_SIDE} pixels or more)."
+            )
         raise ValueError(
             f"Cannot tell which axis of the 3D image of shape {image.shape} holds the "
             "channels: pass channel_axis=0, 1 or 2 (or restore it slice by slice)."
