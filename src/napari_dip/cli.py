@@ -82,21 +82,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Keys the napari widgets store in a layer's metadata besides the engine's settings (informational).
+LAYER_KEYS = ("source", "output", "reference", "stopped_at", "stop_reason", "slice_index", "slices", "slices_done",
+              "slices_total")
+
+
 def load_config(path: Path, task: str) -> dict:
-    """Settings from a JSON file (a TaskRun.settings dict, or layer metadata holding one under "napari_dip")."""
-    from .core.tasks import settings_to_kwargs
+    """Settings from a JSON file (a TaskRun.settings dict, or layer metadata holding one under "napari_dip").
+
+    Unknown keys are refused by name (a typo would otherwise be ignored);
+    informational entries (task, network, ...) are dropped; the values are
+    checked like the flags, in :func:`validate`.
+    """
+    from .core.tasks import RECORDED_KEYS, settings_to_kwargs
+    from .core.validation import device_name as check_device_name
 
     settings = read_settings(path)
+    unknown = sorted(set(settings) - set(settings_to_kwargs(settings)) - set(RECORDED_KEYS) - set(LAYER_KEYS))
+    if unknown:
+        raise InputError(f"{path}: unknown key {unknown[0]!r}: use the names of napari_dip.FitConfig's fields, "
+                         "preset, device, factor and kind (or a file saved by the napari widgets).")
     saved = str(settings.get("task", TASKS[task][0]))
     if not saved.startswith(TASKS[task][0]):
         warnings.warn(f"{path} holds settings of the {saved!r} task; using them for {task!r}.", stacklevel=2)
-    return settings_to_kwargs(settings)
+    options = settings_to_kwargs(settings)
+    try:  # the file on its own, even where flags override it (its device may be another machine's: checked later)
+        check_device_name(options.get("device", "auto"))
+        validate(task, {key: value for key, value in options.items() if key != "device"})
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from exc
+    return options
+
+
+def _positive_flag(flag: str, value: int | None) -> None:
+    """Refuse a zero or negative count given on the command line, naming the flag."""
+    if value is not None and value < 1:
+        raise InputError(f"{flag} {value}: give a whole number of 1 or more.")
 
 
 def engine_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Keywords for the engine: --config first, explicit flags over it."""
+    """Keywords for the engine: --config first, explicit flags over it; every value checked before any work."""
+    for flag, value in (("--save-every", args.save_every), ("--threads", args.threads),
+                        ("--runs", getattr(args, "runs", None))):
+        _positive_flag(flag, value)
     options = load_config(args.config, args.task) if args.config else {}
-    if args.device is None and "device" in options:  # the device the settings were made on: use it if it is here
+    if args.device is None and isinstance(options.get("device"), str):  # the settings' device, if it is here
         from .core.devices import resolve_device
 
         try:
@@ -108,32 +138,30 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.auto_stop:
         options["auto_stop"] = True
     if args.save_every is not None:
-        if args.save_every < 1:
-            raise InputError(f"--save-every {args.save_every}: give a number of iterations of 1 or more.")
         options["preview_every"] = args.save_every
     factor, kind = options.pop("factor", None), options.pop("kind", None)
     if args.task == "sr":
-        options["factor"] = args.factor or factor or 4
+        options["factor"] = next((f for f in (args.factor, factor) if f is not None), 4)
     if args.task == "inpaint":
-        options["kind"] = args.kind or kind or "text"
-    if getattr(args, "runs", 1) < 1:
-        raise InputError(f"--runs {args.runs}: use at least one run.")
+        options["kind"] = next((k for k in (args.kind, kind) if k is not None), "text")
     validate(args.task, options)
+    if "seed" in options:  # a settings file may hold "seed": null, i.e. a fresh seed: draw it once, for every input
+        from .core.validation import seed
+
+        options["seed"] = seed(options["seed"])
     return options
 
 
 def validate(task: str, options: dict) -> None:
-    """Check the device, preset and fit settings once, before any file is read (ValueError if wrong)."""
+    """Check the device, preset and fit settings once, before any file is read (ValueError naming the value)."""
+    from .core import validation as check
     from .core.devices import resolve_device
     from .core.fit import FitConfig
-    from .core.presets import resolve_preset
-    from .core.tasks import INPAINT_KINDS
+    from .core.presets import task_preset
 
-    resolve_device(options.get("device", "auto"))
-    if task == "inpaint" and options["kind"] not in INPAINT_KINDS:
-        raise InputError(f"kind {options['kind']!r} (from --config): choose one of {', '.join(INPAINT_KINDS)}.")
-    engine_task = INPAINT_KINDS[options["kind"]] if task == "inpaint" else TASKS[task][0]
-    resolve_preset(engine_task, options.get("preset", "paper"))
+    resolve_device(check.device_name(options.get("device", "auto")))
+    task_preset(TASKS[task][0], factor=options.get("factor", 4), kind=options.get("kind"),
+                preset=options.get("preset", "paper"))
     FitConfig(**{k: v for k, v in options.items() if k in FitConfig.__dataclass_fields__})
 
 

@@ -75,8 +75,15 @@ def _read_tiff(path: Path) -> ImageFile:
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
-        series = tif.series[0]
-        data, axes = series.asarray(), series.axes
+        series = tif.series
+        shapes = {(s.shape, s.axes, str(s.dtype)) for s in series}
+        if len(shapes) > 1:  # e.g. pages appended one by one with different sizes: never restore only the first
+            sizes = ", ".join(dict.fromkeys("x".join(map(str, s.shape)) for s in series))
+            raise InputError(f"{path} holds {len(series)} pages of different sizes or types ({sizes}): "
+                             "save each size as its own file (or pages of one size and dtype as a stack).")
+        data, axes = series[0].asarray(), series[0].axes
+        if len(series) > 1:  # pages of one size stored as separate series: a stack
+            data, axes = np.stack([data, *(s.asarray() for s in series[1:])]), "Q" + axes
     if "S" in axes:  # samples (RGB) first or last: move them last
         data = np.moveaxis(data, axes.index("S"), -1)
         return ImageFile(path, data, data.ndim - 3, 2)
