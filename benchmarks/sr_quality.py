@@ -66,7 +66,7 @@ def dip(lr: np.ndarray, hr: np.ndarray, factor: int, preset: str, iterations: in
     from napari_dip.core.tasks import prepare_super_resolution
 
     task = prepare_super_resolution(lr, factor, preset=preset, iterations=iterations, seed=0, device="cpu",
-                                    reference=hr)
+                                    reference=hr, channel_axis=-1 if lr.ndim == 3 else None)
     with common.Timer() as timer:
         output, _ = task.run()
     return output, timer.seconds

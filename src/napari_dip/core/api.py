@@ -14,12 +14,12 @@ auto_stop : stop automatically when the outputs stop settling (no ground truth).
 reference : clean image of the output's size; adds PSNR to the progress records.
 callback : called with every :class:`~napari_dip.core.fit.Progress`; return
     ``False`` to stop early (the result so far is returned).
-
-Every setting is checked before any work; a bad one raises ValueError naming
-the parameter and the values it accepts.
 return_history : also return the :class:`~napari_dip.core.fit.History`.
 **options : any field of :class:`~napari_dip.core.fit.FitConfig`
     (``use_ema``, ``preview_every``, ``precision``, ``optimize``, ...).
+
+Every setting is checked before any work; a bad one raises ValueError naming
+the parameter and the values it accepts.
 """
 
 from __future__ import annotations
