@@ -150,12 +150,18 @@ def pad_amounts(size: int, multiple: int, minimum: int = 0) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def pad_to_multiple(chw: np.ndarray, multiple: int, minimum: int = 0) -> tuple[np.ndarray, tuple[slice, slice]]:
-    """Reflection-pad a (C, H, W) array so H and W divide by ``multiple`` and reach ``minimum``.
+def pad_to_multiple(
+    chw: np.ndarray, multiple: int | tuple[int, ...], minimum: int | tuple[int, ...] = 0
+) -> tuple[np.ndarray, tuple[slice, ...]]:
+    """Reflection-pad a (C, H, W) or (C, Z, H, W) array so every spatial side divides by ``multiple`` and reaches ``minimum``.
 
+    ``multiple`` and ``minimum`` are one value for every side or one per side.
     Returns the padded array and the slices that crop it back.
     """
-    (top, bottom), (left, right) = (pad_amounts(s, multiple, minimum) for s in chw.shape[1:])
-    padded = np.pad(chw, ((0, 0), (top, bottom), (left, right)), mode="symmetric")
-    crop = (slice(top, top + chw.shape[1]), slice(left, left + chw.shape[2]))
+    sides = chw.shape[1:]
+    multiples = (multiple,) * len(sides) if isinstance(multiple, int) else tuple(multiple)
+    minimums = (minimum,) * len(sides) if isinstance(minimum, int) else tuple(minimum)
+    amounts = [pad_amounts(s, m, n) for s, m, n in zip(sides, multiples, minimums, strict=True)]
+    padded = np.pad(chw, ((0, 0), *amounts), mode="symmetric")
+    crop = tuple(slice(before, before + side) for (before, _), side in zip(amounts, sides))
     return padded, crop

@@ -5,14 +5,15 @@ image to a multiple of the network's down-sampling, builds the network, code
 and data term, and returns a :class:`TaskRun`. Iterate ``run.steps()`` for
 live progress (that is what the napari widgets do) or call ``run.run()``;
 ``run.result()`` converts the latest output back to the input's dtype, range
-and layout at any time.
+and layout at any time. With ``spatial_dims=3`` (denoise, JPEG, inpaint) a
+(Z, Y, X) volume is fitted by one 3D network (see :mod:`.volumes`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,9 +23,10 @@ from .codes import guide_code, meshgrid_code, noise_code
 from .devices import check_memory, resolve_device
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
-from .networks import build_network, code_downscale
+from .networks import build_network, code_downscale, volume_spec
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import Preset, resolve_preset
+from .volumes import VolumeInfo, read_input, scale_volume, to_array
 
 INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
 
@@ -34,7 +36,7 @@ class TaskRun:
     """A prepared fit plus the conversion of its output back to the user's array."""
 
     fit: Fit
-    info: ImageInfo
+    info: ImageInfo | VolumeInfo
     finish: Callable[[np.ndarray], Any]
     settings: dict = field(default_factory=dict)
 
@@ -53,8 +55,8 @@ class TaskRun:
         return self.fit.config.use_ema
 
     def to_image(self, chw: np.ndarray) -> np.ndarray:
-        """Map a (C, H, W) preview in [0, 1] to the input's dtype and layout."""
-        return restore_image(chw, self.info)
+        """Map a (C, H, W) (or (C, Z, Y, X)) preview in [0, 1] to the input's dtype and layout."""
+        return to_array(chw, self.info)
 
     def result(self) -> Any:
         """The task's output for the latest state of the fit."""
@@ -91,8 +93,16 @@ def seeded_network(preset: Preset, in_channels: int, out_channels: int, seed: in
         return build_network(preset.network, in_channels, out_channels)
 
 
-def make_code(preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None) -> torch.Tensor:
-    """The code z for an output of ``height`` x ``width``: the guide, a meshgrid or seeded noise."""
+def make_code(
+    preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None, depth: int | None = None
+) -> torch.Tensor:
+    """The code z for an output of ``height`` x ``width`` (x ``depth`` slices): the guide, a meshgrid or seeded noise."""
+    if depth is not None:
+        if guide is not None or preset.code != "noise":
+            raise ValueError(f"3D fits use a noise code, not a {preset.code} code: pick a preset with a noise code.")
+        # The noise of the (depth * height) x width image of the slices, seen as a volume.
+        flat = noise_code(preset.code_channels, depth * height, width, torch.Generator().manual_seed(seed + 1))
+        return flat.reshape(1, preset.code_channels, depth, height, width)
     if guide is not None:
         return guide_code(guide)
     if preset.code == "meshgrid":
@@ -106,10 +116,15 @@ def padding_rule(preset: Preset, factor: int = 1) -> tuple[int, int]:
     """The (multiple, minimum side) an input must be padded to for ``preset``'s network.
 
     The output (``factor`` times the input) must divide by 2**depth and keep at
-    least 2x2 pixels at the deepest scale, so BatchNorm has statistics.
+    least 2x2 pixels at the deepest scale, so BatchNorm has statistics. For a
+    3D network the values are per axis (Z, Y, X); Z divides by 2**z_depth.
     """
     multiple = 2**preset.network.depth
-    return multiple // math.gcd(multiple, factor), -(-2 * multiple // factor)
+    low_multiple, minimum = multiple // math.gcd(multiple, factor), -(-2 * multiple // factor)
+    if preset.network.dims == 3:
+        z_multiple = 2**preset.network.z_depth
+        return (z_multiple, low_multiple, low_multiple), (z_multiple, minimum, minimum)
+    return low_multiple, minimum
 
 
 def build_run(
@@ -128,23 +143,37 @@ def build_run(
     known: np.ndarray | None = None,
     guide: np.ndarray | None = None,
     finish: Callable[[np.ndarray], Any] | None = None,
+    spatial_dims: int = 2,
+    spacing: Sequence[float] | None = None,
     **options: Any,
 ) -> TaskRun:
     """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1].
 
     ``factor`` > 1 makes the output that many times larger, fitted through the
     Lanczos decimation; ``known`` (H, W) marks known pixels for a masked data
-    term; ``guide`` (C', H, W) replaces the random code.
+    term; ``guide`` (C', H, W) replaces the random code. A (C, Z, Y, X)
+    target (from ``spatial_dims=3``) is fitted by the preset's net in 3D, for
+    voxels of size ``spacing`` (Z, Y, X; default isotropic).
     """
+    volume = target.ndim == 4
+    if spatial_dims != target.ndim - 1:
+        raise ValueError(
+            f"spatial_dims={spatial_dims!r}: the {task} task restores 2D images only; restore a volume slice by "
+            "slice with stack_axis=0."
+        )
+    if spacing is not None and not volume:
+        raise ValueError(f"spacing={spacing!r} is the voxel size of a volume: pass it with spatial_dims=3.")
     chosen = resolve_preset(task, preset)
+    if volume:
+        chosen = replace(chosen, network=volume_spec(chosen.network, target.shape[1], spacing or (1.0, 1.0, 1.0)))
     config = fit_config(chosen, iterations, lr, seed, auto_stop, options)
     low_multiple, minimum = padding_rule(chosen, factor)
     padded, crop = pad_to_multiple(target, low_multiple, minimum)
-    height, width = padded.shape[1] * factor, padded.shape[2] * factor
+    *depth, height, width = (side * factor for side in padded.shape[1:])
     out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
     if guide is not None:
         guide = pad_to_multiple(guide, low_multiple, minimum)[0]
-    code = make_code(chosen, height, width, seed, guide)
+    code = make_code(chosen, height, width, seed, guide, *depth)
     network = seeded_network(chosen, code.shape[1], target.shape[0], seed)
     if factor > 1:
         data_term = LanczosDownsample(factor, target.shape[0])
@@ -154,8 +183,8 @@ def build_run(
         data_term = Identity()
     ref = None
     if reference is not None:
-        ref = torch.from_numpy(scale_like(reference, info))
-        expected = (target.shape[0], target.shape[1] * factor, target.shape[2] * factor)
+        ref = torch.from_numpy(scale_volume(reference, info) if volume else scale_like(reference, info))
+        expected = (target.shape[0], *(side * factor for side in target.shape[1:]))
         if tuple(ref.shape) != expected:
             raise ValueError(
                 f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be {expected}: "
@@ -171,19 +200,25 @@ def build_run(
     settings["network"] = asdict(chosen.network)
     if factor > 1:
         settings["factor"] = factor
-    return TaskRun(fit, info, finish or (lambda chw: restore_image(chw, info)), settings)
+    if volume:
+        settings.update(spatial_dims=3, spacing=[float(v) for v in spacing or (1.0, 1.0, 1.0)])
+    return TaskRun(fit, info, finish or (lambda chw: to_array(chw, info)), settings)
 
 
-def prepare_denoise(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
-    """Blind denoising (identity data term, EMA of the outputs)."""
-    target, info = prepare_image(image, channel_axis)
-    return build_run("denoise", target, info, **kwargs)
+def prepare_denoise(
+    image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2, **kwargs: Any
+) -> TaskRun:
+    """Blind denoising (identity data term, EMA of the outputs); ``spatial_dims=3`` for a volume."""
+    target, info = read_input(image, channel_axis, spatial_dims)
+    return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
 
 
-def prepare_jpeg(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
-    """JPEG artefact removal / blind restoration (the paper's JPEG network)."""
-    target, info = prepare_image(image, channel_axis)
-    return build_run("jpeg", target, info, **kwargs)
+def prepare_jpeg(
+    image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2, **kwargs: Any
+) -> TaskRun:
+    """JPEG artefact removal / blind restoration (the paper's JPEG network); ``spatial_dims=3`` for a volume."""
+    target, info = read_input(image, channel_axis, spatial_dims)
+    return build_run("jpeg", target, info, spatial_dims=spatial_dims, **kwargs)
 
 
 def prepare_super_resolution(
@@ -202,8 +237,8 @@ def prepare_super_resolution(
     return build_run("super_resolution", target, hr_info, factor=int(factor), preset=preset, **kwargs)
 
 
-def known_pixels(mask: np.ndarray, info: ImageInfo) -> np.ndarray:
-    """Turn a user mask (True / non-zero = missing) into a boolean (H, W) known-pixel map."""
+def known_pixels(mask: np.ndarray, info: ImageInfo | VolumeInfo) -> np.ndarray:
+    """Turn a user mask (True / non-zero = missing) into a boolean (H, W) (or (Z, Y, X)) known-pixel map."""
     mask = np.asarray(mask)
     spatial = tuple(s for a, s in enumerate(info.shape) if a != info.channel_axis)
     if mask.shape == info.shape and info.channel_axis is not None:
@@ -222,18 +257,25 @@ def known_pixels(mask: np.ndarray, info: ImageInfo) -> np.ndarray:
 
 
 def prepare_inpaint(
-    image: np.ndarray, mask: np.ndarray, *, kind: str = "text", channel_axis: int | None = None, **kwargs: Any
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    kind: str = "text",
+    channel_axis: int | None = None,
+    spatial_dims: int = 2,
+    **kwargs: Any,
 ) -> TaskRun:
     """Inpainting: fill the pixels where ``mask`` is True (or > 0).
 
     ``kind`` picks the paper's case: ``"text"`` (thin strokes), ``"hole"``
-    (large regions, meshgrid code) or ``"sparse"`` (most pixels missing).
+    (large regions, meshgrid code; 2D only) or ``"sparse"`` (most pixels
+    missing). With ``spatial_dims=3`` image and mask are volumes.
     """
     if kind not in INPAINT_KINDS:
         raise ValueError(f"kind={kind!r}: choose one of {', '.join(INPAINT_KINDS)}.")
-    target, info = prepare_image(image, channel_axis)
+    target, info = read_input(image, channel_axis, spatial_dims)
     known = known_pixels(mask, info)
-    task = build_run(INPAINT_KINDS[kind], target, info, known=known, **kwargs)
+    task = build_run(INPAINT_KINDS[kind], target, info, known=known, spatial_dims=spatial_dims, **kwargs)
     task.settings["kind"] = kind
     return task
 
