@@ -124,10 +124,10 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
                 warm = request.warm_start and first is not None
                 if warm:
                     kwargs["iterations"] = warm_iterations_for(first, request.warm_iterations)
-                previous, run = run, prepare(*args, **kwargs)
+                last_run, run = run, prepare(*args, **kwargs)
                 first = first or run
                 if warm:
-                    start_from(run, previous)
+                    start_from(run, last_run)
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as data
                 yield _failure(exc, device, position)
                 return
