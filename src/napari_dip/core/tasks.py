@@ -23,6 +23,7 @@ from .devices import check_memory, resolve_device
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
 from .networks import build_network, code_downscale
+from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import Preset, resolve_preset
 
@@ -128,6 +129,7 @@ def build_run(
     known: np.ndarray | None = None,
     guide: np.ndarray | None = None,
     finish: Callable[[np.ndarray], Any] | None = None,
+    data_term: torch.nn.Module | None = None,
     **options: Any,
 ) -> TaskRun:
     """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1].
@@ -150,7 +152,7 @@ def build_run(
         data_term = LanczosDownsample(factor, target.shape[0])
     elif known is not None:
         data_term = Mask(torch.from_numpy(pad_to_multiple(known[None].astype(np.float32), low_multiple, minimum)[0][0]))
-    else:
+    elif data_term is None:
         data_term = Identity()
     ref = None
     if reference is not None:
@@ -174,10 +176,36 @@ def build_run(
     return TaskRun(fit, info, finish or (lambda chw: restore_image(chw, info)), settings)
 
 
-def prepare_denoise(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
-    """Blind denoising (identity data term, EMA of the outputs)."""
+def prepare_denoise(
+    image: np.ndarray,
+    *,
+    channel_axis: int | None = None,
+    noise: str = "gaussian",
+    gain: Any = None,
+    read_noise: Any = None,
+    offset: Any = None,
+    **kwargs: Any,
+) -> TaskRun:
+    """Blind denoising (EMA of the outputs).
+
+    ``noise="gaussian"`` fits the squared error; ``noise="poisson"`` the
+    Poisson-Gaussian likelihood of photon-limited data, with the camera's
+    ``gain`` (intensity per photon), ``read_noise`` (standard deviation) and
+    ``offset`` (dark level) in the image's units, estimated from the image
+    when not given (see :mod:`napari_dip.core.noise`).
+    """
+    if noise not in NOISE_MODELS:
+        raise ValueError(f"noise={noise!r}: choose 'gaussian' or 'poisson' (photon-limited images).")
+    if noise == "gaussian" and any(v is not None for v in (gain, read_noise, offset)):
+        raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
     target, info = prepare_image(image, channel_axis)
-    return build_run("denoise", target, info, **kwargs)
+    if noise == "gaussian":
+        return build_run("denoise", target, info, **kwargs)
+    span = info.high - info.low
+    model = estimate_noise(target * span[:, None, None] + info.low[:, None, None], gain, read_noise, offset)
+    task = build_run("denoise", target, info, data_term=PoissonLikelihood(info.low, span, model), **kwargs)
+    task.settings.update(noise=noise, **model.settings())
+    return task
 
 
 def prepare_jpeg(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
@@ -294,7 +322,7 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
 }
 
 #: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
-_TASK_KEYWORDS = ("preset", "device", "factor", "kind")
+_TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset")
 
 
 def settings_to_kwargs(settings: dict) -> dict:
