@@ -24,7 +24,7 @@ Methods
 
 Modes
 -----
-full (default): an 8 x 64 x 64 volume at 10 and 50 photons, 100 iterations
+full (default): a 6 x 64 x 64 volume at 10 and 50 photons, 100 iterations
 (25 warm; the fast preset's PSNR peaks near 100 iterations on these slices
 and falls after); about 12 minutes per data term on one busy CPU thread.
 ``--quick``: 4 x 32 x 32 at the same photon levels, 10 iterations (4 warm).
@@ -75,7 +75,7 @@ def dip(noisy: np.ndarray, method: str, term: str, args) -> np.ndarray | None:
 
 def main(argv: list[str] | None = None) -> str:
     p = common.parser(__doc__)
-    p.add_argument("--shape", help="Z,Y,X of the volume (default 8,64,64; quick 4,32,32)")
+    p.add_argument("--shape", help="Z,Y,X of the volume (default 6,64,64; quick 4,32,32)")
     p.add_argument("--photons", default="10,50", help="photon levels, comma-separated (default 10,50)")
     p.add_argument("--iterations", type=int, help="iterations of a fit from scratch (default 100; quick 10)")
     p.add_argument("--warm-iterations", type=int, help="iterations of a warm-started slice (default 25; quick 4)")
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> str:
     args = p.parse_args(argv)
     common.setup(args)
     args.data = "napari_dip.core.synthetic"  # for the caption: the volume is made in code
-    shape = tuple(int(n) for n in (args.shape or ("4,32,32" if args.quick else "8,64,64")).split(","))
+    shape = tuple(int(n) for n in (args.shape or ("4,32,32" if args.quick else "6,64,64")).split(","))
     args.iterations = args.iterations or (10 if args.quick else 100)
     args.warm_iterations = args.warm_iterations or (4 if args.quick else 25)
     levels = [float(v) for v in args.photons.split(",")]

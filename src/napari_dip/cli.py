@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         task = sub.add_parser(name, parents=[common], help=about, description=about)
         if name == "denoise":
             task.add_argument("--runs", type=int, default=1, help="average this many fits (seeds seed, seed+1, ...)")
+            task.add_argument("--noise", choices=("gaussian", "poisson"),
+                              help="gaussian (default) or poisson: photon-limited data (microscopy, low light)")
+            task.add_argument("--gain", type=float, help="poisson: intensity per photon (default: estimated)")
+            task.add_argument("--read-noise", type=float, help="poisson: read-noise std (default: estimated)")
+            task.add_argument("--offset", type=float, help="poisson: intensity of zero photons (default 0)")
         if name == "sr":
             task.add_argument("--factor", type=int, help="magnification, 2 or more (default 4)")
         if name == "inpaint":
@@ -127,6 +132,12 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
         options["factor"] = args.factor or factor or 4
     if args.task == "inpaint":
         options["kind"] = args.kind or kind or "text"
+    for key in ("noise", "gain", "read_noise", "offset"):
+        value = getattr(args, key, None)
+        if args.task != "denoise":
+            options.pop(key, None)  # photon noise settings of a denoising --config
+        elif value is not None:
+            options[key] = value
     if getattr(args, "runs", 1) < 1:
         raise InputError(f"--runs {args.runs}: use at least one run.")
     if args.stack == "3d" and TASKS[args.task][0] not in VOLUME_TASKS:

@@ -24,6 +24,7 @@ from .devices import check_memory, resolve_device
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
 from .networks import build_network, code_downscale, volume_spec
+from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import Preset, resolve_preset
 from .volumes import VolumeInfo, read_input, scale_volume, to_array
@@ -143,6 +144,7 @@ def build_run(
     known: np.ndarray | None = None,
     guide: np.ndarray | None = None,
     finish: Callable[[np.ndarray], Any] | None = None,
+    data_term: torch.nn.Module | None = None,
     spatial_dims: int = 2,
     spacing: Sequence[float] | None = None,
     **options: Any,
@@ -179,7 +181,7 @@ def build_run(
         data_term = LanczosDownsample(factor, target.shape[0])
     elif known is not None:
         data_term = Mask(torch.from_numpy(pad_to_multiple(known[None].astype(np.float32), low_multiple, minimum)[0][0]))
-    else:
+    elif data_term is None:
         data_term = Identity()
     ref = None
     if reference is not None:
@@ -206,11 +208,38 @@ def build_run(
 
 
 def prepare_denoise(
-    image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2, **kwargs: Any
+    image: np.ndarray,
+    *,
+    channel_axis: int | None = None,
+    spatial_dims: int = 2,
+    noise: str = "gaussian",
+    gain: Any = None,
+    read_noise: Any = None,
+    offset: Any = None,
+    **kwargs: Any,
 ) -> TaskRun:
-    """Blind denoising (identity data term, EMA of the outputs); ``spatial_dims=3`` for a volume."""
+    """Blind denoising (EMA of the outputs); ``spatial_dims=3`` for a volume.
+
+    ``noise="gaussian"`` fits the squared error; ``noise="poisson"`` the
+    Poisson-Gaussian likelihood of photon-limited data, with the camera's
+    ``gain`` (intensity per photon), ``read_noise`` (standard deviation) and
+    ``offset`` (dark level) in the image's units, estimated from the image
+    when not given (see :mod:`napari_dip.core.noise`).
+    """
+    if noise not in NOISE_MODELS:
+        raise ValueError(f"noise={noise!r}: choose 'gaussian' or 'poisson' (photon-limited images).")
+    if noise == "gaussian" and any(v is not None for v in (gain, read_noise, offset)):
+        raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
     target, info = read_input(image, channel_axis, spatial_dims)
-    return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
+    if noise == "gaussian":
+        return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
+    span = info.high - info.low
+    flat = target.reshape(target.shape[0], -1, target.shape[-1])  # a volume's slices one above the other
+    model = estimate_noise(flat * span[:, None, None] + info.low[:, None, None], gain, read_noise, offset)
+    likelihood = PoissonLikelihood(info.low, span, model, dims=spatial_dims)
+    task = build_run("denoise", target, info, data_term=likelihood, spatial_dims=spatial_dims, **kwargs)
+    task.settings.update(noise=noise, **model.settings())
+    return task
 
 
 def prepare_jpeg(
@@ -336,7 +365,7 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
 }
 
 #: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
-_TASK_KEYWORDS = ("preset", "device", "factor", "kind")
+_TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset")
 
 
 def settings_to_kwargs(settings: dict) -> dict:
