@@ -27,6 +27,7 @@ from .networks import build_network, code_downscale, volume_spec
 from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import Preset, resolve_preset
+from .threads import resolve_threads
 from .volumes import VolumeInfo, read_input, scale_volume, to_array
 
 INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
@@ -199,6 +200,7 @@ def build_run(
     settings = {"task": task, "preset": preset if isinstance(preset, str) else "custom", "device": str(device)}
     settings["memory_estimate_bytes"] = memory
     settings.update(asdict(config))
+    settings["threads"] = resolve_threads(config.threads)  # results depend on it: record it for replays
     settings["network"] = asdict(chosen.network)
     if factor > 1:
         settings["factor"] = factor
