@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "inpaint)")
     common.add_argument("--spacing", metavar="Z,Y,X", help="voxel size for --stack 3d (default 1,1,1)")
     common.add_argument("--warm-iterations", type=int, metavar="N",
-                        help="iterations of each warm-started slice (default: a quarter of --iterations)")
+                        help="iterations of each warm-started slice (default: half of --iterations)")
     common.add_argument("--config", type=Path, metavar="FILE.json", help="settings saved by the napari widgets")
     common.add_argument("--overwrite", action="store_true", help="replace existing output files")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")

@@ -31,9 +31,9 @@ def test_every_slice_is_restored_and_later_slices_run_warm_iterations():
     assert not np.array_equal(output, stack)
 
 
-def test_default_warm_iterations_are_a_quarter_of_the_first_fit():
+def test_default_warm_iterations_are_half_the_first_fit():
     _, histories = napari_dip.denoise(_stack(2), stack_axis=0, iterations=8, return_history=True, **FAST)
-    assert [h.stop_iteration for h in histories] == [8, 2]
+    assert [h.stop_iteration for h in histories] == [8, 4]
 
 
 def test_without_warm_start_each_slice_is_an_independent_fit():

@@ -53,7 +53,7 @@ def test_all_slices_into_an_output_stack(dock, run_widget, monkeypatch, spy_deno
     assert len(spy_denoise) == 2
     for (received, _), expected in zip(spy_denoise, stack, strict=True):
         np.testing.assert_array_equal(received, expected)
-    assert [kwargs["iterations"] for _, kwargs in spy_denoise] == [8, 2]  # the second slice starts warm
+    assert [kwargs["iterations"] for _, kwargs in spy_denoise] == [8, 4]  # the second slice starts warm
     output = viewer.layers["stack [denoised]"]
     assert output.data.shape == stack.shape
     np.testing.assert_allclose(output.scale, (3.0, 0.5, 0.5))

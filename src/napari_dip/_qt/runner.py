@@ -40,7 +40,7 @@ class RunRequest:
     preview_interval: float = 0.25  # seconds between two previews sent to the GUI
     update_interval: float = 0.1  # seconds between two progress updates
     warm_start: bool = False  # start each slice's fit from the previous one's weights
-    warm_iterations: int | None = None  # iterations of the warm-started slices (default: a quarter)
+    warm_iterations: int | None = None  # iterations of the warm-started slices (default: half)
 
 
 def worker_threads() -> int:

@@ -14,7 +14,7 @@ callback : called with every :class:`~napari_dip.core.fit.Progress`; return
 return_history : also return the :class:`~napari_dip.core.fit.History`.
 stack_axis : restore every slice / frame along this axis (a Z-stack, a
     time-lapse), each fit warm-started from the previous one's weights
-    (``warm_start=True``) with ``warm_iterations`` steps (default a quarter of
+    (``warm_start=True``) with ``warm_iterations`` steps (default half of
     the first fit's); the outputs are stacked along the same axis and
     ``return_history`` gives one history per slice. ``channel_axis`` then
     counts in the whole array; other inputs (mask, flash image, reference)

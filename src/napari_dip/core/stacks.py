@@ -18,8 +18,8 @@ import numpy as np
 from .fit import History, Progress
 from .tasks import TaskRun, average_runs
 
-#: Share of the first slice's iterations run on each warm-started slice when ``warm_iterations`` is not given.
-WARM_SHARE = 4
+#: Without ``warm_iterations``, warm-started slices run the first slice's iterations divided by this.
+WARM_SHARE = 2
 
 
 def check_warm_iterations(warm_iterations: int | None) -> None:
@@ -31,7 +31,7 @@ def check_warm_iterations(warm_iterations: int | None) -> None:
 
 
 def warm_iterations_for(first: TaskRun, warm_iterations: int | None) -> int:
-    """Iterations of the slices after the first: ``warm_iterations``, or a quarter of the first fit's."""
+    """Iterations of the slices after the first: ``warm_iterations``, or half the first fit's."""
     return max(1, first.fit.config.iterations // WARM_SHARE) if warm_iterations is None else int(warm_iterations)
 
 
@@ -102,7 +102,7 @@ def restore_stack(
     stack axis too or are one array of a slice's shape, used for every slice.
     ``channel_axis`` counts in the whole stack. With ``warm_start`` each fit
     after the first starts from the previous one's weights and runs
-    ``warm_iterations`` steps (default a quarter of the first fit's). ``runs``
+    ``warm_iterations`` steps (default half the first fit's). ``runs``
     fits are averaged per slice. Returns the outputs stacked along
     ``stack_axis`` (a tuple of stacks for tasks with several outputs) and the
     history of every slice. When ``callback`` returns False the run stops and
