@@ -1,7 +1,8 @@
-"""Small sample images for trying the widgets at once (built from skimage.data, no download).
+"""Small sample images for trying the widgets at once (built from skimage.data or in code, no download).
 
 They are 128-192 pixels per side, so a fit with the "fast" preset takes about
-a minute on a laptop CPU. This module imports neither torch nor Qt.
+a minute on a laptop CPU; the microscopy volume is 24 x 64 x 64. This module
+imports neither torch nor Qt.
 """
 
 from __future__ import annotations
@@ -74,6 +75,24 @@ def text_image() -> list[LayerData]:
     return [
         (painted, {"name": "cat with text"}, "image"),
         (mask.astype(np.uint8), {"name": "cat with text mask", "opacity": 0.5}, "labels"),
+    ]
+
+
+def microscopy_volume() -> list[LayerData]:
+    """A synthetic fluorescence Z-stack, 24x64x64 uint16 (Z voxels twice the Y / X pixels), and its clean version.
+
+    Blobs and filaments, blurred, with photon (Poisson) and camera noise (see
+    :mod:`napari_dip.core.synthetic`). The clean layer (float32, hidden) can be
+    chosen as the widgets' reference to see the PSNR during a fit.
+    """
+    from napari_dip.core.synthetic import fluorescence_volume
+
+    noisy, clean = fluorescence_volume((24, 64, 64), photons=30.0, z_step=2.0, seed=3)
+    common = {"scale": (2.0, 1.0, 1.0), "colormap": "green",
+              "contrast_limits": (float(clean.min()), float(clean.max()))}
+    return [
+        (noisy, {"name": "noisy cells (3D)", **common}, "image"),
+        (clean, {"name": "cells (clean)", "visible": False, **common}, "image"),
     ]
 
 

@@ -9,6 +9,7 @@ Examples
     napari-dip inpaint photo.png --mask text.png --kind text -o out/
     napari-dip denoise "frames/*.tif" -o out/ --save-every 200   # a batch, with snapshots
     napari-dip denoise cells.tif --config settings.json --iterations 500
+    napari-dip denoise zstack.tif --stack 3d -o out/            # one 3D fit of the whole Z-stack
 
 Outputs are named after their inputs (``cells_denoised.tif``) and never
 overwrite a file without ``--overwrite``. File handling lives in
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .core.volumes import VOLUME_TASKS
 from .io import ImageFile, InputError, check_outputs, check_writable, companion_path, companion_slice, expand_inputs
 from .io import output_path, read_image, read_mask, read_settings, write_image
 
@@ -39,6 +41,8 @@ TASKS = {
     "enhance": ("enhance", "enhanced", "detail enhancement (also writes the coarse layer as NAME_coarse)"),
     "flash": ("flash", "restored", "restore a no-flash image (INPUT) guided by its --flash image"),
 }
+#: How the --stack option restores the slices of a TIFF stack.
+STACK_MODES = ("slices", "warm", "3d")
 #: Flags copied into the engine's keywords when given (they override --config).
 FLAGS = ("preset", "iterations", "lr", "seed", "device", "precision", "threads")
 
@@ -59,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--threads", type=int, help="CPU threads per fit (default: all cores but one)")
     common.add_argument("--auto-stop", action="store_true", help="stop when the outputs settle (no ground truth)")
     common.add_argument("--save-every", type=int, metavar="N", help="also write a snapshot every N iterations")
+    common.add_argument("--stack", choices=STACK_MODES, default="warm",
+                        help="TIFF stacks: each slice from scratch (slices), each slice starting from the previous "
+                             "fit (warm, the default) or the last three axes as one volume (3d: denoise, jpeg, "
+                             "inpaint)")
+    common.add_argument("--spacing", metavar="Z,Y,X", help="voxel size for --stack 3d (default 1,1,1)")
+    common.add_argument("--warm-iterations", type=int, metavar="N",
+                        help="iterations of each warm-started slice (default: half of --iterations)")
     common.add_argument("--config", type=Path, metavar="FILE.json", help="settings saved by the napari widgets")
     common.add_argument("--overwrite", action="store_true", help="replace existing output files")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
@@ -71,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         task = sub.add_parser(name, parents=[common], help=about, description=about)
         if name == "denoise":
             task.add_argument("--runs", type=int, default=1, help="average this many fits (seeds seed, seed+1, ...)")
+            task.add_argument("--noise", choices=("gaussian", "poisson"),
+                              help="gaussian (default) or poisson: photon-limited data (microscopy, low light)")
+            task.add_argument("--gain", type=float, help="poisson: intensity per photon (default: estimated)")
+            task.add_argument("--read-noise", type=float, help="poisson: read-noise std (default: estimated)")
+            task.add_argument("--offset", type=float, help="poisson: intensity of zero photons (default 0)")
         if name == "sr":
             task.add_argument("--factor", type=int, help="magnification, 2 or more (default 4)")
         if name == "inpaint":
@@ -144,6 +160,22 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
         options["factor"] = next((f for f in (args.factor, factor) if f is not None), 4)
     if args.task == "inpaint":
         options["kind"] = next((k for k in (args.kind, kind) if k is not None), "text")
+    for key in ("noise", "gain", "read_noise", "offset"):
+        value = getattr(args, key, None)
+        if args.task != "denoise":
+            options.pop(key, None)  # photon noise settings of a denoising --config
+        elif value is not None:
+            options[key] = value
+    if args.stack == "3d" and TASKS[args.task][0] not in VOLUME_TASKS:
+        raise InputError(f"--stack 3d: {args.task} restores 2D images only; use --stack warm or --stack slices.")
+    if args.spacing is not None:
+        try:
+            options["spacing"] = tuple(float(v) for v in args.spacing.split(","))
+        except ValueError:
+            raise InputError(f"--spacing {args.spacing}: give three numbers, e.g. --spacing 2,0.5,0.5.") from None
+        if args.stack != "3d":
+            raise InputError("--spacing is the voxel size of a 3D fit: add --stack 3d.")
+    _positive_flag("--warm-iterations", args.warm_iterations)
     validate(args.task, options)
     if "seed" in options:  # a settings file may hold "seed": null, i.e. a fresh seed: draw it once, for every input
         from .core.validation import seed
@@ -187,8 +219,12 @@ class Progress:
 
 
 def restore_slice(args: argparse.Namespace, image: np.ndarray, axis: int | None, extra: np.ndarray | None,
-                  options: dict, label: str, snapshot: Any) -> tuple[list[np.ndarray], Any]:
-    """Restore one 2D image; return its outputs (main first) and the last fit's history."""
+                  options: dict, label: str, snapshot: Any, previous: Any = None) -> tuple[list[np.ndarray], Any, Any]:
+    """Restore one 2D image (or volume); return its outputs (main first), the last fit's history and its TaskRun.
+
+    With ``previous`` (a TaskRun), every fit starts from the weights it ended with.
+    """
+    from .core.stacks import start_from
     from .core.tasks import TASKS as ENGINE
     from .core.tasks import average_runs
 
@@ -201,6 +237,8 @@ def restore_slice(args: argparse.Namespace, image: np.ndarray, axis: int | None,
     def make_run(k: int) -> Any:
         inputs = (image,) if extra is None else (image, extra)
         task = prepare(*inputs, channel_axis=axis, seed=seed + k, **options)
+        if previous is not None:
+            start_from(task, previous)
         if bars:
             bars[-1].bar.close()
         bars.append(Progress(task, label if runs == 1 else f"{label} run {k + 1}/{runs}", args.quiet, snapshot))
@@ -212,8 +250,8 @@ def restore_slice(args: argparse.Namespace, image: np.ndarray, axis: int | None,
         for progress in bars:
             progress.bar.close()
     if isinstance(output, tuple):  # enhance: (coarse, fine, enhanced) -> enhanced, coarse
-        return [output[2], output[0]], history
-    return [output], history
+        return [output[2], output[0]], history, bars[-1].task
+    return [output], history, bars[-1].task
 
 
 def read_extra(args: argparse.Namespace) -> ImageFile | None:
@@ -231,17 +269,28 @@ def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: 
     image = read_image(source)
     for path in outputs:
         check_writable(path, image.data.dtype, image.channel_axis is not None, image.slice_ndim > 0)
+    from .core.stacks import warm_iterations_for
+
     results: list[list[np.ndarray]] = []
-    history = None
-    for index in image.slices():
+    history = previous = None
+    volume = args.stack == "3d" and image.slice_ndim > 0  # the last slice axis is Z
+    outer = image.slice_shape[:-1] if volume else image.slice_shape
+    axis = image.channel_axis
+    if volume:
+        options = {**options, "spatial_dims": 3}
+        axis = None if axis is None else axis + 1
+    for index in np.ndindex(*outer):
         label = source.name + (f" [{','.join(map(str, index))}]" if index else "")
         tag = "s" + "-".join(map(str, index)) + "_" if index else ""
         snapshot = None if args.save_every is None else (
             args.save_every, lambda i, tag=tag: companion_path(outputs[0], f"{tag}it{i:05d}"))
         try:
             paired = companion_slice(extra, image, index, args.task)
-            slice_out, history = restore_slice(args, image.data[index], image.channel_axis, paired, options, label,
-                                               snapshot)
+            slice_out, history, run = restore_slice(args, image.data[index], axis, paired, options, label, snapshot,
+                                                    previous)
+            if args.stack == "warm" and previous is None:  # the following slices run fewer iterations
+                options = {**options, "iterations": warm_iterations_for(run, args.warm_iterations)}
+            previous = run if args.stack == "warm" else None
         except InputError:
             raise
         except ValueError as exc:  # the engine's validation messages
@@ -249,8 +298,8 @@ def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: 
         results.append(slice_out)
     for k, path in enumerate(outputs):
         data = results[0][k]
-        if image.slice_ndim:
-            data = np.stack([r[k] for r in results]).reshape(image.slice_shape + data.shape)
+        if outer:
+            data = np.stack([r[k] for r in results]).reshape(outer + data.shape)
         write_image(path, data, image.channel_axis)
     return (f"wrote {outputs[0]} ({len(results)} image(s), {history.stop_iteration} iterations, "
             f"{history.stop_reason}, {time.perf_counter() - start:.1f} s)")

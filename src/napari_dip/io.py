@@ -1,7 +1,8 @@
 """Image files for the command line: reading, writing, batches and output names.
 
 PNG and JPEG go through :mod:`skimage.io`, TIFF through :mod:`tifffile`
-(16-bit, float and stacks). A file is read into an :class:`ImageFile`: the
+(16-bit, float and stacks); bool images are read and written as 1-bit PNG
+and bool TIFF. A file is read into an :class:`ImageFile`: the
 array in the layout ``(*slices, Y, X[, C])`` (channels last, if any) and the
 number of leading slice axes, so a 3D TIFF stack is restored slice by slice
 and written back as a stack of the same dtype. Every problem with a user's
@@ -145,7 +146,10 @@ def check_writable(path: Path, dtype: np.dtype, colour: bool, stack: bool) -> No
         return
     if stack:
         raise InputError(f"{path}: a stack of images cannot be written as {fmt.upper()}: write a .tif file.")
-    allowed = (np.uint8,) if fmt == "jpeg" else (np.uint8, np.uint16)
+    if dtype == bool and (fmt == "jpeg" or colour):
+        raise InputError(f"{path}: {fmt.upper()} cannot hold {'colour ' if colour else ''}bool pixels: "
+                         "write a PNG or TIFF file (TIFF for colour) to keep them.")
+    allowed = (np.uint8,) if fmt == "jpeg" else (np.uint8, np.uint16, bool)
     if dtype not in allowed or (fmt == "png" and dtype == np.uint16 and colour):
         raise InputError(
             f"{path}: {fmt.upper()} cannot hold {'colour ' if colour else ''}{np.dtype(dtype)} pixels: "
@@ -164,6 +168,11 @@ def write_image(path: str | Path, data: np.ndarray, channel_axis: int | None, *,
         channels = data.shape[-1] if colour else 0
         photometric = "rgb" if channels in (3, 4) else "minisblack"
         tifffile.imwrite(path, data, photometric=photometric, planarconfig="contig" if channels else None)
+        return
+    if data.dtype == bool:  # a 1-bit PNG
+        from PIL import Image
+
+        Image.fromarray(data).save(path)
         return
     import skimage.io
 

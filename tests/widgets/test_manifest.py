@@ -19,6 +19,7 @@ SAMPLES = {
     "noisy": ["noisy astronaut", "astronaut (clean)"],
     "text": ["cat with text", "cat with text mask"],
     "low_resolution": ["small cat"],
+    "microscopy": ["noisy cells (3D)", "cells (clean)"],
 }
 
 

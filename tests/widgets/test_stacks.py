@@ -1,11 +1,13 @@
-"""3D / time-lapse layers: the current slice by default, or every slice into an output stack; grey and RGB."""
+"""3D / time-lapse layers: the current slice by default, every slice (warm-started) into an output stack, or the
+whole volume in one 3D fit; grey and RGB; the outputs keep the layer's scale and translate."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from napari_dip._qt.task_widgets import DenoiseWidget
+from napari_dip._qt.controls import SLICE_MODES
+from napari_dip._qt.task_widgets import DenoiseWidget, SuperResolutionWidget
 from napari_dip.core import tasks
 
 
@@ -42,21 +44,25 @@ def test_current_slice_of_a_stack(dock, run_widget, spy_denoise, tiny_image, con
 def test_all_slices_into_an_output_stack(dock, run_widget, monkeypatch, spy_denoise, tiny_image, configure):
     viewer, widget = dock(DenoiseWidget)
     stack = np.stack([tiny_image(seed=s) for s in range(2)])
-    viewer.add_image(stack, name="stack")
-    widget.slices.value = "all slices"
-    configure(widget, iterations=5)
+    viewer.add_image(stack, name="stack", scale=(3.0, 0.5, 0.5), translate=(1.0, 2.0, 3.0))
+    widget.slices.value = "all slices (warm start)"
+    configure(widget, iterations=8)
     formats = []
     monkeypatch.setattr(widget.progress, "setFormat", lambda text: formats.append(text))
     run_widget(widget)
     assert len(spy_denoise) == 2
     for (received, _), expected in zip(spy_denoise, stack, strict=True):
         np.testing.assert_array_equal(received, expected)
+    assert [kwargs["iterations"] for _, kwargs in spy_denoise] == [8, 4]  # the second slice starts warm
     output = viewer.layers["stack [denoised]"]
     assert output.data.shape == stack.shape
+    np.testing.assert_allclose(output.scale, (3.0, 0.5, 0.5))
+    np.testing.assert_allclose(output.translate, (1.0, 2.0, 3.0))
     assert all(output.data[k].any() for k in range(2))
     meta = output.metadata["napari_dip"]
     assert meta["slices_done"] == meta["slices_total"] == 2
     assert [s["index"] for s in meta["slices"]] == [[0], [1]]
+    assert meta["stack_mode"] == "all slices (warm start)"
     assert any(text.startswith("slice 2/2") for text in formats), formats
 
 
@@ -72,3 +78,46 @@ def test_rgb(dock, run_widget, spy_denoise, tiny_image, configure, shape):
     output = viewer.layers["rgb [denoised]"]
     assert output.rgb
     assert output.data.shape == (shape if len(shape) == 3 else (1, 32, 32, 3))
+
+
+def test_whole_volume_in_one_3d_fit(dock, run_widget, spy_denoise, tiny_image, configure):
+    viewer, widget = dock(DenoiseWidget)
+    volume = np.stack([tiny_image(seed=s) for s in range(4)])
+    viewer.add_image(volume, name="volume", scale=(2.0, 0.5, 0.5), translate=(4.0, 1.0, -1.0))
+    assert SLICE_MODES[2] == "whole volume (3D)"
+    widget.slices.value = "whole volume (3D)"
+    configure(widget, iterations=3)
+    run_widget(widget)
+    assert len(spy_denoise) == 1
+    received, kwargs = spy_denoise[0]
+    np.testing.assert_array_equal(received, volume)
+    assert kwargs["spatial_dims"] == 3 and kwargs["spacing"] == (2.0, 0.5, 0.5) and kwargs["channel_axis"] is None
+    output = viewer.layers["volume [denoised]"]
+    assert output.data.shape == volume.shape and output.data.dtype == volume.dtype
+    np.testing.assert_allclose(output.scale, (2.0, 0.5, 0.5))
+    np.testing.assert_allclose(output.translate, (4.0, 1.0, -1.0))
+    assert output.metadata["napari_dip"]["spatial_dims"] == 3
+
+
+def test_whole_volume_of_the_current_time_point(dock, run_widget, spy_denoise, tiny_image, configure):
+    viewer, widget = dock(DenoiseWidget)
+    series = np.stack([np.stack([tiny_image(seed=4 * t + z) for z in range(2)]) for t in range(2)])  # (T, Z, Y, X)
+    viewer.add_image(series, name="series", scale=(10.0, 2.0, 1.0, 1.0), translate=(0.0, 3.0, 0.0, 0.0))
+    viewer.dims.set_current_step(0, 1)
+    widget.slices.value = "whole volume (3D)"
+    configure(widget, iterations=2)
+    run_widget(widget)
+    np.testing.assert_array_equal(spy_denoise[0][0], series[1])
+    output = viewer.layers["series [denoised]"]
+    assert output.data.shape == (1, 2, 32, 32)
+    np.testing.assert_allclose(output.scale, (10.0, 2.0, 1.0, 1.0))
+    np.testing.assert_allclose(output.translate, (10.0, 3.0, 0.0, 0.0))  # placed on time point 1
+
+
+def test_a_2d_only_task_refuses_the_volume_mode(dock, tiny_image, notes):
+    viewer, widget = dock(SuperResolutionWidget)
+    viewer.add_image(np.stack([tiny_image(seed=s) for s in range(3)]), name="volume")
+    widget.slices.value = "whole volume (3D)"
+    widget._on_run()
+    assert widget._worker is None
+    assert any("2D images only" in message and "all slices (warm start)" in message for _, message in notes())

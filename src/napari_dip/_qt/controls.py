@@ -10,7 +10,9 @@ from qtpy.QtWidgets import QWidget
 from superqt import QCollapsible
 
 PRESETS = ("fast", "paper")
-SLICE_MODES = ("current slice", "all slices")
+#: How a layer with more than two dimensions is restored: one 2D slice, every slice in turn, or its last 3 axes
+#: (Z, Y, X) as one volume.
+SLICE_MODES = ("current slice", "all slices (warm start)", "whole volume (3D)")
 
 
 def layer_choices(viewer: Any, layer_type: type) -> Callable[[Any], list[tuple[str, Any]]]:

@@ -115,13 +115,13 @@ def output_geometry(
     if factor > 1:
         translate[n_leading:] -= scale[n_leading:] * (factor - 1) / (2 * factor)
         scale[n_leading:] /= factor
-    if index is not None:
-        translate[:n_leading] += np.asarray(index, dtype=float) * scale[:n_leading]
+    if index is not None:  # the first len(index) leading axes (all of them for one 2D slice)
+        translate[: len(index)] += np.asarray(index, dtype=float) * scale[: len(index)]
     return tuple(scale.tolist()), tuple(translate.tolist())
 
 
 def spatial_geometry(
-    scale: tuple[float, ...], translate: tuple[float, ...]
+    scale: tuple[float, ...], translate: tuple[float, ...], ndim: int = 2
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The last two axes of a geometry (for a 2D preview shown on every slice)."""
-    return tuple(scale[-2:]), tuple(translate[-2:])
+    """The last ``ndim`` axes of a geometry (for a 2D or 3D preview shown on every slice)."""
+    return tuple(scale[-ndim:]), tuple(translate[-ndim:])

@@ -39,6 +39,8 @@ class RunRequest:
     reference: SliceSource | None = None
     preview_interval: float = 0.25  # seconds between two previews sent to the GUI
     update_interval: float = 0.1  # seconds between two progress updates
+    warm_start: bool = False  # start each slice's fit from the previous one's weights
+    warm_iterations: int | None = None  # iterations of the warm-started slices (default: half)
 
 
 def worker_threads() -> int:
@@ -102,6 +104,7 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
 
     Never raises: failures are yielded as :class:`RunFailed` and end the run.
     """
+    from napari_dip.core.stacks import start_from, warm_iterations_for
     from napari_dip.core.tasks import TASKS  # looked up at run time, so tests can swap a task
 
     import torch
@@ -110,6 +113,7 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
     torch.set_num_threads(worker_threads())
     device = str(request.kwargs.get("device", "auto"))
     position = 0
+    first = run = None
     try:
         prepare = TASKS[request.task]
         for position, index in enumerate(request.indices):
@@ -118,7 +122,13 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
                 kwargs = dict(request.kwargs)
                 if request.reference is not None:
                     kwargs["reference"] = request.reference.take(index)
-                run = prepare(*args, **kwargs)
+                warm = request.warm_start and first is not None
+                if warm:
+                    kwargs["iterations"] = warm_iterations_for(first, request.warm_iterations)
+                last_run, run = run, prepare(*args, **kwargs)
+                first = first or run
+                if warm:
+                    start_from(run, last_run)
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as data
                 yield _failure(exc, device, position)
                 return

@@ -18,9 +18,11 @@ from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from napari_dip.core.volumes import VOLUME_TASKS
+
 from .controls import SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
 from .layers import (
-    SliceSource, channel_axis, check_image, companion, current_index, image_shape, leading_shape,
+    InputError, SliceSource, channel_axis, check_image, companion, current_index, image_shape, leading_shape,
     output_geometry, spatial_geometry,
 )
 from .messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
@@ -81,7 +83,8 @@ class TaskWidget(QWidget):
         )
         self.fit = FitControls()
         self.slices = ComboBox(label="stack", choices=SLICE_MODES, value=SLICE_MODES[0],
-                               tooltip="For 3D / time-lapse layers: the slice shown now, or every slice in turn.")
+                               tooltip="For 3D / time-lapse layers: the slice shown now; every slice in turn, each "
+                                       "fit starting from the previous one's; or the last three axes as one volume.")
         self.form = Container(widgets=[self.image, *self._task_widgets(), self.reference, *self.fit.basic, self.slices])
         self.fit.apply_defaults(self._preset_key())
         self._build_layout()
@@ -169,20 +172,30 @@ class TaskWidget(QWidget):
         if self.reference.value is not None:
             reference = companion(self.reference.value, image, self._output_shape(image), "reference",
                                   "choose a clean image of the output's size, or no reference.")
-        all_slices = bool(leading) and self.slices.value == SLICE_MODES[1]
+        mode = self.slices.value if leading else SLICE_MODES[0]
+        all_slices, volume = mode == SLICE_MODES[1], mode == SLICE_MODES[2]
+        if volume and self.task not in VOLUME_TASKS:
+            raise InputError(f"This task restores 2D images only: choose the stack mode '{SLICE_MODES[1]}'.")
+        outer = leading[:-1] if volume else leading  # the axes that pick what one fit restores
         if all_slices:
             indices, stack, at = tuple(np.ndindex(*leading)), leading, None
         else:
-            at = current_index(image, self.viewer)
-            indices, stack = (at,), (1,) * len(leading)
+            at = current_index(image, self.viewer)[: len(outer)]
+            indices, stack = (at,), (1,) * len(outer)
             # Snapshot the slice now: later edits of the layers do not change this run.
             sources = [SliceSource(np.array(s.take(at))) for s in sources]
             reference = None if reference is None else SliceSource(np.array(reference.take(at)))
         kwargs = {**self.fit.kwargs(), **self._task_kwargs(), "channel_axis": channel_axis(image)}
-        request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval)
+        if volume:  # the voxel size from the layer's scale
+            kwargs.update(spatial_dims=3, spacing=tuple(float(v) for v in image.scale[len(outer): len(outer) + 3]),
+                          channel_axis=3 if image.rgb else None)
+        request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval,
+                             warm_start=all_slices)
         scale, translate = output_geometry(image, self.factor, at)
         limits = None if image.rgb else tuple(float(v) for v in image.contrast_limits)
         extra = {} if self.reference.value is None else {"reference": self.reference.value.name}
+        if leading:
+            extra["stack_mode"] = mode
         plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb), limits,
                          extra)
         return request, RunSession(plan, len(indices))
@@ -251,7 +264,7 @@ class TaskWidget(QWidget):
         if self._preview is None:
             if self._preview_dropped:
                 return
-            scale, translate = spatial_geometry(plan.scale, plan.translate)
+            scale, translate = spatial_geometry(plan.scale, plan.translate, data.ndim - int(plan.rgb))
             self._preview = self.viewer.add_image(
                 data, name=f"{plan.source} [preview]", scale=scale, translate=translate, rgb=plan.rgb,
                 contrast_limits=plan.contrast_limits,

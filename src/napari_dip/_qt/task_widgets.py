@@ -18,6 +18,15 @@ class DenoiseWidget(TaskWidget):
     outputs = (OutputSpec("denoised"),)
     help_text = "Blind denoising. Watch the preview; press Stop when it looks clean (the result is kept)."
 
+    def _task_widgets(self) -> list[Widget]:
+        self.noise = ComboBox(label="noise", choices=("gaussian", "poisson"), value="gaussian",
+                              tooltip="poisson: photon-limited images (fluorescence, low light); the camera's gain "
+                                      "and read noise are estimated from the image.")
+        return [self.noise]
+
+    def _task_kwargs(self) -> dict[str, Any]:
+        return {"noise": self.noise.value}
+
 
 class JpegWidget(TaskWidget):
     task = "jpeg"

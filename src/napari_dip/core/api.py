@@ -15,6 +15,15 @@ reference : clean image of the output's size; adds PSNR to the progress records.
 callback : called with every :class:`~napari_dip.core.fit.Progress`; return
     ``False`` to stop early (the result so far is returned).
 return_history : also return the :class:`~napari_dip.core.fit.History`.
+stack_axis : restore every slice / frame along this axis (a Z-stack, a
+    time-lapse), each fit warm-started from the previous one's weights
+    (``warm_start=True``) with ``warm_iterations`` steps (default half of
+    the first fit's); the outputs are stacked along the same axis and
+    ``return_history`` gives one history per slice. ``channel_axis`` then
+    counts in the whole array; other inputs (mask, flash image, reference)
+    have the stack axis too, or are one slice used for every slice.
+spatial_dims : 3 fits one 3D network to a (Z, Y, X) volume (denoise,
+    restore_jpeg, inpaint); ``spacing=(z, y, x)`` gives its voxel size.
 **options : any field of :class:`~napari_dip.core.fit.FitConfig`
     (``use_ema``, ``preview_every``, ``precision``, ``optimize``, ...).
 
@@ -31,7 +40,10 @@ import numpy as np
 
 from . import validation as check
 from .fit import History, Progress
+from .stacks import restore_stack
+from .volumes import VOLUME_TASKS
 from .tasks import (
+    TASKS,
     TaskRun,
     average_runs,
     prepare_denoise,
@@ -51,35 +63,65 @@ def _checked(callback: Callback, return_history: bool) -> None:
     check.flag("return_history", return_history)
 
 
-def _finish(prepare: Callable[[], TaskRun], callback: Callback, return_history: bool) -> Any:
+def _restore(
+    prepare: Callable[..., TaskRun],
+    inputs: tuple[np.ndarray, ...],
+    callback: Callback,
+    return_history: bool,
+    kwargs: dict,
+    stack_axis: int | None = None,
+    runs: int = 1,
+) -> Any:
+    """Run ``prepare(*inputs, **kwargs)`` (``runs`` seeds averaged), or every slice along ``stack_axis``."""
     _checked(callback, return_history)
-    output, fit_result = prepare().run(callback)
-    return (output, fit_result.history) if return_history else output
+    if kwargs.get("spatial_dims", 2) != 2 and prepare not in [TASKS[name] for name in VOLUME_TASKS]:
+        raise ValueError(
+            f"spatial_dims={kwargs['spatial_dims']!r}: this task restores 2D images only; restore a volume slice by "
+            "slice with stack_axis=0."
+        )
+    seed = check.seed(kwargs.pop("seed", 0))  # None: one fresh seed, then seed + 1, ... for the other runs
+    if stack_axis is not None:
+        output, histories = restore_stack(prepare, *inputs, stack_axis=stack_axis, runs=runs, callback=callback,
+                                          seed=seed, **kwargs)
+        return (output, histories) if return_history else output
+    stack_only = sorted({"warm_start", "warm_iterations"} & set(kwargs))
+    if stack_only:
+        raise ValueError(f"{', '.join(stack_only)} apply to stacks: pass stack_axis= (the slice or frame axis) too.")
+    output, history = average_runs(runs, lambda k: prepare(*inputs, seed=seed + k, **kwargs), callback)
+    return (output, history) if return_history else output
 
 
 def denoise(
-    image: np.ndarray, *, runs: int = 1, callback: Callback = None, return_history: bool = False, **kwargs: Any
+    image: np.ndarray,
+    *,
+    runs: int = 1,
+    stack_axis: int | None = None,
+    callback: Callback = None,
+    return_history: bool = False,
+    **kwargs: Any,
 ) -> Any:
     """Blind denoising. ``runs=N`` averages N fits with seeds seed, seed + 1, ...
 
     With ``return_history`` and several runs, the history of the last run is returned.
     """
-    _checked(callback, return_history)
-    seed = check.seed(kwargs.pop("seed", 0))  # None: one fresh seed, then seed + 1, ... for the other runs
-    output, history = average_runs(runs, lambda k: prepare_denoise(image, seed=seed + k, **kwargs), callback)
-    return (output, history) if return_history else output
+    return _restore(prepare_denoise, (image,), callback, return_history, kwargs, stack_axis, runs)
 
 
-def restore_jpeg(image: np.ndarray, *, callback: Callback = None, return_history: bool = False, **kwargs: Any) -> Any:
+def restore_jpeg(
+    image: np.ndarray, *, stack_axis: int | None = None, callback: Callback = None, return_history: bool = False,
+    **kwargs: Any,
+) -> Any:
     """Remove JPEG artefacts (blind restoration with the paper's JPEG network)."""
-    return _finish(lambda: prepare_jpeg(image, **kwargs), callback, return_history)
+    return _restore(prepare_jpeg, (image,), callback, return_history, kwargs, stack_axis)
 
 
 def super_resolve(
-    image: np.ndarray, factor: int = 4, *, callback: Callback = None, return_history: bool = False, **kwargs: Any
+    image: np.ndarray, factor: int = 4, *, stack_axis: int | None = None, callback: Callback = None,
+    return_history: bool = False, **kwargs: Any,
 ) -> Any:
     """Super-resolution: returns an image ``factor`` times larger per side."""
-    return _finish(lambda: prepare_super_resolution(image, factor, **kwargs), callback, return_history)
+    return _restore(prepare_super_resolution, (image,), callback, return_history, {"factor": factor, **kwargs},
+                    stack_axis)
 
 
 def inpaint(
@@ -87,32 +129,37 @@ def inpaint(
     mask: np.ndarray,
     *,
     kind: str = "text",
+    stack_axis: int | None = None,
     callback: Callback = None,
     return_history: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Fill the pixels where ``mask`` is True (> 0); ``kind`` is "text", "hole" or "sparse"."""
-    return _finish(lambda: prepare_inpaint(image, mask, kind=kind, **kwargs), callback, return_history)
+    return _restore(prepare_inpaint, (image, mask), callback, return_history, {"kind": kind, **kwargs}, stack_axis)
 
 
-def enhance(image: np.ndarray, *, callback: Callback = None, return_history: bool = False, **kwargs: Any) -> Any:
+def enhance(
+    image: np.ndarray, *, stack_axis: int | None = None, callback: Callback = None, return_history: bool = False,
+    **kwargs: Any,
+) -> Any:
     """Detail enhancement; returns ``(coarse, fine, enhanced)``.
 
     ``iterations`` sets how coarse the coarse layer is (fewer = coarser).
     """
-    return _finish(lambda: prepare_enhance(image, **kwargs), callback, return_history)
+    return _restore(prepare_enhance, (image,), callback, return_history, kwargs, stack_axis)
 
 
 def flash_no_flash(
     no_flash: np.ndarray,
     flash: np.ndarray,
     *,
+    stack_axis: int | None = None,
     callback: Callback = None,
     return_history: bool = False,
     **kwargs: Any,
 ) -> Any:
     """Restore a noisy no-flash image using the flash image of the scene as the code."""
-    return _finish(lambda: prepare_flash(no_flash, flash, **kwargs), callback, return_history)
+    return _restore(prepare_flash, (no_flash, flash), callback, return_history, kwargs, stack_axis)
 
 
 __all__ = ["History", "denoise", "enhance", "flash_no_flash", "inpaint", "restore_jpeg", "super_resolve"]

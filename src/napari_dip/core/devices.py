@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -43,12 +45,12 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 def estimate_memory(network: nn.Module, code_shape: tuple[int, ...], probe_side: int = 64) -> int:
     """Estimate the bytes one training step of ``network`` needs for a code of ``code_shape``.
 
-    Activations are counted on a small probe input and scaled by area; they
+    Activations are counted on a small probe input and scaled by area (volume in 3D); they
     are kept for the backward pass (x3 for gradients and temporaries). Weights
     count four times (weights, gradients, two Adam moments).
     """
-    channels, height, width = code_shape[-3:]
-    probe_side = min(probe_side, height, width)
+    channels, *sides = code_shape[1:] if len(code_shape) == 5 else code_shape[-3:]
+    probe = [min(probe_side, side) for side in sides]
     elements = 0
 
     def count(_module, _inputs, output):
@@ -63,12 +65,12 @@ def estimate_memory(network: nn.Module, code_shape: tuple[int, ...], probe_side:
     device = next(network.parameters()).device
     try:
         with torch.no_grad():
-            network(torch.zeros(1, channels, probe_side, probe_side, device=device))
+            network(torch.zeros(1, channels, *probe, device=device))
     finally:
         for hook in hooks:
             hook.remove()
         network.train(was_training)
-    scale = height * width / probe_side**2
+    scale = math.prod(sides) / math.prod(probe)
     weights = sum(p.numel() for p in network.parameters())
     return int(4 * (3 * elements * scale + 4 * weights))
 

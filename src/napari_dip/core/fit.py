@@ -86,7 +86,7 @@ class Problem:
     code: torch.Tensor
     data_term: nn.Module
     target: torch.Tensor
-    crop: tuple[slice, slice] = (slice(None), slice(None))
+    crop: tuple[slice, ...] = (slice(None), slice(None))
     reference: torch.Tensor | None = None
 
 
@@ -178,7 +178,7 @@ class Fit:
         return params
 
     def _crop(self, output: torch.Tensor) -> torch.Tensor:
-        return output[0, :, self.problem.crop[0], self.problem.crop[1]]
+        return output[(0, slice(None), *self.problem.crop)]
 
     def _to_host(self, output: torch.Tensor) -> np.ndarray:
         return self._crop(output).detach().float().cpu().numpy()

@@ -4,6 +4,15 @@ Every image enters through :func:`prepare_image`, which validates it, moves the
 channel axis first, scales values to [0, 1] and remembers how to undo all of
 that in an :class:`ImageInfo`. :func:`restore_image` maps a result back to the
 input's layout, dtype and value range.
+
+The mapping is lossless: uint8 uses its dtype range, floats already in [0, 1]
+are kept as they are, and every other image maps the full data range of each
+channel (its minimum and maximum) to [0, 1]. Nothing is clipped, so a bright
+spot rarer than any percentile keeps its height; a round trip without fitting
+gives the input back exactly for bool and integer data up to 24 bits of range
+(and to float32 precision of the range for other floats). bool images are
+0 / 1 data and come back as bool (threshold 0.5). Robust percentiles belong to
+display contrast, never to the data.
 """
 
 from __future__ import annotations
@@ -14,8 +23,6 @@ import numpy as np
 
 from .validation import is_whole
 
-#: Percentiles used to scale data whose range is not implied by its dtype.
-ROBUST_PERCENTILES = (0.1, 99.9)
 #: Smallest accepted side length, in pixels.
 MIN_SIDE = 4
 #: A last axis of 3 or 4 is taken as colour without ``channel_axis`` only when both sides reach this.
@@ -85,9 +92,7 @@ def validate_image(image: np.ndarray, name: str = "image") -> np.ndarray:
     image = np.asarray(image)
     if image.size == 0:
         raise ValueError(f"The {name} is empty (shape {image.shape}): pass an image with pixels.")
-    if image.dtype == bool:
-        image = image.astype(np.uint8)
-    if not (np.issubdtype(image.dtype, np.number)) or np.iscomplexobj(image):
+    if not (np.issubdtype(image.dtype, np.number) or image.dtype == bool) or np.iscomplexobj(image):
         raise ValueError(
             f"The {name} has dtype {image.dtype}: pass a real-valued numeric array."
         )
@@ -99,19 +104,19 @@ def validate_image(image: np.ndarray, name: str = "image") -> np.ndarray:
     return image
 
 
-def _value_range(chw: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+def value_range(chw: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel values mapped to 0 and 1: the dtype's range for uint8 and bool, [0, 1] for unit
+    floats, else each channel's minimum and maximum (a flat channel gets a span of 1)."""
     channels = chw.shape[0]
     if dtype == np.uint8:
         return np.zeros(channels), np.full(channels, 255.0)
-    flat = chw.reshape(channels, -1)
-    if np.issubdtype(dtype, np.floating) and flat.min() >= 0 and flat.max() <= 1:
+    if dtype == bool:
         return np.zeros(channels), np.ones(channels)
-    low, high = np.percentile(flat, ROBUST_PERCENTILES, axis=1)
-    flat_span = high <= low
-    high = np.where(flat_span, flat.max(axis=1), high)
-    low = np.where(flat_span, flat.min(axis=1), low)
-    high = np.where(high <= low, low + 1.0, high)
-    return low.astype(np.float64), high.astype(np.float64)
+    flat = chw.reshape(channels, -1)
+    low, high = flat.min(axis=1).astype(np.float64), flat.max(axis=1).astype(np.float64)
+    if np.issubdtype(dtype, np.floating) and low.min() >= 0 and high.max() <= 1:
+        return np.zeros(channels), np.ones(channels)
+    return low, np.where(high > low, high, low + 1.0)
 
 
 def prepare_image(
@@ -127,7 +132,7 @@ def prepare_image(
             f"least {MIN_SIDE} pixels."
         )
     chw = chw.astype(np.float64)
-    low, high = _value_range(chw, image.dtype)
+    low, high = value_range(chw, image.dtype)
     scaled = (chw - low[:, None, None]) / (high - low)[:, None, None]
     info = ImageInfo(image.dtype, image.shape, axis, low, high)
     return np.clip(scaled, 0.0, 1.0).astype(np.float32), info
@@ -149,6 +154,9 @@ def scale_like(image: np.ndarray, info: ImageInfo, name: str = "reference") -> n
 def restore_image(chw: np.ndarray, info: ImageInfo) -> np.ndarray:
     """Map a (C, H, W) array in [0, 1] back to the dtype, range and layout of ``info``."""
     values = np.clip(chw.astype(np.float64), 0.0, 1.0)
+    if info.dtype == bool:
+        out = values >= 0.5
+        return out[0] if info.channel_axis is None else np.moveaxis(out, 0, info.channel_axis)
     values = values * (info.high - info.low)[:, None, None] + info.low[:, None, None]
     if np.issubdtype(info.dtype, np.integer):
         limits = np.iinfo(info.dtype)
@@ -164,12 +172,18 @@ def pad_amounts(size: int, multiple: int, minimum: int = 0) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def pad_to_multiple(chw: np.ndarray, multiple: int, minimum: int = 0) -> tuple[np.ndarray, tuple[slice, slice]]:
-    """Reflection-pad a (C, H, W) array so H and W divide by ``multiple`` and reach ``minimum``.
+def pad_to_multiple(
+    chw: np.ndarray, multiple: int | tuple[int, ...], minimum: int | tuple[int, ...] = 0
+) -> tuple[np.ndarray, tuple[slice, ...]]:
+    """Reflection-pad a (C, H, W) or (C, Z, H, W) array so every spatial side divides by ``multiple`` and reaches ``minimum``.
 
+    ``multiple`` and ``minimum`` are one value for every side or one per side.
     Returns the padded array and the slices that crop it back.
     """
-    (top, bottom), (left, right) = (pad_amounts(s, multiple, minimum) for s in chw.shape[1:])
-    padded = np.pad(chw, ((0, 0), (top, bottom), (left, right)), mode="symmetric")
-    crop = (slice(top, top + chw.shape[1]), slice(left, left + chw.shape[2]))
+    sides = chw.shape[1:]
+    multiples = (multiple,) * len(sides) if isinstance(multiple, int) else tuple(multiple)
+    minimums = (minimum,) * len(sides) if isinstance(minimum, int) else tuple(minimum)
+    amounts = [pad_amounts(s, m, n) for s, m, n in zip(sides, multiples, minimums, strict=True)]
+    padded = np.pad(chw, ((0, 0), *amounts), mode="symmetric")
+    crop = tuple(slice(before, before + side) for (before, _), side in zip(amounts, sides))
     return padded, crop

@@ -4,12 +4,16 @@ Every builder returns an ``nn.Module`` mapping a code ``z`` of shape
 (N, C_in, H', W') to an image (N, C_out, H, W) in [0, 1] (sigmoid head).
 For the convolutional nets H' = H; the Deep Decoder takes a code
 ``2**len(channels)`` times smaller per side (see :func:`code_downscale`).
+The skip and hourglass nets also come in 3D (``NetworkSpec.dims = 3``):
+Conv3d, BatchNorm3d and trilinear up-sampling on (N, C, Z, Y, X) codes, with
+per-scale choices of whether Z is down-sampled and whether kernels span Z
+(see :func:`volume_spec`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +32,11 @@ class NetworkSpec:
     to every scale). ``padding`` is ``"reflection"`` or ``"zero"``;
     ``upsample`` is ``"bilinear"`` or ``"nearest"``, or a tuple with one mode
     per scale, the outermost (full-resolution) scale first.
+
+    ``dims`` is 2 for images and 3 for volumes (skip / hourglass only). In 3D,
+    ``z_down[s]`` says whether scale ``s`` halves Z as well as Y and X, and
+    ``z_kernel[s]`` whether its kernels span Z (k x k x k) or not (1 x k x k);
+    empty tuples mean True at every scale.
     """
 
     architecture: str = "skip"
@@ -41,6 +50,9 @@ class NetworkSpec:
     padding: str = "reflection"
     blocks: int = 10  # ResNet only
     extra: dict = field(default_factory=dict)
+    dims: int = 2
+    z_down: tuple[bool, ...] = ()
+    z_kernel: tuple[bool, ...] = ()
 
     @property
     def depth(self) -> int:
@@ -50,6 +62,44 @@ class NetworkSpec:
         if self.architecture == "unet":
             return len(self.down) - 1
         return len(self.down)
+
+    @property
+    def z_depth(self) -> int:
+        """Number of times a 3D net halves Z (0 in 2D)."""
+        if self.dims != 3:
+            return 0
+        return sum(self.z_down) if self.z_down else len(self.down)
+
+
+#: Z extent (in voxels) below which a 3D net stops halving Z.
+MIN_Z_DOWN = 8
+
+
+def volume_spec(spec: NetworkSpec, depth: int, spacing: Sequence[float] = (1.0, 1.0, 1.0)) -> NetworkSpec:
+    """The 3D version of ``spec`` for a volume of ``depth`` slices with voxel size ``spacing`` (Z, Y, X).
+
+    Scale by scale, Y and X are halved; Z is halved too only while its voxels
+    are less than twice as coarse as the (growing) Y / X pixels and at least
+    :data:`MIN_Z_DOWN` slices remain, and the kernels span Z only while its
+    voxels are less than twice as coarse (1 x k x k before that).
+    """
+    if len(spacing) != 3 or not all(float(v) > 0 for v in spacing):
+        raise ValueError(f"spacing={tuple(spacing)!r}: give three positive voxel sizes (Z, Y, X), e.g. (2.0, 1.0, 1.0).")
+    if spec.architecture not in ("skip", "hourglass"):
+        raise ValueError(
+            f"The {spec.architecture!r} network has no 3D version: use a skip-net preset ('paper' or 'fast')."
+        )
+    z_step, xy_step = float(spacing[0]), float(min(spacing[1:]))
+    z_down, z_kernel = [], []
+    for _ in spec.down:
+        isotropic = z_step / xy_step < 2
+        halve = isotropic and depth >= MIN_Z_DOWN
+        z_kernel.append(isotropic)
+        z_down.append(halve)
+        if halve:
+            depth, z_step = -(-depth // 2), z_step * 2
+        xy_step *= 2
+    return replace(spec, dims=3, z_down=tuple(z_down), z_kernel=tuple(z_kernel))
 
 
 def _per_scale(value: int | str | Sequence[int | str], scales: int, name: str = "value") -> tuple:
@@ -68,31 +118,59 @@ def upsample_modes(spec: NetworkSpec) -> tuple[str, ...]:
     return modes
 
 
-class PadConv(nn.Module):
-    """Convolution preceded by reflection (or zero) padding that keeps the size / stride."""
+Size = int | tuple[int, ...]
 
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, padding: str = "reflection"):
+
+class PadConv(nn.Module):
+    """Convolution preceded by reflection (or zero) padding that keeps the size / stride.
+
+    ``kernel`` and ``stride`` are an int or one value per spatial axis; ``dims``
+    is 2 (Conv2d) or 3 (Conv3d).
+    """
+
+    def __init__(self, c_in: int, c_out: int, kernel: Size, stride: Size = 1, padding: str = "reflection",
+                 dims: int = 2):
         super().__init__()
-        self.pad = (kernel - 1) // 2
+        kernels = (kernel,) * dims if isinstance(kernel, int) else tuple(kernel)
+        self.pads = tuple((k - 1) // 2 for k in kernels)
         self.reflect = padding == "reflection"
-        self.conv = nn.Conv2d(c_in, c_out, kernel, stride, padding=0 if self.reflect else self.pad)
+        conv = nn.Conv3d if dims == 3 else nn.Conv2d
+        self.conv = conv(c_in, c_out, kernels, stride, padding=0 if self.reflect else self.pads)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.reflect and self.pad:
+        if self.reflect and any(self.pads):
             # Reflection needs the pad to be smaller than the side; replicate on tiny maps.
-            mode = "reflect" if min(x.shape[-2:]) > self.pad else "replicate"
-            x = F.pad(x, (self.pad,) * 4, mode=mode)
+            sides = x.shape[-len(self.pads):]
+            mode = "reflect" if all(s > p for s, p in zip(sides, self.pads)) else "replicate"
+            x = F.pad(x, tuple(p for p in reversed(self.pads) for _ in range(2)), mode=mode)
         return self.conv(x)
 
 
-def conv_bn_act(c_in: int, c_out: int, kernel: int, stride: int = 1, padding: str = "reflection") -> nn.Sequential:
-    return nn.Sequential(PadConv(c_in, c_out, kernel, stride, padding), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, inplace=True))
+def _batch_norm(channels: int, dims: int = 2) -> nn.Module:
+    return nn.BatchNorm3d(channels) if dims == 3 else nn.BatchNorm2d(channels)
 
 
-def _upsample(mode: str) -> nn.Upsample:
+def conv_bn_act(c_in: int, c_out: int, kernel: Size, stride: Size = 1, padding: str = "reflection",
+                dims: int = 2) -> nn.Sequential:
+    return nn.Sequential(
+        PadConv(c_in, c_out, kernel, stride, padding, dims), _batch_norm(c_out, dims), nn.LeakyReLU(0.2, inplace=True)
+    )
+
+
+def _upsample(mode: str, factor: Size = 2) -> nn.Upsample:
     if mode == "bilinear":
-        return nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
-    return nn.Upsample(scale_factor=2, mode="nearest")
+        linear = "trilinear" if isinstance(factor, tuple) and len(factor) == 3 else "bilinear"
+        return nn.Upsample(scale_factor=factor, mode=linear, align_corners=False)
+    return nn.Upsample(scale_factor=factor, mode="nearest")
+
+
+def _scale_sizes(spec: NetworkSpec, scale: int, kernel: int) -> tuple[Size, Size]:
+    """Kernel and stride of ``spec`` at ``scale``, per axis in 3D."""
+    if spec.dims != 3:
+        return kernel, 2
+    spans = spec.z_kernel[scale] if spec.z_kernel else True
+    halves = spec.z_down[scale] if spec.z_down else True
+    return (kernel if spans else 1, kernel, kernel), (2 if halves else 1, 2, 2)
 
 
 class SkipLevel(nn.Module):
@@ -104,26 +182,27 @@ class SkipLevel(nn.Module):
         k_down = _per_scale(spec.kernel_down, scales, "kernel_down")[scale]
         k_up = _per_scale(spec.kernel_up, scales, "kernel_up")[scale]
         n_down, n_up, n_skip = spec.down[scale], spec.up[scale], spec.skip[scale]
-        pad = spec.padding
-        self.skip = conv_bn_act(c_in, n_skip, spec.kernel_skip, padding=pad) if n_skip else None
+        pad, dims = spec.padding, spec.dims
+        (k_down, stride), (k_up, _) = _scale_sizes(spec, scale, k_down), _scale_sizes(spec, scale, k_up)
+        self.skip = conv_bn_act(c_in, n_skip, spec.kernel_skip, padding=pad, dims=dims) if n_skip else None
         self.down = nn.Sequential(
-            conv_bn_act(c_in, n_down, k_down, stride=2, padding=pad),
-            conv_bn_act(n_down, n_down, k_down, padding=pad),
+            conv_bn_act(c_in, n_down, k_down, stride=stride, padding=pad, dims=dims),
+            conv_bn_act(n_down, n_down, k_down, padding=pad, dims=dims),
         )
         self.deeper = SkipLevel(spec, scale + 1, n_down) if scale + 1 < scales else None
         c_deep = spec.up[scale + 1] if self.deeper is not None else n_down
-        self.upsample = _upsample(upsample_modes(spec)[scale])
+        self.upsample = _upsample(upsample_modes(spec)[scale], stride if dims == 3 else 2)
         self.merge = nn.Sequential(
-            nn.BatchNorm2d(n_skip + c_deep),
-            conv_bn_act(n_skip + c_deep, n_up, k_up, padding=pad),
-            conv_bn_act(n_up, n_up, 1, padding=pad),
+            _batch_norm(n_skip + c_deep, dims),
+            conv_bn_act(n_skip + c_deep, n_up, k_up, padding=pad, dims=dims),
+            conv_bn_act(n_up, n_up, 1, padding=pad, dims=dims),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         deep = self.down(x)
         if self.deeper is not None:
             deep = self.deeper(deep)
-        deep = self.upsample(deep)[..., : x.shape[-2], : x.shape[-1]]
+        deep = self.upsample(deep)[(..., *(slice(0, n) for n in x.shape[2:]))]
         if self.skip is not None:
             deep = torch.cat([self.skip(x), deep], dim=1)
         return self.merge(deep)
@@ -138,7 +217,7 @@ class SkipNet(nn.Module):
         if not (len(spec.up) == len(spec.skip) == scales):
             raise ValueError("down, up and skip need one entry per scale.")
         self.body = SkipLevel(spec, 0, c_in)
-        self.head = nn.Sequential(PadConv(spec.up[0], c_out, 1), nn.Sigmoid())
+        self.head = nn.Sequential(PadConv(spec.up[0], c_out, 1, dims=spec.dims), nn.Sigmoid())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(z))
@@ -227,10 +306,10 @@ def code_downscale(spec: NetworkSpec) -> int:
 
 def build_network(spec: NetworkSpec, in_channels: int, out_channels: int) -> nn.Module:
     """Build the generator described by ``spec``."""
+    if spec.dims not in (2, 3) or (spec.dims == 3 and spec.architecture not in ("skip", "hourglass")):
+        raise ValueError(f"A {spec.dims}D {spec.architecture!r} network does not exist: use 2D, or 3D with a skip net.")
     if spec.architecture in ("skip", "hourglass"):
         if spec.architecture == "hourglass":
-            from dataclasses import replace
-
             spec = replace(spec, skip=(0,) * len(spec.down))
         return SkipNet(in_channels, out_channels, spec)
     builders = {"unet": UNet, "resnet": ResNet, "deep_decoder": DeepDecoder}

@@ -5,14 +5,15 @@ image to a multiple of the network's down-sampling, builds the network, code
 and data term, and returns a :class:`TaskRun`. Iterate ``run.steps()`` for
 live progress (that is what the napari widgets do) or call ``run.run()``;
 ``run.result()`` converts the latest output back to the input's dtype, range
-and layout at any time.
+and layout at any time. With ``spatial_dims=3`` (denoise, JPEG, inpaint) a
+(Z, Y, X) volume is fitted by one 3D network (see :mod:`.volumes`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,10 +24,12 @@ from .codes import guide_code, meshgrid_code, noise_code, stream_seeds
 from .devices import check_memory, resolve_device
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
-from .networks import build_network, code_downscale
+from .networks import build_network, code_downscale, volume_spec
+from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import INPAINT_KINDS, Preset, task_preset
 from .threads import resolve_threads
+from .volumes import VolumeInfo, read_input, scale_volume, to_array
 
 
 @dataclass
@@ -34,7 +37,7 @@ class TaskRun:
     """A prepared fit plus the conversion of its output back to the user's array."""
 
     fit: Fit
-    info: ImageInfo
+    info: ImageInfo | VolumeInfo
     finish: Callable[[np.ndarray], Any]
     settings: dict = field(default_factory=dict)
 
@@ -53,8 +56,8 @@ class TaskRun:
         return self.fit.config.use_ema
 
     def to_image(self, chw: np.ndarray) -> np.ndarray:
-        """Map a (C, H, W) preview in [0, 1] to the input's dtype and layout."""
-        return restore_image(chw, self.info)
+        """Map a (C, H, W) (or (C, Z, Y, X)) preview in [0, 1] to the input's dtype and layout."""
+        return to_array(chw, self.info)
 
     def result(self) -> Any:
         """The task's output for the latest state of the fit."""
@@ -97,8 +100,18 @@ def seeded_network(preset: Preset, in_channels: int, out_channels: int, seed: in
         return build_network(preset.network, in_channels, out_channels)
 
 
-def make_code(preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None) -> torch.Tensor:
-    """The code z for an output of ``height`` x ``width``: the guide, a meshgrid or noise from ``seed``'s code stream."""
+def make_code(
+    preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None, depth: int | None = None
+) -> torch.Tensor:
+    """The code z for an output of ``height`` x ``width`` (x ``depth`` slices): the guide, a meshgrid or noise
+    from ``seed``'s code stream."""
+    if depth is not None:
+        if guide is not None or preset.code != "noise":
+            raise ValueError(f"3D fits use a noise code, not a {preset.code} code: pick a preset with a noise code.")
+        # The noise of the (depth * height) x width image of the slices, seen as a volume.
+        generator = torch.Generator().manual_seed(stream_seeds(seed).code)
+        flat = noise_code(preset.code_channels, depth * height, width, generator)
+        return flat.reshape(1, preset.code_channels, depth, height, width)
     if guide is not None:
         return guide_code(guide)
     if preset.code == "meshgrid":
@@ -112,10 +125,15 @@ def padding_rule(preset: Preset, factor: int = 1) -> tuple[int, int]:
     """The (multiple, minimum side) an input must be padded to for ``preset``'s network.
 
     The output (``factor`` times the input) must divide by 2**depth and keep at
-    least 2x2 pixels at the deepest scale, so BatchNorm has statistics.
+    least 2x2 pixels at the deepest scale, so BatchNorm has statistics. For a
+    3D network the values are per axis (Z, Y, X); Z divides by 2**z_depth.
     """
     multiple = 2**preset.network.depth
-    return multiple // math.gcd(multiple, factor), -(-2 * multiple // factor)
+    low_multiple, minimum = multiple // math.gcd(multiple, factor), -(-2 * multiple // factor)
+    if preset.network.dims == 3:
+        z_multiple = 2**preset.network.z_depth
+        return (z_multiple, low_multiple, low_multiple), (z_multiple, minimum, minimum)
+    return low_multiple, minimum
 
 
 def build_run(
@@ -135,6 +153,9 @@ def build_run(
     known: np.ndarray | None = None,
     guide: np.ndarray | None = None,
     finish: Callable[[np.ndarray], Any] | None = None,
+    data_term: torch.nn.Module | None = None,
+    spatial_dims: int = 2,
+    spacing: Sequence[float] | None = None,
     **options: Any,
 ) -> TaskRun:
     """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1].
@@ -142,31 +163,43 @@ def build_run(
     ``factor`` > 1 makes the output that many times larger, fitted through the
     Lanczos decimation; ``known`` (H, W) marks known pixels for a masked data
     term; ``guide`` (C', H, W) replaces the random code. ``task``, ``factor``
-    and ``kind`` pick the preset's case (:func:`~.presets.task_preset`).
+    and ``kind`` pick the preset's case (:func:`~.presets.task_preset`). A
+    (C, Z, Y, X) target (from ``spatial_dims=3``) is fitted by the preset's
+    net in 3D, for voxels of size ``spacing`` (Z, Y, X; default isotropic).
     Every setting is checked before anything is allocated.
     """
+    volume = target.ndim == 4
+    if spatial_dims != target.ndim - 1:
+        raise ValueError(
+            f"spatial_dims={spatial_dims!r}: the {task} task restores 2D images only; restore a volume slice by "
+            "slice with stack_axis=0."
+        )
+    if spacing is not None and not volume:
+        raise ValueError(f"spacing={spacing!r} is the voxel size of a volume: pass it with spatial_dims=3.")
     chosen = task_preset(task, factor=factor, kind=kind, preset=preset)
+    if volume:
+        chosen = replace(chosen, network=volume_spec(chosen.network, target.shape[1], spacing or (1.0, 1.0, 1.0)))
     config = fit_config(chosen, iterations, lr, seed, auto_stop, options)
     seed = config.seed
     check.device_name(device)
     low_multiple, minimum = padding_rule(chosen, factor)
     padded, crop = pad_to_multiple(target, low_multiple, minimum)
-    height, width = padded.shape[1] * factor, padded.shape[2] * factor
+    *depth, height, width = (side * factor for side in padded.shape[1:])
     out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
     if guide is not None:
         guide = pad_to_multiple(guide, low_multiple, minimum)[0]
-    code = make_code(chosen, height, width, seed, guide)
+    code = make_code(chosen, height, width, seed, guide, *depth)
     network = seeded_network(chosen, code.shape[1], target.shape[0], seed)
     if factor > 1:
         data_term = LanczosDownsample(factor, target.shape[0])
     elif known is not None:
         data_term = Mask(torch.from_numpy(pad_to_multiple(known[None].astype(np.float32), low_multiple, minimum)[0][0]))
-    else:
+    elif data_term is None:
         data_term = Identity()
     ref = None
     if reference is not None:
-        ref = torch.from_numpy(scale_like(reference, info))
-        expected = (target.shape[0], target.shape[1] * factor, target.shape[2] * factor)
+        ref = torch.from_numpy(scale_volume(reference, info) if volume else scale_like(reference, info))
+        expected = (target.shape[0], *(side * factor for side in target.shape[1:]))
         if tuple(ref.shape) != expected:
             raise ValueError(
                 f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be {expected}: "
@@ -185,19 +218,52 @@ def build_run(
         settings["factor"] = factor
     if kind is not None:
         settings["kind"] = kind
-    return TaskRun(fit, info, finish or (lambda chw: restore_image(chw, info)), settings)
+    if volume:
+        settings.update(spatial_dims=3, spacing=[float(v) for v in spacing or (1.0, 1.0, 1.0)])
+    return TaskRun(fit, info, finish or (lambda chw: to_array(chw, info)), settings)
 
 
-def prepare_denoise(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
-    """Blind denoising (identity data term, EMA of the outputs)."""
-    target, info = prepare_image(image, channel_axis)
-    return build_run("denoise", target, info, **kwargs)
+def prepare_denoise(
+    image: np.ndarray,
+    *,
+    channel_axis: int | None = None,
+    spatial_dims: int = 2,
+    noise: str = "gaussian",
+    gain: Any = None,
+    read_noise: Any = None,
+    offset: Any = None,
+    **kwargs: Any,
+) -> TaskRun:
+    """Blind denoising (EMA of the outputs); ``spatial_dims=3`` for a volume.
+
+    ``noise="gaussian"`` fits the squared error; ``noise="poisson"`` the
+    Poisson-Gaussian likelihood of photon-limited data, with the camera's
+    ``gain`` (intensity per photon), ``read_noise`` (standard deviation) and
+    ``offset`` (dark level) in the image's units, estimated from the image
+    when not given (see :mod:`napari_dip.core.noise`).
+    """
+    if noise not in NOISE_MODELS:
+        raise ValueError(f"noise={noise!r}: choose 'gaussian' or 'poisson' (photon-limited images).")
+    if noise == "gaussian" and any(v is not None for v in (gain, read_noise, offset)):
+        raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
+    target, info = read_input(image, channel_axis, spatial_dims)
+    if noise == "gaussian":
+        return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
+    span = info.high - info.low
+    flat = target.reshape(target.shape[0], -1, target.shape[-1])  # a volume's slices one above the other
+    model = estimate_noise(flat * span[:, None, None] + info.low[:, None, None], gain, read_noise, offset)
+    likelihood = PoissonLikelihood(info.low, span, model, dims=spatial_dims)
+    task = build_run("denoise", target, info, data_term=likelihood, spatial_dims=spatial_dims, **kwargs)
+    task.settings.update(noise=noise, **model.settings())
+    return task
 
 
-def prepare_jpeg(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
-    """JPEG artefact removal / blind restoration (the paper's JPEG network)."""
-    target, info = prepare_image(image, channel_axis)
-    return build_run("jpeg", target, info, **kwargs)
+def prepare_jpeg(
+    image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2, **kwargs: Any
+) -> TaskRun:
+    """JPEG artefact removal / blind restoration (the paper's JPEG network); ``spatial_dims=3`` for a volume."""
+    target, info = read_input(image, channel_axis, spatial_dims)
+    return build_run("jpeg", target, info, spatial_dims=spatial_dims, **kwargs)
 
 
 def prepare_super_resolution(
@@ -213,8 +279,8 @@ def prepare_super_resolution(
     return build_run("super_resolution", target, hr_info, factor=factor, preset=preset, **kwargs)
 
 
-def known_pixels(mask: np.ndarray, info: ImageInfo) -> np.ndarray:
-    """Turn a user mask (True / non-zero = missing) into a boolean (H, W) known-pixel map."""
+def known_pixels(mask: np.ndarray, info: ImageInfo | VolumeInfo) -> np.ndarray:
+    """Turn a user mask (True / non-zero = missing) into a boolean (H, W) (or (Z, Y, X)) known-pixel map."""
     mask = np.asarray(mask)
     spatial = tuple(s for a, s in enumerate(info.shape) if a != info.channel_axis)
     if mask.shape == info.shape and info.channel_axis is not None:
@@ -233,17 +299,24 @@ def known_pixels(mask: np.ndarray, info: ImageInfo) -> np.ndarray:
 
 
 def prepare_inpaint(
-    image: np.ndarray, mask: np.ndarray, *, kind: str = "text", channel_axis: int | None = None, **kwargs: Any
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    kind: str = "text",
+    channel_axis: int | None = None,
+    spatial_dims: int = 2,
+    **kwargs: Any,
 ) -> TaskRun:
     """Inpainting: fill the pixels where ``mask`` is True (or > 0).
 
     ``kind`` picks the paper's case: ``"text"`` (thin strokes), ``"hole"``
-    (large regions, meshgrid code) or ``"sparse"`` (most pixels missing).
+    (large regions, meshgrid code; 2D only) or ``"sparse"`` (most pixels
+    missing). With ``spatial_dims=3`` image and mask are volumes.
     """
     check.choice("kind", kind, INPAINT_KINDS)
-    target, info = prepare_image(image, channel_axis)
+    target, info = read_input(image, channel_axis, spatial_dims)
     known = known_pixels(mask, info)
-    return build_run(INPAINT_KINDS[kind], target, info, known=known, kind=kind, **kwargs)
+    return build_run(INPAINT_KINDS[kind], target, info, known=known, kind=kind, spatial_dims=spatial_dims, **kwargs)
 
 
 def prepare_enhance(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
@@ -302,7 +375,7 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
 }
 
 #: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
-_TASK_KEYWORDS = ("preset", "device", "factor", "kind")
+_TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset")
 #: Settings keys that only record how a result was made (dropped when settings are replayed).
 RECORDED_KEYS = ("task", "network", "memory_estimate_bytes")
 

@@ -1,0 +1,60 @@
+"""TIFF stacks on the command line: warm-started slices (the default), independent slices, or one 3D fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from napari_dip.cli import main
+
+FAST = ["--preset", "fast", "--device", "cpu", "-q"]
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def zstack(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "zstack.tif"
+    tifffile.imwrite(path, rng.integers(500, 4000, (3, 20, 24), dtype=np.uint16), photometric="minisblack")
+    return path
+
+
+@pytest.mark.parametrize("mode, iterations", [("warm", "4 iterations"), ("slices", "8 iterations")])
+def test_stack_slices_warm_or_from_scratch(zstack, tmp_path, capsys, mode, iterations):
+    out = tmp_path / f"{mode}.tif"
+    code, stdout, err = run(capsys, "denoise", zstack, "--stack", mode, "--iterations", "8", "--warm-iterations", "4",
+                            "-o", out, *FAST[:-1])
+    assert code == 0, err
+    written = tifffile.imread(out)
+    assert written.shape == (3, 20, 24) and written.dtype == np.uint16
+    assert iterations in stdout  # the last slice ran the warm (or full) number of iterations
+
+
+def test_stack_as_one_volume(zstack, tmp_path, capsys):
+    out = tmp_path / "3d.tif"
+    code, stdout, err = run(capsys, "denoise", zstack, "--stack", "3d", "--spacing", "2,1,1", "--iterations", "2",
+                            "-o", out, *FAST[:-1])
+    assert code == 0, err
+    assert "(1 image(s)" in stdout
+    written = tifffile.imread(out)
+    assert written.shape == (3, 20, 24) and written.dtype == np.uint16
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sr", "--stack", "3d"], "--stack 3d: sr restores 2D images only"),
+        (["denoise", "--spacing", "2,1,1"], "add --stack 3d"),
+        (["denoise", "--stack", "3d", "--spacing", "2,x,1"], "--spacing 2,x,1"),
+        (["denoise", "--warm-iterations", "0"], "--warm-iterations 0"),
+    ],
+)
+def test_bad_stack_options(zstack, tmp_path, capsys, argv, message):
+    code, _, err = run(capsys, argv[0], zstack, *argv[1:], "-o", tmp_path / "x.tif", *FAST)
+    assert code == 1 and message in err, err

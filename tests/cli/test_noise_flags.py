@@ -1,0 +1,34 @@
+"""``napari-dip denoise --noise poisson`` with and without the camera's gain and read noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from napari_dip.cli import main
+
+FAST = ["--preset", "fast", "--iterations", "2", "--device", "cpu", "-q"]
+
+
+@pytest.fixture
+def photon_tif(tmp_path):
+    rng = np.random.default_rng(0)
+    photons = 5 + 40 * np.outer(np.hanning(24), np.hanning(32))
+    path = tmp_path / "cells.tif"
+    tifffile.imwrite(path, (2 * rng.poisson(photons) + 100).astype(np.uint16))
+    return path
+
+
+@pytest.mark.parametrize("extra", [[], ["--gain", "2", "--read-noise", "1.5", "--offset", "100"]])
+def test_poisson_denoise_from_the_command_line(photon_tif, tmp_path, extra):
+    out = tmp_path / "out.tif"
+    assert main(["denoise", str(photon_tif), "-o", str(out), "--noise", "poisson", *extra, *FAST]) == 0
+    result = tifffile.imread(out)
+    assert result.dtype == np.uint16 and result.shape == (24, 32)
+
+
+def test_a_bad_gain_is_an_error_message(photon_tif, tmp_path, capsys):
+    code = main(["denoise", str(photon_tif), "-o", str(tmp_path / "o.tif"), "--noise", "poisson", "--gain", "-1",
+                 *FAST])
+    assert code == 1 and "gain" in capsys.readouterr().err
