@@ -109,8 +109,8 @@ def output_geometry(
     covers output pixels ``factor*i ... factor*i + factor - 1``. With
     ``index`` (one slice of a stack), the leading axes are moved to that slice.
     """
-    scale = np.asarray(layer.scale, dtype=float)
-    translate = np.asarray(layer.translate, dtype=float)
+    scale = np.array(layer.scale, dtype=float)  # copies: the layer's own arrays must not change
+    translate = np.array(layer.translate, dtype=float)
     n_leading = len(leading_shape(layer))
     if factor > 1:
         translate[n_leading:] -= scale[n_leading:] * (factor - 1) / (2 * factor)

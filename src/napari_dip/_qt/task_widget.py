@@ -9,20 +9,23 @@ to do). Subclasses only declare the task and add their own inputs.
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 import numpy as np
 from magicgui.widgets import ComboBox, Container, Widget
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Signal
+from qtpy.QtCore import QEvent, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from .controls import SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
+from .controls import SLICE_MODES, FitControls, collapsible, layer_picker, progress_clock, progress_text
 from .layers import (
     SliceSource, channel_axis, check_image, companion, current_index, image_shape, leading_shape,
     output_geometry, spatial_geometry,
 )
+from .history import snapshot_every
+from .history_panel import AUTO_STOP, BEST_PSNR, HistoryPanel
 from .messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
 from .plot import CurvePlot
 from .runner import RunRequest, run_request
@@ -71,6 +74,8 @@ class TaskWidget(QWidget):
         self._preview: Any = None
         self._preview_dropped = False
         self._stopping = False
+        self._started_at = 0.0
+        self._history_source: tuple[RunSession, tuple[int, ...]] | None = None
         self._lifeline = Lifeline()
         self.destroyed.connect(self._lifeline.cut)
 
@@ -113,6 +118,10 @@ class TaskWidget(QWidget):
     def _outputs(self) -> tuple[OutputSpec, ...]:
         return self.outputs
 
+    def _task_metadata(self) -> dict[str, Any]:
+        """Extra metadata entries naming the companion layers (mask, flash image)."""
+        return {}
+
     @property
     def factor(self) -> int:
         """How many times larger the output is per side."""
@@ -142,6 +151,8 @@ class TaskWidget(QWidget):
         self.plot = CurvePlot(title="loss / PSNR")
         self.plot.placeholder = "Loss (and PSNR with a reference) appear here during a run."
         layout.addWidget(self.plot)
+        self.history = HistoryPanel(self.viewer, self._keep_snapshot)
+        layout.addWidget(self.history)
         layout.addStretch(1)
 
     def reset_choices(self, *_: Any) -> None:
@@ -179,10 +190,14 @@ class TaskWidget(QWidget):
             sources = [SliceSource(np.array(s.take(at))) for s in sources]
             reference = None if reference is None else SliceSource(np.array(reference.take(at)))
         kwargs = {**self.fit.kwargs(), **self._task_kwargs(), "channel_axis": channel_axis(image)}
-        request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval)
+        every = snapshot_every(kwargs["iterations"], kwargs["preview_every"])
+        request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval,
+                             history_every=every)
         scale, translate = output_geometry(image, self.factor, at)
         limits = None if image.rgb else tuple(float(v) for v in image.contrast_limits)
-        extra = {} if self.reference.value is None else {"reference": self.reference.value.name}
+        extra = self._task_metadata()
+        if self.reference.value is not None:
+            extra["reference"] = self.reference.value.name
         plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb), limits,
                          extra)
         return request, RunSession(plan, len(indices))
@@ -203,6 +218,7 @@ class TaskWidget(QWidget):
         worker.finished.connect(self._lifeline.guard(self._on_finished))
         self._worker, self._session, self._lifeline.worker = worker, session, worker
         self._preview, self._preview_dropped, self._stopping = None, False, False
+        self._started_at = time.monotonic()
         self.plot.clear()
         self._set_running(True)
         worker.start()
@@ -215,6 +231,22 @@ class TaskWidget(QWidget):
         self._worker.quit()
         self.stop_button.setEnabled(False)
         self.progress.setFormat("stopping…")
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        """Hiding the widget (title-bar button) stops its run; the result so far is kept."""
+        super().hideEvent(event)
+        if not event.spontaneous():
+            self._stop_quietly()
+
+    def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        """Closing the widget (title-bar x: napari takes it out of its dock) stops its run, like Stop."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ParentChange and self.parentWidget() is None:
+            self._stop_quietly()
+
+    def _stop_quietly(self) -> None:
+        if self._worker is not None and not self._stopping:
+            self._on_stop()
 
     def _set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
@@ -236,15 +268,43 @@ class TaskWidget(QWidget):
             self.plot.add_points("loss", message.iterations, message.losses)
             if message.psnr:
                 self.plot.add_points("PSNR (dB)", message.psnr_iterations, message.psnr, right=True)
+                self._mark(BEST_PSNR, self._best_psnr_iteration())
             if message.preview is not None:
                 self._show_preview(message.preview)
+            if message.snapshot is not None:
+                self.history.add(message.iteration, message.snapshot)
         elif isinstance(message, SliceStarted):
             session.started(message)
             self.plot.clear()
+            plan = session.plan
+            shown = max(k for k, spec in enumerate(plan.outputs) if spec.visible)
+            self.history.start(plan.source, plan.scale, session.slice_translate(message.index), plan.rgb, shown)
+            self._history_source = (session, message.index)
         elif isinstance(message, SliceFinished):
             session.finished(message)
+            if message.stop_reason == "auto_stop":
+                self.history.add(message.chosen_at, message.outputs, pin=True)
+                self._mark(AUTO_STOP, message.chosen_at)
         elif isinstance(message, RunFailed):
             session.failed(message)
+
+    def _best_psnr_iteration(self) -> int | None:
+        iterations, psnr = self.plot.series("PSNR (dB)")
+        return int(iterations[int(np.argmax(psnr))]) if psnr else None
+
+    def _mark(self, name: str, iteration: int | None) -> None:
+        """Mark an iteration on the plot and offer it as a jump target in the history."""
+        self.plot.set_marker(name, iteration)
+        self.history.set_target(name, iteration)
+
+    def _keep_snapshot(self, outputs: tuple[np.ndarray, ...], iteration: int) -> None:
+        """Keep this iteration: output layers from a snapshot of the history."""
+        if self._history_source is None:
+            return
+        session, index = self._history_source
+        self.last_outputs = [self.viewer.add_image(data, **kwargs)
+                             for data, kwargs, _ in session.snapshot_layers(outputs, iteration, index)]
+        show_info(f"Kept iteration {iteration}.")
 
     def _show_preview(self, data: np.ndarray) -> None:
         plan = self._session.plan
@@ -273,25 +333,35 @@ class TaskWidget(QWidget):
         self._remove_preview()
         self._set_running(False)
         self.progress.setFormat("ready")
+        self.progress.setValue(0)
         if session is not None:
             self._report(session, stopped)
         self.run_finished.emit()
 
     def _report(self, session: RunSession, stopped: bool) -> None:
-        """Add the outputs and tell the user how the run ended."""
+        """Add the outputs and tell the user, briefly, how the run ended (the details are in the metadata)."""
         if session.failure is None and stopped and not session.complete:
             session.keep_current()
         self.last_outputs = [self.viewer.add_image(data, **kwargs) for data, kwargs, _ in session.layers()]
-        names = ", ".join(f"'{layer.name}'" for layer in self.last_outputs)
         if session.failure is not None:
             if self.last_outputs:
-                show_warning(f"{session.failure.message} The slices restored before are kept in {names}.")
+                show_warning(f"{session.failure.message} The slices restored before are kept.")
             else:
                 show_error(session.failure.message)
-        elif not self.last_outputs:
-            show_warning("Stopped before the first iteration: there is no result to keep.")
-        elif stopped:
-            meta = session.metadata()
-            done = f" ({meta['slices_done']} of {meta['slices_total']} slices)" if session.plan.all_slices else ""
-            show_info(f"Stopped at iteration {meta['stopped_at']}{done}: the result so far is in {names}.")
-        self.progress.setValue(1000 if self.last_outputs else 0)
+            return
+        if not self.last_outputs:
+            show_warning("Stopped before the first iteration: no result to keep.")
+            return
+        meta = session.metadata()
+        at, total = f"{meta['stopped_at']} / {meta['iterations']}", meta["iterations"]
+        slices = f" (slice {meta['slices_done']} of {meta['slices_total']})" if session.plan.all_slices else ""
+        if stopped:
+            self.progress.setFormat(f"stopped at {at}")
+            show_info(f"Stopped at {at}{slices}; the result so far is kept.")
+        elif meta["stop_reason"] == "auto_stop":
+            self.progress.setFormat(f"auto-stopped at {at}")
+            show_info(f"Auto-stopped at {at}{slices}.")
+        else:
+            self.progress.setFormat(f"done: {at}")
+            show_info(f"Done: {total} iterations in {progress_clock(time.monotonic() - self._started_at)}.")
+        self.progress.setValue(1000)

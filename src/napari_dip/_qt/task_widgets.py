@@ -83,6 +83,9 @@ class InpaintWidget(TaskWidget):
     def _task_kwargs(self) -> dict[str, Any]:
         return {"kind": self.kind.value}
 
+    def _task_metadata(self) -> dict[str, Any]:
+        return {"mask": self.mask.value.name}
+
 
 class EnhanceWidget(TaskWidget):
     task = "enhance"
@@ -130,3 +133,6 @@ class FlashWidget(TaskWidget):
             )
         fix = "choose a flash photo aligned with the no-flash one, of the same size and channels."
         return [companion(flash, image, image_shape(image), "flash image", fix)]
+
+    def _task_metadata(self) -> dict[str, Any]:
+        return {"flash": self.flash.value.name}
