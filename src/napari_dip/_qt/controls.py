@@ -107,8 +107,7 @@ def collapsible(title: str, content: QWidget) -> QCollapsible:
     return section
 
 
-def progress_clock(seconds: float) -> str:
-    """``m:ss`` (or ``HhMM``) for a duration."""
+def _clock(seconds: float) -> str:
     seconds = max(0, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
 
@@ -121,5 +120,5 @@ def progress_text(position: int, count: int, iteration: int, total: int, elapsed
     parts = [f"slice {position + 1}/{count}"] if count > 1 else []
     parts.append(f"{iteration}/{total} it")
     parts.append(f"{rate:.1f} it/s")
-    parts.append(f"{progress_clock(left)} left" if left is not None else "-- left")
+    parts.append(f"{_clock(left)} left" if left is not None else "-- left")
     return fraction, " · ".join(parts)

@@ -9,10 +9,10 @@ best-PSNR iteration are offered as jump targets.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .history import HISTORY_LIMIT, Snapshots
@@ -21,19 +21,20 @@ AUTO_STOP, BEST_PSNR = "auto-stop", "best PSNR"
 
 
 class HistoryPanel(QWidget):
-    """Snapshots of one fit as a scrubbable layer; ``keep(outputs, iteration)`` makes output layers."""
+    """Snapshots of one fit as a scrubbable layer; jump targets are also marked on ``plot``."""
 
-    def __init__(self, viewer: Any, keep: Callable[[tuple[np.ndarray, ...], int], None],
-                 parent: QWidget | None = None):
+    def __init__(self, viewer: Any, plot: Any, parent: QWidget | None = None):
         super().__init__(parent)
         self.viewer = viewer
+        self.plot = plot
         self.snapshots = Snapshots()
         self.layer: Any = None
         self.targets: dict[str, int] = {}
-        self._keep = keep
+        self.kept: list[Any] = []  # layers made by "Keep this iteration"
+        self._session: Any = None  # RunSession of the fit, and the slice's index
+        self._index: tuple[int, ...] = ()
         self._output = 0
         self._geometry: tuple[tuple[float, ...], tuple[float, ...], bool] = ((), (), False)
-        self._name = ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.info = QLabel(f"History: up to {HISTORY_LIMIT} snapshots of the output, kept during a run.")
@@ -55,14 +56,15 @@ class HistoryPanel(QWidget):
         viewer.dims.events.current_step.connect(self._on_step)
 
     # -- a new fit ------------------------------------------------------------------------------
-    def start(self, source: str, scale: tuple[float, ...], translate: tuple[float, ...], rgb: bool,
-              output: int) -> None:
-        """Forget the previous fit's snapshots (and its layer); ``output`` is the output shown in the layer."""
+    def begin(self, session: Any, index: tuple[int, ...]) -> None:
+        """A new fit (slice ``index`` of ``session``'s run): forget the previous snapshots and their layer."""
         if self.layer is not None and self.layer in self.viewer.layers:
             self.viewer.layers.remove(self.layer)
         self.layer, self.snapshots, self.targets = None, Snapshots(), {}
-        self._name, self._output = f"{source} [history]", output
-        self._geometry = ((1.0, *scale), (0.0, *translate), rgb)
+        self._session, self._index = session, tuple(index)
+        plan = session.plan
+        self._output = max(k for k, spec in enumerate(plan.outputs) if spec.visible)  # shown: the main output
+        self._geometry = ((1.0, *plan.scale), (0.0, *session.slice_translate(index)), plan.rgb)
         self._refresh()
 
     def add(self, iteration: int, outputs: tuple[np.ndarray, ...], *, pin: bool = False) -> None:
@@ -74,7 +76,8 @@ class HistoryPanel(QWidget):
         ones = (1,) * (len(scale) - 1 - (frame.ndim - (1 if rgb else 0)))
         data = self.snapshots.stack(self._output).reshape((len(self.snapshots), *ones, *frame.shape))
         if self.layer is None or self.layer not in self.viewer.layers:
-            self.layer = self.viewer.add_image(data, name=self._name, scale=scale, translate=translate, rgb=rgb)
+            self.layer = self.viewer.add_image(data, name=f"{self._session.plan.source} [history]", scale=scale,
+                                               translate=translate, rgb=rgb)
             self._label_axis()
         else:
             self.layer.data = data
@@ -83,13 +86,19 @@ class HistoryPanel(QWidget):
             self.show_position(len(self.snapshots) - 1)
         self._refresh()
 
-    def set_target(self, name: str, iteration: int | None) -> None:
-        """Offer ``iteration`` as the jump target ``name`` (auto-stop or best PSNR)."""
+    def mark(self, name: str, iteration: int | None) -> None:
+        """Mark ``iteration`` on the plot and offer it as the jump target ``name`` (auto-stop or best PSNR)."""
+        self.plot.set_marker(name, iteration)
         if iteration is None:
             self.targets.pop(name, None)
         else:
             self.targets[name] = int(iteration)
         self._refresh()
+
+    def psnr_updated(self, series: str) -> None:
+        """Mark the iteration of the best PSNR so far (from the plot's ``series``)."""
+        iterations, psnr = self.plot.series(series)
+        self.mark(BEST_PSNR, int(iterations[int(np.argmax(psnr))]) if psnr else None)
 
     # -- scrubbing ------------------------------------------------------------------------------
     def _axis(self) -> int:
@@ -121,9 +130,14 @@ class HistoryPanel(QWidget):
         self._refresh()
 
     def _on_keep(self) -> None:
+        """Keep this iteration: output layers from the snapshot shown, with its iteration in the metadata."""
         position = self.current()
-        if position >= 0:
-            self._keep(self.snapshots.frames[position], self.snapshots.iterations[position])
+        if position < 0:
+            return
+        iteration = self.snapshots.iterations[position]
+        tuples = self._session.snapshot_layers(self.snapshots.frames[position], iteration, self._index)
+        self.kept = [self.viewer.add_image(data, **kwargs) for data, kwargs, _ in tuples]
+        show_info(f"Kept iteration {iteration}.")
 
     def _refresh(self) -> None:
         count = len(self.snapshots)

@@ -55,6 +55,11 @@ def channel_axis(layer: Any) -> int | None:
     return 2 if getattr(layer, "rgb", False) else None
 
 
+def contrast_limits(layer: Any) -> tuple[float, float] | None:
+    """The layer's contrast limits, reused by outputs of the same value range (none for RGB)."""
+    return None if layer.rgb else tuple(float(v) for v in layer.contrast_limits)
+
+
 def check_image(layer: Any, what: str = "image") -> None:
     """Refuse layers the widgets cannot process, with a message that says what to do."""
     if layer is None:

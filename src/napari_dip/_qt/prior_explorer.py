@@ -25,7 +25,7 @@ from .layers import InputError, channel_axis, check_image, current_index
 from .messages import Failure, RunFailed
 from .plot import CurvePlot
 from .runner import worker_threads
-from .task_widget import Lifeline
+from .live import Lifeline
 
 ARCHITECTURES = ("skip", "hourglass", "unet", "resnet", "deep_decoder")
 

@@ -19,37 +19,21 @@ from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import QEvent, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from .controls import SLICE_MODES, FitControls, collapsible, layer_picker, progress_clock, progress_text
+from napari_dip.core.classic import methods_for
+
+from .compare import ComparePanel, CompareRequest
+from .controls import SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
 from .layers import (
-    SliceSource, channel_axis, check_image, companion, current_index, image_shape, leading_shape,
-    output_geometry, spatial_geometry,
+    SliceSource, channel_axis, check_image, companion, contrast_limits, current_index, image_shape, leading_shape,
+    output_geometry,
 )
 from .history import snapshot_every
-from .history_panel import AUTO_STOP, BEST_PSNR, HistoryPanel
+from .history_panel import AUTO_STOP, HistoryPanel
+from .live import Lifeline, PreviewLayer
 from .messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
 from .plot import CurvePlot
 from .runner import RunRequest, run_request
 from .session import LayerPlan, OutputSpec, RunSession
-
-
-class Lifeline:
-    """Outlives the Qt widget: once the widget is destroyed, quit the worker and drop late signals."""
-
-    def __init__(self) -> None:
-        self.alive = True
-        self.worker: Any = None
-
-    def cut(self, *_: Any) -> None:
-        self.alive = False
-        if self.worker is not None:
-            self.worker.quit()
-
-    def guard(self, handler: Any) -> Any:
-        def guarded(*args: Any) -> None:
-            if self.alive:
-                handler(*args)
-
-        return guarded
 
 
 class TaskWidget(QWidget):
@@ -71,11 +55,9 @@ class TaskWidget(QWidget):
         self.last_outputs: list[Any] = []
         self._worker: Any = None
         self._session: RunSession | None = None
-        self._preview: Any = None
-        self._preview_dropped = False
+        self._preview = PreviewLayer(napari_viewer)
         self._stopping = False
         self._started_at = 0.0
-        self._history_source: tuple[RunSession, tuple[int, ...]] | None = None
         self._lifeline = Lifeline()
         self.destroyed.connect(self._lifeline.cut)
 
@@ -151,8 +133,12 @@ class TaskWidget(QWidget):
         self.plot = CurvePlot(title="loss / PSNR")
         self.plot.placeholder = "Loss (and PSNR with a reference) appear here during a run."
         layout.addWidget(self.plot)
-        self.history = HistoryPanel(self.viewer, self._keep_snapshot)
+        self.history = HistoryPanel(self.viewer, self.plot)
         layout.addWidget(self.history)
+        self.compare = None
+        if methods_for(self.task):
+            self.compare = ComparePanel(self.viewer, self._compare_inputs, self._lifeline.guard)
+            layout.addWidget(self.compare)
         layout.addStretch(1)
 
     def reset_choices(self, *_: Any) -> None:
@@ -176,10 +162,7 @@ class TaskWidget(QWidget):
         check_image(image)
         leading = leading_shape(image)
         sources = [SliceSource(image.data, len(leading)), *self._task_inputs(image)]
-        reference = None
-        if self.reference.value is not None:
-            reference = companion(self.reference.value, image, self._output_shape(image), "reference",
-                                  "choose a clean image of the output's size, or no reference.")
+        reference = self._reference_source(image)
         all_slices = bool(leading) and self.slices.value == SLICE_MODES[1]
         if all_slices:
             indices, stack, at = tuple(np.ndindex(*leading)), leading, None
@@ -194,13 +177,37 @@ class TaskWidget(QWidget):
         request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval,
                              history_every=every)
         scale, translate = output_geometry(image, self.factor, at)
-        limits = None if image.rgb else tuple(float(v) for v in image.contrast_limits)
+        plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb),
+                         contrast_limits(image), self._layer_metadata())
+        return request, RunSession(plan, len(indices))
+
+    def _reference_source(self, image: Any) -> SliceSource | None:
+        if self.reference.value is None:
+            return None
+        return companion(self.reference.value, image, self._output_shape(image), "reference",
+                         "choose a clean image of the output's size, or no reference.")
+
+    def _layer_metadata(self) -> dict[str, Any]:
         extra = self._task_metadata()
         if self.reference.value is not None:
             extra["reference"] = self.reference.value.name
-        plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb), limits,
-                         extra)
-        return request, RunSession(plan, len(indices))
+        return extra
+
+    def _compare_inputs(self) -> tuple[CompareRequest, LayerPlan]:
+        """The current slice and the geometry of its outputs, for the classic methods (may raise InputError)."""
+        image = self.image.value
+        check_image(image)
+        at, leading = current_index(image, self.viewer), leading_shape(image)
+        arrays = [source.take(at) for source in (SliceSource(image.data, len(leading)), *self._task_inputs(image))]
+        reference = self._reference_source(image)
+        reference = None if reference is None else reference.take(at)
+        dip = np.asarray(self.last_outputs[-1].data) if self.last_outputs else None
+        others = {"DIP": dip.reshape(reference.shape)} if dip is not None and dip.size == np.size(reference) else {}
+        request = CompareRequest(methods_for(self.task), arrays[0], tuple(arrays[1:]), channel_axis(image),
+                                 self.factor, reference, others)
+        scale, translate = output_geometry(image, self.factor, at)
+        return request, LayerPlan(image.name, (), scale, translate, (1,) * len(leading), False, bool(image.rgb),
+                                  contrast_limits(image), self._layer_metadata())
 
     def _on_run(self) -> None:
         """Start a run with the current settings (does nothing while one is going)."""
@@ -217,7 +224,8 @@ class TaskWidget(QWidget):
         worker.yielded.connect(self._lifeline.guard(self._on_message))
         worker.finished.connect(self._lifeline.guard(self._on_finished))
         self._worker, self._session, self._lifeline.worker = worker, session, worker
-        self._preview, self._preview_dropped, self._stopping = None, False, False
+        self._preview.remove()
+        self._stopping = False
         self._started_at = time.monotonic()
         self.plot.clear()
         self._set_running(True)
@@ -268,69 +276,28 @@ class TaskWidget(QWidget):
             self.plot.add_points("loss", message.iterations, message.losses)
             if message.psnr:
                 self.plot.add_points("PSNR (dB)", message.psnr_iterations, message.psnr, right=True)
-                self._mark(BEST_PSNR, self._best_psnr_iteration())
+                self.history.psnr_updated("PSNR (dB)")
             if message.preview is not None:
-                self._show_preview(message.preview)
+                self._preview.show(message.preview, session.plan)
             if message.snapshot is not None:
                 self.history.add(message.iteration, message.snapshot)
         elif isinstance(message, SliceStarted):
             session.started(message)
             self.plot.clear()
-            plan = session.plan
-            shown = max(k for k, spec in enumerate(plan.outputs) if spec.visible)
-            self.history.start(plan.source, plan.scale, session.slice_translate(message.index), plan.rgb, shown)
-            self._history_source = (session, message.index)
+            self.history.begin(session, message.index)
         elif isinstance(message, SliceFinished):
             session.finished(message)
             if message.stop_reason == "auto_stop":
                 self.history.add(message.chosen_at, message.outputs, pin=True)
-                self._mark(AUTO_STOP, message.chosen_at)
+                self.history.mark(AUTO_STOP, message.chosen_at)
         elif isinstance(message, RunFailed):
             session.failed(message)
-
-    def _best_psnr_iteration(self) -> int | None:
-        iterations, psnr = self.plot.series("PSNR (dB)")
-        return int(iterations[int(np.argmax(psnr))]) if psnr else None
-
-    def _mark(self, name: str, iteration: int | None) -> None:
-        """Mark an iteration on the plot and offer it as a jump target in the history."""
-        self.plot.set_marker(name, iteration)
-        self.history.set_target(name, iteration)
-
-    def _keep_snapshot(self, outputs: tuple[np.ndarray, ...], iteration: int) -> None:
-        """Keep this iteration: output layers from a snapshot of the history."""
-        if self._history_source is None:
-            return
-        session, index = self._history_source
-        self.last_outputs = [self.viewer.add_image(data, **kwargs)
-                             for data, kwargs, _ in session.snapshot_layers(outputs, iteration, index)]
-        show_info(f"Kept iteration {iteration}.")
-
-    def _show_preview(self, data: np.ndarray) -> None:
-        plan = self._session.plan
-        if self._preview is None:
-            if self._preview_dropped:
-                return
-            scale, translate = spatial_geometry(plan.scale, plan.translate)
-            self._preview = self.viewer.add_image(
-                data, name=f"{plan.source} [preview]", scale=scale, translate=translate, rgb=plan.rgb,
-                contrast_limits=plan.contrast_limits,
-            )
-        elif self._preview in self.viewer.layers:
-            self._preview.data = data
-        else:  # the user deleted the preview: leave it deleted
-            self._preview, self._preview_dropped = None, True
-
-    def _remove_preview(self) -> None:
-        if self._preview is not None and self._preview in self.viewer.layers:
-            self.viewer.layers.remove(self._preview)
-        self._preview = None
 
     def _on_finished(self) -> None:
         session, stopped = self._session, self._stopping
         self._worker = self._session = self._lifeline.worker = None
         self._stopping = False
-        self._remove_preview()
+        self._preview.remove()
         self._set_running(False)
         self.progress.setFormat("ready")
         self.progress.setValue(0)
@@ -348,20 +315,10 @@ class TaskWidget(QWidget):
                 show_warning(f"{session.failure.message} The slices restored before are kept.")
             else:
                 show_error(session.failure.message)
-            return
-        if not self.last_outputs:
+        elif not self.last_outputs:
             show_warning("Stopped before the first iteration: no result to keep.")
-            return
-        meta = session.metadata()
-        at, total = f"{meta['stopped_at']} / {meta['iterations']}", meta["iterations"]
-        slices = f" (slice {meta['slices_done']} of {meta['slices_total']})" if session.plan.all_slices else ""
-        if stopped:
-            self.progress.setFormat(f"stopped at {at}")
-            show_info(f"Stopped at {at}{slices}; the result so far is kept.")
-        elif meta["stop_reason"] == "auto_stop":
-            self.progress.setFormat(f"auto-stopped at {at}")
-            show_info(f"Auto-stopped at {at}{slices}.")
         else:
-            self.progress.setFormat(f"done: {at}")
-            show_info(f"Done: {total} iterations in {progress_clock(time.monotonic() - self._started_at)}.")
-        self.progress.setValue(1000)
+            text, note = session.summary(stopped, time.monotonic() - self._started_at)
+            self.progress.setFormat(text)
+            self.progress.setValue(1000)
+            show_info(note)
