@@ -68,8 +68,8 @@ def test_deleting_layers_during_a_run(dock, run_widget, qtbot, tiny_image, confi
         qtbot.waitUntil(lambda: "src [preview]" in viewer.layers, timeout=60_000)
         viewer.layers.remove("src [preview]")
         viewer.layers.remove("src")
-    assert [layer.name for layer in viewer.layers] == ["src [denoised]"]
-    assert [layer.name for layer in widget.image.choices] == ["src [denoised]"]  # the picker follows the layers
+    assert [layer.name for layer in viewer.layers] == ["src [history]", "src [denoised]"]
+    assert [layer.name for layer in widget.image.choices] == ["src [history]", "src [denoised]"]  # follows the layers
 
 
 def test_closing_the_viewer_during_a_run(dock, qtbot, tiny_image, configure):

@@ -23,7 +23,8 @@ AUTO_STOP, BEST_PSNR = "auto-stop", "best PSNR"
 class HistoryPanel(QWidget):
     """Snapshots of one fit as a scrubbable layer; jump targets are also marked on ``plot``."""
 
-    def __init__(self, viewer: Any, plot: Any, parent: QWidget | None = None):
+    def __init__(self, viewer: Any, plot: Any, guard: Any = lambda handler: handler,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.viewer = viewer
         self.plot = plot
@@ -53,7 +54,7 @@ class HistoryPanel(QWidget):
         self.keep_button.clicked.connect(self._on_keep)
         self.auto_button.clicked.connect(lambda: self.jump(AUTO_STOP))
         self.best_button.clicked.connect(lambda: self.jump(BEST_PSNR))
-        viewer.dims.events.current_step.connect(self._on_step)
+        viewer.dims.events.current_step.connect(guard(self._on_step))  # guard: not once the widget is gone
 
     # -- a new fit ------------------------------------------------------------------------------
     def begin(self, session: Any, index: tuple[int, ...]) -> None:

@@ -133,7 +133,7 @@ class TaskWidget(QWidget):
         self.plot = CurvePlot(title="loss / PSNR")
         self.plot.placeholder = "Loss (and PSNR with a reference) appear here during a run."
         layout.addWidget(self.plot)
-        self.history = HistoryPanel(self.viewer, self.plot)
+        self.history = HistoryPanel(self.viewer, self.plot, self._lifeline.guard)
         layout.addWidget(self.history)
         self.compare = None
         if methods_for(self.task):
