@@ -78,3 +78,30 @@ def test_thinning_keeps_the_snapshots_evenly_spread():
         snapshots.add(iteration, (np.zeros(1),))
     gaps = np.diff(snapshots.iterations)
     assert snapshots.iterations[0] == 1 and gaps.max() <= 2 * gaps.min() + 1, snapshots.iterations
+
+
+def test_auto_stop_choice_is_marked_and_kept_in_the_history(dock, run_widget, monkeypatch, tiny_image, configure):
+    from napari_dip.core.stopping import VarianceStopper
+
+    def check(self, output, iteration):  # the stopper's decision, made quick: choose iteration 20, stop at 30
+        if iteration == 20:
+            self.best_iteration, self.best_image = iteration, output.detach().float().clone()
+        return iteration >= 30
+
+    monkeypatch.setattr(VarianceStopper, "check", check)
+    viewer, widget = dock(DenoiseWidget)
+    viewer.add_image(tiny_image((16, 16)), name="src")
+    configure(widget, iterations=600, preview_every=10)
+    widget.fit.auto_stop.value = True
+    run_widget(widget)
+    meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
+    assert meta["stop_reason"] == "auto_stop" and meta["stopped_at"] == 30
+    chosen = widget.plot.markers()["auto-stop"]
+    assert chosen == 20 and widget.history.targets["auto-stop"] == chosen
+    iterations = viewer.layers["src [history]"].metadata["napari_dip"]["iterations"]
+    assert chosen in iterations
+    widget.history.auto_button.click()
+    position = iterations.index(chosen)
+    assert viewer.dims.current_step[0] == position
+    # The history's snapshot at the auto-stop's choice is the returned output.
+    np.testing.assert_array_equal(viewer.layers["src [history]"].data[position], viewer.layers["src [denoised]"].data)

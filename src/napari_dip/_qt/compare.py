@@ -91,6 +91,7 @@ class ComparePanel(QWidget):
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["method", "PSNR (dB)", "SSIM"])
         self.table.verticalHeader().setVisible(False)
+        self.table.setMinimumHeight(170)  # room for the usual 4 methods and the DIP result
         self.table.setVisible(False)
         for widget in (self.button, self.status, self.table):
             layout.addWidget(widget)

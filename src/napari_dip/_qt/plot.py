@@ -134,7 +134,10 @@ class CurvePlot(QWidget):
                 continue
             painter.setPen(pen)
             painter.drawLine(QPointF(px, frame.top()), QPointF(px, frame.bottom()))
-            painter.drawText(QPointF(px + 3, frame.top() + 12 * (row + 2)), f"{name} {x:.0f}")
+            label = f"{name} {x:.0f}"
+            width = painter.fontMetrics().horizontalAdvance(label)
+            left = px + 3 if px + 3 + width <= frame.right() else px - 3 - width  # keep the label inside
+            painter.drawText(QPointF(left, frame.top() + 12 * (row + 2)), label)
 
     def _draw_axes(self, painter, frame, x_range, left_range, right_range) -> None:
         painter.setPen(QPen(self.text_color, 1))
