@@ -55,3 +55,23 @@ def test_curves_need_an_image(dock, notes):
     widget._on_curves()
     assert widget._worker is None
     assert any(severity == "error" and "Choose an image layer" in m for severity, m in notes())
+
+
+def test_both_parts_default_to_the_same_preset(dock):
+    _, widget = dock(PriorExplorerWidget)
+    assert widget.sample_preset.value == widget.curve_preset.value
+
+
+def test_samples_show_progress_and_sit_beside_the_image(dock, qtbot, tiny_image):
+    viewer, widget = dock(PriorExplorerWidget)
+    image = viewer.add_image(tiny_image((32, 32)), name="src", scale=(2.0, 2.0), translate=(5.0, 3.0))
+    widget.height_box.value = widget.width_box.value = 32
+    widget.channels.value, widget.n_samples.value, widget.sample_preset.value = 1, 3, "fast"
+    formats = []
+    widget.samples_progress.valueChanged.connect(lambda _: formats.append(widget.samples_progress.format()))
+    with qtbot.waitSignal(widget.job_finished, timeout=60_000):
+        widget._on_samples()
+    assert any(text.startswith("sample 2/3") for text in formats), formats
+    layer = viewer.layers["prior samples [skip]"]
+    image_right = image.extent.world[1][-1]
+    assert layer.extent.world[0][-1] > image_right  # to the right of the image, not on top of it

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from qtpy.QtWidgets import QDockWidget
 
 from napari_dip._qt.task_widgets import DenoiseWidget
 
@@ -54,7 +56,7 @@ def test_stop_keeps_result_and_input_unchanged(dock, qtbot, tiny_image, configur
     assert output.data.shape == before.shape
     np.testing.assert_array_equal(source.data, before)
     assert widget.run_button.isEnabled() and not widget.stop_button.isEnabled()
-    assert any("Stopped at iteration" in message for _, message in notes())
+    assert any("Stopped at" in message for _, message in notes())
 
 
 def test_deleting_layers_during_a_run(dock, run_widget, qtbot, tiny_image, configure):
@@ -66,8 +68,8 @@ def test_deleting_layers_during_a_run(dock, run_widget, qtbot, tiny_image, confi
         qtbot.waitUntil(lambda: "src [preview]" in viewer.layers, timeout=60_000)
         viewer.layers.remove("src [preview]")
         viewer.layers.remove("src")
-    assert [layer.name for layer in viewer.layers] == ["src [denoised]"]
-    assert [layer.name for layer in widget.image.choices] == ["src [denoised]"]  # the picker follows the layers
+    assert [layer.name for layer in viewer.layers] == ["src [history]", "src [denoised]"]
+    assert [layer.name for layer in widget.image.choices] == ["src [history]", "src [denoised]"]  # follows the layers
 
 
 def test_closing_the_viewer_during_a_run(dock, qtbot, tiny_image, configure):
@@ -80,3 +82,46 @@ def test_closing_the_viewer_during_a_run(dock, qtbot, tiny_image, configure):
     viewer.close()
     qtbot.waitUntil(lambda: not worker.is_running, timeout=60_000)
     assert worker.abort_requested
+
+
+NOTE_LIMIT = 70  # characters napari shows on one line of a notification before eliding the rest
+
+
+def _stop_by(viewer, widget, how):
+    if how == "remove":  # the dock widget's "close this panel" (x) button
+        viewer.window.remove_dock_widget(widget)
+    else:  # its "hide this panel" button closes the QDockWidget, which hides it
+        dock_widget = widget.parentWidget()
+        while not isinstance(dock_widget, QDockWidget):
+            dock_widget = dock_widget.parentWidget()
+        dock_widget.close()
+
+
+@pytest.mark.parametrize("how", ["remove", "hide"])
+def test_closing_or_hiding_the_widget_stops_and_keeps_the_result(make_napari_viewer, dock, qtbot, tiny_image, configure, notes, how):
+    viewer, widget = dock(DenoiseWidget, make_napari_viewer(show=True))
+    viewer.add_image(tiny_image(), name="a source layer with a rather long and descriptive name")
+    qtbot.waitUntil(widget.isVisible, timeout=10_000)
+    configure(widget, iterations=LONG)
+    widget._on_run()
+    worker = widget._worker
+    qtbot.waitUntil(lambda: _started(widget), timeout=60_000)
+    with qtbot.waitSignal(widget.run_finished, timeout=60_000):
+        _stop_by(viewer, widget, how)
+    assert worker.abort_requested
+    output = viewer.layers["a source layer with a rather long and descriptive name [denoised]"]
+    meta = output.metadata["napari_dip"]
+    assert meta["stop_reason"] == "stopped" and 1 <= meta["stopped_at"] < LONG
+    assert widget.progress.format() == f"stopped at {meta['stopped_at']} / {LONG}"
+    stops = [m for _, m in notes() if "Stopped" in m]
+    assert stops and all(len(m) <= NOTE_LIMIT for m in stops), stops
+
+
+def test_completed_run_gets_a_short_notification(dock, run_widget, tiny_image, configure, notes):
+    viewer, widget = dock(DenoiseWidget)
+    viewer.add_image(tiny_image(), name="a source layer with a rather long and descriptive name")
+    configure(widget, iterations=3)
+    run_widget(widget)
+    infos = [m for severity, m in notes() if severity == "info"]
+    assert len(infos) == 1 and "3 iterations" in infos[0] and len(infos[0]) <= NOTE_LIMIT, infos
+    assert widget.progress.format() == "done: 3 / 3"

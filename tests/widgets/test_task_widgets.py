@@ -111,3 +111,15 @@ def test_reference_adds_a_psnr_curve(dock, run_widget, add_source, configure, ti
     iterations, psnr = widget.plot.series("PSNR (dB)")
     assert iterations and all(np.isfinite(psnr))
     assert viewer.layers["src [denoised]"].metadata["napari_dip"]["reference"] == "clean"
+
+
+def test_inpaint_metadata_names_the_mask(dock, run_widget, add_source, configure):
+    viewer, widget = dock(InpaintWidget)
+    add_source(viewer)
+    labels = np.zeros((32, 32), dtype=np.uint8)
+    labels[10:14, 5:25] = 1
+    viewer.add_labels(labels, name="scratches")
+    widget.image.value, widget.mask.value = viewer.layers["src"], viewer.layers["scratches"]
+    configure(widget, iterations=2)
+    run_widget(widget)
+    assert viewer.layers["src [inpainted]"].metadata["napari_dip"]["mask"] == "scratches"

@@ -55,6 +55,11 @@ def channel_axis(layer: Any) -> int | None:
     return 2 if getattr(layer, "rgb", False) else None
 
 
+def contrast_limits(layer: Any) -> tuple[float, float] | None:
+    """The layer's contrast limits, reused by outputs of the same value range (none for RGB)."""
+    return None if layer.rgb else tuple(float(v) for v in layer.contrast_limits)
+
+
 def check_image(layer: Any, what: str = "image") -> None:
     """Refuse layers the widgets cannot process, with a message that says what to do."""
     if layer is None:
@@ -109,8 +114,8 @@ def output_geometry(
     covers output pixels ``factor*i ... factor*i + factor - 1``. With
     ``index`` (one slice of a stack), the leading axes are moved to that slice.
     """
-    scale = np.asarray(layer.scale, dtype=float)
-    translate = np.asarray(layer.translate, dtype=float)
+    scale = np.array(layer.scale, dtype=float)  # copies: the layer's own arrays must not change
+    translate = np.array(layer.translate, dtype=float)
     n_leading = len(leading_shape(layer))
     if factor > 1:
         translate[n_leading:] -= scale[n_leading:] * (factor - 1) / (2 * factor)

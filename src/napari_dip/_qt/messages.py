@@ -47,6 +47,7 @@ class FitUpdate:
     psnr_iterations: list[int] = field(default_factory=list)  # iterations of ``psnr``
     psnr: list[float] = field(default_factory=list)  # PSNR of the returned output (EMA or last), with a reference
     preview: np.ndarray | None = None  # the output so far, in the input's dtype and layout
+    snapshot: tuple[np.ndarray, ...] | None = None  # the task's outputs at ``iteration``, for the history
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class SliceFinished:
     outputs: tuple[np.ndarray, ...]
     stopped_at: int
     stop_reason: str
+    chosen_at: int = 0  # iteration of the returned output (the auto-stop's choice; else ``stopped_at``)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class CurvePlot(QWidget):
         self.text_color = QColor("#c8c8c8")
         self.placeholder = "The loss appears here during a run."
         self._series: dict[str, _Series] = {}
+        self._markers: dict[str, float] = {}
         self.setMinimumHeight(130)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
 
@@ -42,7 +43,20 @@ class CurvePlot(QWidget):
 
     def clear(self) -> None:
         self._series.clear()
+        self._markers.clear()
         self.update()
+
+    def set_marker(self, name: str, x: float | None) -> None:
+        """Draw a labelled vertical line at iteration ``x`` (``None`` removes it)."""
+        if x is None:
+            self._markers.pop(name, None)
+        else:
+            self._markers[name] = float(x)
+        self.update()
+
+    def markers(self) -> dict[str, float]:
+        """The vertical markers, by name."""
+        return dict(self._markers)
 
     def series(self, name: str) -> tuple[list[float], list[float]]:
         """The points of a series (empty lists when it does not exist)."""
@@ -109,7 +123,21 @@ class CurvePlot(QWidget):
             painter.setPen(QPen(QColor(s.color), 2))
             painter.drawText(QPointF(legend_x, frame.top() - 4), s.name)
             legend_x += metrics.horizontalAdvance(s.name) + 12
+        self._draw_markers(painter, frame, (x_low, x_high))
         painter.end()
+
+    def _draw_markers(self, painter, frame, x_range) -> None:
+        pen = QPen(self.text_color, 1, Qt.DashLine)
+        for row, (name, x) in enumerate(sorted(self._markers.items(), key=lambda item: item[1])):
+            px = frame.left() + (x - x_range[0]) / (x_range[1] - x_range[0]) * frame.width()
+            if not frame.left() <= px <= frame.right():
+                continue
+            painter.setPen(pen)
+            painter.drawLine(QPointF(px, frame.top()), QPointF(px, frame.bottom()))
+            label = f"{name} {x:.0f}"
+            width = painter.fontMetrics().horizontalAdvance(label)
+            left = px + 3 if px + 3 + width <= frame.right() else px - 3 - width  # keep the label inside
+            painter.drawText(QPointF(left, frame.top() + 12 * (row + 2)), label)
 
     def _draw_axes(self, painter, frame, x_range, left_range, right_range) -> None:
         painter.setPen(QPen(self.text_color, 1))

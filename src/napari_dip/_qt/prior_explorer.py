@@ -9,6 +9,7 @@ fitted fastest, noise slowest.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,7 @@ from .controls import PRESETS, device_choices, layer_picker
 from .layers import InputError, channel_axis, check_image, current_index
 from .messages import Failure, RunFailed
 from .plot import CurvePlot
-from .runner import worker_threads
-from .task_widget import Lifeline
+from .live import Lifeline
 
 ARCHITECTURES = ("skip", "hourglass", "unet", "resnet", "deep_decoder")
 
@@ -33,6 +33,14 @@ ARCHITECTURES = ("skip", "hourglass", "unet", "resnet", "deep_decoder")
 class SamplesReady:
     samples: np.ndarray  # (n, H, W) or (n, H, W, C)
     settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SampleDrawn:
+    """One more sample is ready (``done`` of ``count``)."""
+
+    done: int
+    count: int
 
 
 @dataclass(frozen=True)
@@ -75,14 +83,18 @@ def _kind(exc: Exception) -> Failure:
 
 def _draw_samples(
     shape: tuple[int, ...], architecture: str, n: int, seed: int, preset: str
-) -> SamplesReady | RunFailed:
-    """Runs in the worker thread; failures come back as a RunFailed."""
+) -> Generator[SampleDrawn, None, SamplesReady | RunFailed]:
+    """Runs in the worker thread, one sample (seed ``seed + k``) at a time; failures come back as a RunFailed."""
     from napari_dip.core.diagnostics import prior_samples
 
+    drawn = []
     try:
-        samples = prior_samples(shape, architecture, n, seed, preset)
+        for k in range(n):
+            drawn.append(prior_samples(shape, architecture, 1, seed + k, preset)[0])
+            yield SampleDrawn(k + 1, n)
     except Exception as exc:  # noqa: BLE001 - failures go back as data
         return RunFailed(f"Could not draw samples: {exc}", _kind(exc))
+    samples = np.stack(drawn)
     settings = {"shape": list(shape), "architecture": architecture, "n": n, "seed": seed, "preset": preset}
     return SamplesReady(samples, settings)
 
@@ -90,11 +102,8 @@ def _draw_samples(
 def _fit_curves(image: np.ndarray, axis: int | None, iterations: int, preset: str, device: str,
                 monitor: ImpedanceMonitor) -> CurvesReady | RunFailed:
     """Runs in the worker thread; ``monitor`` carries progress out and Stop in."""
-    import torch
-
     from napari_dip.core.diagnostics import noise_impedance
 
-    torch.set_num_threads(worker_threads())
     try:
         curves = noise_impedance(image, iterations, channel_axis=axis, preset=preset, device=device, callback=monitor)
     except Exception as exc:  # noqa: BLE001
@@ -126,7 +135,7 @@ class PriorExplorerWidget(QWidget):
         self.architecture = ComboBox(label="architecture", choices=ARCHITECTURES, value="skip")
         self.n_samples = SpinBox(label="samples", min=1, max=64, value=4)
         self.seed = SpinBox(label="seed", min=0, max=2**31 - 1, value=0)
-        self.sample_preset = ComboBox(label="preset", choices=PRESETS, value="paper")
+        self.sample_preset = ComboBox(label="preset", choices=PRESETS, value="fast")
         self.samples_form = Container(widgets=[self.height_box, self.width_box, self.channels, self.architecture,
                                                self.n_samples, self.seed, self.sample_preset])
         self.image = layer_picker(napari_viewer, Image, "image")
@@ -148,6 +157,10 @@ class PriorExplorerWidget(QWidget):
         self.samples_button = QPushButton("Draw samples")
         self.samples_button.clicked.connect(self._on_samples)
         box.addWidget(self.samples_button)
+        self.samples_progress = QProgressBar()
+        self.samples_progress.setRange(0, 1000)
+        self.samples_progress.setFormat("ready")
+        box.addWidget(self.samples_progress)
         layout.addWidget(samples)
         curves = QGroupBox("Noise impedance")
         box = QVBoxLayout(curves)
@@ -179,6 +192,8 @@ class PriorExplorerWidget(QWidget):
 
         worker = create_worker(func, *args, _start_thread=False)
         worker.returned.connect(self._lifeline.guard(self._on_returned))
+        if hasattr(worker, "yielded"):
+            worker.yielded.connect(self._lifeline.guard(self._on_sample))
         worker.finished.connect(self._lifeline.guard(self._on_finished))
         self._worker = self._lifeline.worker = worker
         self.samples_button.setEnabled(False)
@@ -191,6 +206,8 @@ class PriorExplorerWidget(QWidget):
             return
         channels = int(self.channels.value)
         shape = (self.height_box.value, self.width_box.value) + ((channels,) if channels > 1 else ())
+        self.samples_progress.setValue(0)
+        self.samples_progress.setFormat(f"sample 0/{self.n_samples.value}")
         self._start(_draw_samples, shape, self.architecture.value, self.n_samples.value, self.seed.value,
                     self.sample_preset.value)
 
@@ -231,13 +248,26 @@ class PriorExplorerWidget(QWidget):
         self.progress.setValue(int(1000 * done / (len(monitor.names) * monitor.iterations)))
         self.progress.setFormat(f"{monitor.names[monitor.curve]}: {monitor.iteration}/{monitor.iterations} it")
 
+    def _on_sample(self, drawn: SampleDrawn) -> None:
+        self.samples_progress.setFormat(f"sample {drawn.done}/{drawn.count}")
+        self.samples_progress.setValue(int(1000 * drawn.done / drawn.count))
+
+    def _beside_layers(self, shape: tuple[int, ...]) -> tuple[float, ...]:
+        """Translate of an (n, H, W[, C]) stack that puts it to the right of every layer, top-aligned."""
+        if not len(self.viewer.layers):
+            return (0.0, 0.0, 0.0)
+        low, high = self.viewer.layers.extent.world
+        gap = 0.05 * shape[2]
+        return (0.0, float(low[-2]), float(high[-1]) + gap)
+
     def _on_returned(self, result: Any) -> None:
         if isinstance(result, RunFailed):
             show_error(result.message)
         elif isinstance(result, SamplesReady):
             s = result.settings
             self.viewer.add_image(result.samples, name=f"prior samples [{s['architecture']}]",
-                                  rgb=result.samples.ndim == 4, metadata={"napari_dip": s})
+                                  rgb=result.samples.ndim == 4, metadata={"napari_dip": s},
+                                  translate=self._beside_layers(result.samples.shape))
         elif isinstance(result, CurvesReady):
             self._on_tick()
             self.curves = {name: np.asarray(curve) for name, curve in result.curves.items()}

@@ -41,13 +41,7 @@ class RunRequest:
     update_interval: float = 0.1  # seconds between two progress updates
     warm_start: bool = False  # start each slice's fit from the previous one's weights
     warm_iterations: int | None = None  # iterations of the warm-started slices (default: half)
-
-
-def worker_threads() -> int:
-    """Threads torch may use in the worker: all cores but one, so the GUI stays responsive."""
-    from napari_dip.core.threads import default_threads
-
-    return default_threads()
+    history_every: int = 0  # iterations between two snapshots of the outputs (0: none)
 
 
 def _failure(exc: Exception, device: str, position: int) -> RunFailed:
@@ -70,8 +64,16 @@ def _failure(exc: Exception, device: str, position: int) -> RunFailed:
     )
 
 
+def _outputs(result: Any) -> tuple[Any, ...]:
+    return result if isinstance(result, tuple) else (result,)
+
+
 def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[WorkerMessage, None, None]:
-    """Iterate one slice's fit, yielding throttled updates (and ``None`` in between)."""
+    """Iterate one slice's fit, yielding throttled updates (and ``None`` in between).
+
+    Snapshots of the task's outputs (every ``history_every`` iterations and
+    at the last one) are never throttled away.
+    """
     history = run.history
     use_ema = run.use_ema
     count = len(request.indices)
@@ -85,7 +87,11 @@ def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[Worker
         if image is not None and (final or now - last_preview >= request.preview_interval):
             preview = run.to_image(image)
             last_preview = now
-        if preview is None and not final and now - last_update < request.update_interval:
+        snapshot = None
+        every = request.history_every
+        if image is not None and every and (progress.iteration % every == 0 or final):
+            snapshot = _outputs(run.finish(image))
+        if preview is None and snapshot is None and not final and now - last_update < request.update_interval:
             yield None
             continue
         last_update = now
@@ -95,8 +101,14 @@ def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[Worker
         sent_psnr += len(checked)
         yield FitUpdate(
             position, count, progress.iteration, progress.total, progress.elapsed,
-            list(iterations), list(losses), list(checked), list(psnr), preview,
+            list(iterations), list(losses), list(checked), list(psnr), preview, snapshot,
         )
+
+
+def _auto_stop_choice(run: Any) -> int:
+    """The iteration whose output the automatic stop returned (the minimum of the moving variance)."""
+    stopper = getattr(run.fit, "_stopper", None)
+    return int(getattr(stopper, "best_iteration", 0) or run.history.stop_iteration)
 
 
 def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
@@ -107,10 +119,6 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
     from napari_dip.core.stacks import start_from, warm_iterations_for
     from napari_dip.core.tasks import TASKS  # looked up at run time, so tests can swap a task
 
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(worker_threads())
     device = str(request.kwargs.get("device", "auto"))
     position = 0
     first = run = None
@@ -134,12 +142,10 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
                 return
             yield SliceStarted(position, len(request.indices), tuple(index), run)
             yield from _fit_slice(request, run, position)
-            result = run.result()
-            outputs = result if isinstance(result, tuple) else (result,)
+            outputs = _outputs(run.result())
             history = run.history
-            yield SliceFinished(position, tuple(index), outputs, history.stop_iteration, history.stop_reason)
+            chosen = _auto_stop_choice(run) if history.stop_reason == "auto_stop" else history.stop_iteration
+            yield SliceFinished(position, tuple(index), outputs, history.stop_iteration, history.stop_reason, chosen)
     except Exception as exc:  # noqa: BLE001
         yield _failure(exc, device, position)
-    finally:
-        torch.set_num_threads(previous)
 

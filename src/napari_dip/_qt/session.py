@@ -109,17 +109,34 @@ class RunSession:
             meta["slices_total"] = self.count
         return meta
 
-    def layers(self) -> list[tuple[np.ndarray, dict[str, Any], str]]:
-        """The output layers as napari ``(data, kwargs, "image")`` tuples (empty when nothing finished)."""
-        if self._buffers is None:
-            return []
+    def summary(self, stopped: bool, elapsed: float) -> tuple[str, str]:
+        """Progress-bar text and a one-line notification for the end of the run."""
         meta = self.metadata()
+        at = f"{meta['stopped_at']} / {meta['iterations']}"
+        slices = f" (slice {meta['slices_done']} of {meta['slices_total']})" if self.plan.all_slices else ""
+        if stopped:
+            return f"stopped at {at}", f"Stopped at {at}{slices}; the result so far is kept."
+        if meta["stop_reason"] == "auto_stop":
+            return f"auto-stopped at {at}", f"Auto-stopped at {at}{slices}."
+        minutes, seconds = divmod(round(elapsed), 60)
+        return f"done: {at}", f"Done: {meta['iterations']} iterations in {minutes}:{seconds:02d}."
+
+    def slice_translate(self, index: tuple[int, ...]) -> tuple[float, ...]:
+        """Translate of one slice's layer (the plan's own for a run on the current slice)."""
+        if not self.plan.all_slices:
+            return self.plan.translate
+        lead = len(self.plan.stack_shape)
+        offset = [i * s for i, s in zip(index, self.plan.scale[:lead], strict=True)]
+        return tuple(t + o for t, o in zip(self.plan.translate, [*offset, *[0.0] * (len(self.plan.translate) - lead)],
+                                           strict=True))
+
+    def _tuples(self, buffers: list[np.ndarray], meta: dict[str, Any], translate: tuple[float, ...]) -> list[Any]:
         tuples = []
-        for spec, data in zip(self.plan.outputs, self._buffers, strict=True):
+        for spec, data in zip(self.plan.outputs, buffers, strict=True):
             kwargs: dict[str, Any] = {
                 "name": f"{self.plan.source} [{spec.suffix}]",
                 "scale": self.plan.scale,
-                "translate": self.plan.translate,
+                "translate": translate,
                 "rgb": self.plan.rgb and data.ndim == len(self.plan.stack_shape) + 3,
                 "visible": spec.visible,
                 "metadata": {"napari_dip": {**meta, "output": spec.suffix}},
@@ -128,3 +145,21 @@ class RunSession:
                 kwargs["contrast_limits"] = list(self.plan.contrast_limits)
             tuples.append((data, kwargs, "image"))
         return tuples
+
+    def layers(self) -> list[tuple[np.ndarray, dict[str, Any], str]]:
+        """The output layers as napari ``(data, kwargs, "image")`` tuples (empty when nothing finished)."""
+        if self._buffers is None:
+            return []
+        return self._tuples(self._buffers, self.metadata(), self.plan.translate)
+
+    def snapshot_layers(
+        self, outputs: tuple[np.ndarray, ...], iteration: int, index: tuple[int, ...]
+    ) -> list[tuple[np.ndarray, dict[str, Any], str]]:
+        """Output layers made from a snapshot of the history (slice ``index``), recording its iteration."""
+        meta = {**self.settings, "source": self.plan.source, **self.plan.metadata}
+        meta.update(kept_iteration=int(iteration), stopped_at=int(iteration), stop_reason="kept from history")
+        if self.plan.stack_shape:
+            meta["slice_index"] = list(index)
+        ones = (1,) * len(self.plan.stack_shape)
+        buffers = [out.reshape(ones + out.shape) for out in outputs]
+        return self._tuples(buffers, meta, self.slice_translate(index))

@@ -9,46 +9,32 @@ to do). Subclasses only declare the task and add their own inputs.
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 import numpy as np
 from magicgui.widgets import ComboBox, Container, Widget
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Signal
+from qtpy.QtCore import QEvent, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from napari_dip.core.classic import methods_for
 from napari_dip.core.volumes import VOLUME_TASKS
 
+from .compare import ComparePanel, CompareRequest
 from .controls import SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
 from .layers import (
-    InputError, SliceSource, channel_axis, check_image, companion, current_index, image_shape, leading_shape,
-    output_geometry, spatial_geometry,
+    InputError, SliceSource, channel_axis, check_image, companion, contrast_limits, current_index, image_shape,
+    leading_shape, output_geometry,
 )
+from .history import snapshot_every
+from .history_panel import AUTO_STOP, HistoryPanel
+from .live import Lifeline, PreviewLayer
 from .messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
 from .plot import CurvePlot
 from .runner import RunRequest, run_request
 from .session import LayerPlan, OutputSpec, RunSession
-
-
-class Lifeline:
-    """Outlives the Qt widget: once the widget is destroyed, quit the worker and drop late signals."""
-
-    def __init__(self) -> None:
-        self.alive = True
-        self.worker: Any = None
-
-    def cut(self, *_: Any) -> None:
-        self.alive = False
-        if self.worker is not None:
-            self.worker.quit()
-
-    def guard(self, handler: Any) -> Any:
-        def guarded(*args: Any) -> None:
-            if self.alive:
-                handler(*args)
-
-        return guarded
 
 
 class TaskWidget(QWidget):
@@ -70,9 +56,9 @@ class TaskWidget(QWidget):
         self.last_outputs: list[Any] = []
         self._worker: Any = None
         self._session: RunSession | None = None
-        self._preview: Any = None
-        self._preview_dropped = False
+        self._preview = PreviewLayer(napari_viewer)
         self._stopping = False
+        self._started_at = 0.0
         self._lifeline = Lifeline()
         self.destroyed.connect(self._lifeline.cut)
 
@@ -116,6 +102,10 @@ class TaskWidget(QWidget):
     def _outputs(self) -> tuple[OutputSpec, ...]:
         return self.outputs
 
+    def _task_metadata(self) -> dict[str, Any]:
+        """Extra metadata entries naming the companion layers (mask, flash image)."""
+        return {}
+
     @property
     def factor(self) -> int:
         """How many times larger the output is per side."""
@@ -145,6 +135,12 @@ class TaskWidget(QWidget):
         self.plot = CurvePlot(title="loss / PSNR")
         self.plot.placeholder = "Loss (and PSNR with a reference) appear here during a run."
         layout.addWidget(self.plot)
+        self.history = HistoryPanel(self.viewer, self.plot, self._lifeline.guard)
+        layout.addWidget(self.history)
+        self.compare = None
+        if methods_for(self.task):
+            self.compare = ComparePanel(self.viewer, self._compare_inputs, self._lifeline.guard)
+            layout.addWidget(self.compare)
         layout.addStretch(1)
 
     def reset_choices(self, *_: Any) -> None:
@@ -168,10 +164,7 @@ class TaskWidget(QWidget):
         check_image(image)
         leading = leading_shape(image)
         sources = [SliceSource(image.data, len(leading)), *self._task_inputs(image)]
-        reference = None
-        if self.reference.value is not None:
-            reference = companion(self.reference.value, image, self._output_shape(image), "reference",
-                                  "choose a clean image of the output's size, or no reference.")
+        reference = self._reference_source(image)
         mode = self.slices.value if leading else SLICE_MODES[0]
         all_slices, volume = mode == SLICE_MODES[1], mode == SLICE_MODES[2]
         if volume and self.task not in VOLUME_TASKS:
@@ -189,16 +182,44 @@ class TaskWidget(QWidget):
         if volume:  # the voxel size from the layer's scale
             kwargs.update(spatial_dims=3, spacing=tuple(float(v) for v in image.scale[len(outer): len(outer) + 3]),
                           channel_axis=3 if image.rgb else None)
+        every = snapshot_every(kwargs["iterations"], kwargs["preview_every"])
         request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval,
-                             warm_start=all_slices)
+                             warm_start=all_slices, history_every=every)
         scale, translate = output_geometry(image, self.factor, at)
-        limits = None if image.rgb else tuple(float(v) for v in image.contrast_limits)
-        extra = {} if self.reference.value is None else {"reference": self.reference.value.name}
+        extra = self._layer_metadata()
         if leading:
             extra["stack_mode"] = mode
-        plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb), limits,
-                         extra)
+        plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb),
+                         contrast_limits(image), extra)
         return request, RunSession(plan, len(indices))
+
+    def _reference_source(self, image: Any) -> SliceSource | None:
+        if self.reference.value is None:
+            return None
+        return companion(self.reference.value, image, self._output_shape(image), "reference",
+                         "choose a clean image of the output's size, or no reference.")
+
+    def _layer_metadata(self) -> dict[str, Any]:
+        extra = self._task_metadata()
+        if self.reference.value is not None:
+            extra["reference"] = self.reference.value.name
+        return extra
+
+    def _compare_inputs(self) -> tuple[CompareRequest, LayerPlan]:
+        """The current slice and the geometry of its outputs, for the classic methods (may raise InputError)."""
+        image = self.image.value
+        check_image(image)
+        at, leading = current_index(image, self.viewer), leading_shape(image)
+        arrays = [source.take(at) for source in (SliceSource(image.data, len(leading)), *self._task_inputs(image))]
+        reference = self._reference_source(image)
+        reference = None if reference is None else reference.take(at)
+        dip = np.asarray(self.last_outputs[-1].data) if self.last_outputs else None
+        others = {"DIP": dip.reshape(reference.shape)} if dip is not None and dip.size == np.size(reference) else {}
+        request = CompareRequest(methods_for(self.task), arrays[0], tuple(arrays[1:]), channel_axis(image),
+                                 self.factor, reference, others)
+        scale, translate = output_geometry(image, self.factor, at)
+        return request, LayerPlan(image.name, (), scale, translate, (1,) * len(leading), False, bool(image.rgb),
+                                  contrast_limits(image), self._layer_metadata())
 
     def _on_run(self) -> None:
         """Start a run with the current settings (does nothing while one is going)."""
@@ -215,7 +236,9 @@ class TaskWidget(QWidget):
         worker.yielded.connect(self._lifeline.guard(self._on_message))
         worker.finished.connect(self._lifeline.guard(self._on_finished))
         self._worker, self._session, self._lifeline.worker = worker, session, worker
-        self._preview, self._preview_dropped, self._stopping = None, False, False
+        self._preview.remove()
+        self._stopping = False
+        self._started_at = time.monotonic()
         self.plot.clear()
         self._set_running(True)
         worker.start()
@@ -228,6 +251,22 @@ class TaskWidget(QWidget):
         self._worker.quit()
         self.stop_button.setEnabled(False)
         self.progress.setFormat("stopping…")
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        """Hiding the widget (title-bar button) stops its run; the result so far is kept."""
+        super().hideEvent(event)
+        if not event.spontaneous():
+            self._stop_quietly()
+
+    def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        """Closing the widget (title-bar x: napari takes it out of its dock) stops its run, like Stop."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ParentChange and self.parentWidget() is None:
+            self._stop_quietly()
+
+    def _stop_quietly(self) -> None:
+        if self._worker is not None and not self._stopping:
+            self._on_stop()
 
     def _set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
@@ -249,62 +288,49 @@ class TaskWidget(QWidget):
             self.plot.add_points("loss", message.iterations, message.losses)
             if message.psnr:
                 self.plot.add_points("PSNR (dB)", message.psnr_iterations, message.psnr, right=True)
+                self.history.psnr_updated("PSNR (dB)")
             if message.preview is not None:
-                self._show_preview(message.preview)
+                self._preview.show(message.preview, session.plan)
+            if message.snapshot is not None:
+                self.history.add(message.iteration, message.snapshot)
         elif isinstance(message, SliceStarted):
             session.started(message)
             self.plot.clear()
+            self.history.begin(session, message.index)
         elif isinstance(message, SliceFinished):
             session.finished(message)
+            if message.stop_reason == "auto_stop":
+                self.history.add(message.chosen_at, message.outputs, pin=True)
+                self.history.mark(AUTO_STOP, message.chosen_at)
         elif isinstance(message, RunFailed):
             session.failed(message)
-
-    def _show_preview(self, data: np.ndarray) -> None:
-        plan = self._session.plan
-        if self._preview is None:
-            if self._preview_dropped:
-                return
-            scale, translate = spatial_geometry(plan.scale, plan.translate, data.ndim - int(plan.rgb))
-            self._preview = self.viewer.add_image(
-                data, name=f"{plan.source} [preview]", scale=scale, translate=translate, rgb=plan.rgb,
-                contrast_limits=plan.contrast_limits,
-            )
-        elif self._preview in self.viewer.layers:
-            self._preview.data = data
-        else:  # the user deleted the preview: leave it deleted
-            self._preview, self._preview_dropped = None, True
-
-    def _remove_preview(self) -> None:
-        if self._preview is not None and self._preview in self.viewer.layers:
-            self.viewer.layers.remove(self._preview)
-        self._preview = None
 
     def _on_finished(self) -> None:
         session, stopped = self._session, self._stopping
         self._worker = self._session = self._lifeline.worker = None
         self._stopping = False
-        self._remove_preview()
+        self._preview.remove()
         self._set_running(False)
         self.progress.setFormat("ready")
+        self.progress.setValue(0)
         if session is not None:
             self._report(session, stopped)
         self.run_finished.emit()
 
     def _report(self, session: RunSession, stopped: bool) -> None:
-        """Add the outputs and tell the user how the run ended."""
+        """Add the outputs and tell the user, briefly, how the run ended (the details are in the metadata)."""
         if session.failure is None and stopped and not session.complete:
             session.keep_current()
         self.last_outputs = [self.viewer.add_image(data, **kwargs) for data, kwargs, _ in session.layers()]
-        names = ", ".join(f"'{layer.name}'" for layer in self.last_outputs)
         if session.failure is not None:
             if self.last_outputs:
-                show_warning(f"{session.failure.message} The slices restored before are kept in {names}.")
+                show_warning(f"{session.failure.message} The slices restored before are kept.")
             else:
                 show_error(session.failure.message)
         elif not self.last_outputs:
-            show_warning("Stopped before the first iteration: there is no result to keep.")
-        elif stopped:
-            meta = session.metadata()
-            done = f" ({meta['slices_done']} of {meta['slices_total']} slices)" if session.plan.all_slices else ""
-            show_info(f"Stopped at iteration {meta['stopped_at']}{done}: the result so far is in {names}.")
-        self.progress.setValue(1000 if self.last_outputs else 0)
+            show_warning("Stopped before the first iteration: no result to keep.")
+        else:
+            text, note = session.summary(stopped, time.monotonic() - self._started_at)
+            self.progress.setFormat(text)
+            self.progress.setValue(1000)
+            show_info(note)

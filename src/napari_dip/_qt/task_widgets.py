@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from magicgui.widgets import ComboBox, SpinBox, Widget
+from magicgui.widgets import ComboBox, Container, FloatSpinBox, PushButton, SpinBox, Widget
 from napari.layers import Image, Labels
+from napari.utils.notifications import show_error
 
 from .controls import layer_picker
 from .layers import InputError, SliceSource, companion, image_shape
+from .masks import default_range, mask_from_intensities, new_mask
 from .session import OutputSpec
 from .task_widget import TaskWidget
 
@@ -73,7 +75,36 @@ class InpaintWidget(TaskWidget):
         self.kind = ComboBox(label="kind", choices=tuple(INPAINT_KINDS), value="text",
                              tooltip="text: thin strokes; hole: large regions; sparse: most pixels missing.")
         self.kind.changed.connect(lambda *_: self.fit.apply_defaults(self._preset_key()))
-        return [self.mask, self.kind]
+        self.new_mask_button = PushButton(text="New mask", tooltip="An empty Labels layer over the image, "
+                                          "with the paint brush ready: paint the pixels to fill.")
+        self.valid_low = FloatSpinBox(label="valid from", min=-1e12, max=1e12, step=1)
+        self.valid_high = FloatSpinBox(label="to", min=-1e12, max=1e12, step=1)
+        self.intensity_button = PushButton(text="Mask from intensities", tooltip="Marks the pixels outside the "
+                                           "valid range (dead or saturated pixels) as missing; touch up with the brush.")
+        self.new_mask_button.changed.connect(self._on_new_mask)
+        self.intensity_button.changed.connect(self._on_mask_from_intensities)
+        self.image.changed.connect(self._on_valid_range)
+        masks = Container(widgets=[self.new_mask_button, self.valid_low, self.valid_high, self.intensity_button],
+                          labels=True)
+        return [self.mask, self.kind, masks]
+
+    def _on_valid_range(self, *_: Any) -> None:
+        if self.image.value is not None:
+            self.valid_low.value, self.valid_high.value = default_range(self.image.value)
+
+    def _make_mask(self, make: Any, *args: Any) -> None:
+        try:
+            labels = make(self.viewer, self.image.value, *args)
+        except ValueError as exc:
+            show_error(str(exc))
+            return
+        self.mask.value = labels
+
+    def _on_new_mask(self, *_: Any) -> None:
+        self._make_mask(new_mask)
+
+    def _on_mask_from_intensities(self, *_: Any) -> None:
+        self._make_mask(mask_from_intensities, float(self.valid_low.value), float(self.valid_high.value))
 
     def _preset_key(self) -> str:
         from napari_dip.core.presets import paper_key
@@ -92,6 +123,9 @@ class InpaintWidget(TaskWidget):
 
     def _task_kwargs(self) -> dict[str, Any]:
         return {"kind": self.kind.value}
+
+    def _task_metadata(self) -> dict[str, Any]:
+        return {"mask": self.mask.value.name}
 
 
 class EnhanceWidget(TaskWidget):
@@ -140,3 +174,6 @@ class FlashWidget(TaskWidget):
             )
         fix = "choose a flash photo aligned with the no-flash one, of the same size and channels."
         return [companion(flash, image, image_shape(image), "flash image", fix)]
+
+    def _task_metadata(self) -> dict[str, Any]:
+        return {"flash": self.flash.value.name}
