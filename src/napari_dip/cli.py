@@ -9,18 +9,22 @@ Examples
     napari-dip inpaint photo.png --mask text.png --kind text -o out/
     napari-dip denoise "frames/*.tif" -o out/ --save-every 200   # a batch, with snapshots
     napari-dip denoise cells.tif --config settings.json --iterations 500
+    napari-dip denoise "frames/*.tif" -o out/ --workers 2     # on Dask: 2 worker processes
 
 Outputs are named after their inputs (``cells_denoised.tif``) and never
-overwrite a file without ``--overwrite``. File handling lives in
-:mod:`napari_dip.io`; this module parses arguments and drives the fits.
+overwrite a file without ``--overwrite``: a rerun skips the inputs already
+done. File handling lives in :mod:`napari_dip.io` and the Dask batch in
+:mod:`napari_dip.distributed`; this module parses arguments and drives the fits.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,7 @@ import numpy as np
 
 from . import __version__
 from .io import ImageFile, InputError, check_outputs, check_writable, companion_path, companion_slice, expand_inputs
-from .io import output_path, read_image, read_mask, read_settings, write_image
+from .io import output_path, prepare_folder, read_image, read_mask, read_settings, write_image
 
 #: Command-line task -> (engine task, output name tag, help).
 TASKS = {
@@ -47,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser: one sub-command per task, shared options on each."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
-    common.add_argument("-o", "--output", type=Path, help="output file (one input) or folder (default: next to inputs)")
+    common.add_argument("-o", "--output", help="output file (one input) or folder (default: next to inputs)")
     common.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (default: the input's; "
                         "PNG for JPEG inputs)")
     common.add_argument("--preset", help="'paper' (default) or 'fast' (lighter network for CPUs), or a preset name")
@@ -60,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--auto-stop", action="store_true", help="stop when the outputs settle (no ground truth)")
     common.add_argument("--save-every", type=int, metavar="N", help="also write a snapshot every N iterations")
     common.add_argument("--config", type=Path, metavar="FILE.json", help="settings saved by the napari widgets")
-    common.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    common.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip their inputs)")
+    common.add_argument("--workers", type=int, metavar="N", help="restore on Dask: a local cluster of N processes")
+    common.add_argument("--scheduler", metavar="ADDRESS", help="restore on the running Dask cluster at ADDRESS")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
     common.add_argument("--debug", action="store_true", help="show tracebacks")
 
@@ -158,8 +164,31 @@ class Progress:
                         self.task.info.channel_axis)
 
 
+@dataclass(frozen=True)
+class Snapshots:
+    """Where the ``--save-every`` snapshots of one slice go: ``NAME_[sI_][runK_]itNNNNN`` next to the output."""
+
+    every: int
+    output: Path
+    tag: str = ""
+
+    def path(self, iteration: int, run: int | None = None) -> Path:
+        """The snapshot of ``iteration`` (of run ``run`` when several runs are averaged)."""
+        return companion_path(self.output, f"{self.tag}{'' if run is None else f'run{run}_'}it{iteration:05d}")
+
+
+@dataclass
+class Piece:
+    """One 2D slice of an input file: the unit of work (one Dask task when distributed)."""
+
+    index: tuple[int, ...]
+    label: str
+    paired: np.ndarray | None
+    snapshots: Snapshots | None
+
+
 def restore_slice(args: argparse.Namespace, image: np.ndarray, axis: int | None, extra: np.ndarray | None,
-                  options: dict, label: str, snapshot: Any) -> tuple[list[np.ndarray], Any]:
+                  options: dict, label: str, snapshots: Snapshots | None) -> tuple[list[np.ndarray], Any]:
     """Restore one 2D image; return its outputs (main first) and the last fit's history."""
     from .core.tasks import TASKS as ENGINE
     from .core.tasks import average_runs
@@ -175,6 +204,8 @@ def restore_slice(args: argparse.Namespace, image: np.ndarray, axis: int | None,
         task = prepare(*inputs, channel_axis=axis, seed=seed + k, **options)
         if bars:
             bars[-1].bar.close()
+        snapshot = None if snapshots is None else (
+            snapshots.every, functools.partial(snapshots.path, run=k + 1 if runs > 1 else None))
         bars.append(Progress(task, label if runs == 1 else f"{label} run {k + 1}/{runs}", args.quiet, snapshot))
         return task
 
@@ -197,51 +228,112 @@ def read_extra(args: argparse.Namespace) -> ImageFile | None:
     return None
 
 
-def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: ImageFile | None, options: dict) -> str:
-    """Restore every slice of ``source`` and write ``outputs``; return a summary line."""
-    start = time.perf_counter()
+def open_input(args: argparse.Namespace, source: Path, outputs: list[Path],
+               extra: ImageFile | None) -> tuple[ImageFile, list[Piece]]:
+    """Read ``source``, check that its outputs can hold it and cut it into slices, before any fitting."""
     image = read_image(source)
     for path in outputs:
         check_writable(path, image.data.dtype, image.channel_axis is not None, image.slice_ndim > 0)
-    results: list[list[np.ndarray]] = []
-    history = None
+    pieces = []
     for index in image.slices():
         label = source.name + (f" [{','.join(map(str, index))}]" if index else "")
         tag = "s" + "-".join(map(str, index)) + "_" if index else ""
-        snapshot = None if args.save_every is None else (
-            args.save_every, lambda i, tag=tag: companion_path(outputs[0], f"{tag}it{i:05d}"))
+        snapshots = None if args.save_every is None else Snapshots(args.save_every, outputs[0], tag)
+        pieces.append(Piece(index, label, companion_slice(extra, image, index, args.task), snapshots))
+    return image, pieces
+
+
+def write_results(image: ImageFile, outputs: list[Path], results: list[list[np.ndarray]]) -> None:
+    """Write the outputs of one input from its slices' results; the main output last, as it marks the input done."""
+    for k in reversed(range(len(outputs))):
+        data = results[0][k]
+        if image.slice_ndim:
+            data = np.stack([r[k] for r in results]).reshape(image.slice_shape + data.shape)
+        write_image(outputs[k], data, image.channel_axis)
+
+
+def summary(output: Path, images: int, iterations: int, reason: str, start: float) -> str:
+    """The line printed for a finished input."""
+    return f"wrote {output} ({images} image(s), {iterations} iterations, {reason}, {time.perf_counter() - start:.1f} s)"
+
+
+def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: ImageFile | None, options: dict) -> str:
+    """Restore every slice of ``source`` and write ``outputs``; return a summary line."""
+    start = time.perf_counter()
+    image, pieces = open_input(args, source, outputs, extra)
+    results: list[list[np.ndarray]] = []
+    history = None
+    for piece in pieces:
         try:
-            paired = companion_slice(extra, image, index, args.task)
-            slice_out, history = restore_slice(args, image.data[index], image.channel_axis, paired, options, label,
-                                               snapshot)
+            slice_out, history = restore_slice(args, image.data[piece.index], image.channel_axis, piece.paired,
+                                               options, piece.label, piece.snapshots)
         except InputError:
             raise
         except ValueError as exc:  # the engine's validation messages
             raise InputError(f"{source}: {exc}") from exc
         results.append(slice_out)
-    for k, path in enumerate(outputs):
-        data = results[0][k]
-        if image.slice_ndim:
-            data = np.stack([r[k] for r in results]).reshape(image.slice_shape + data.shape)
-        write_image(path, data, image.channel_axis)
-    return (f"wrote {outputs[0]} ({len(results)} image(s), {history.stop_iteration} iterations, "
-            f"{history.stop_reason}, {time.perf_counter() - start:.1f} s)")
+    write_results(image, outputs, results)
+    return summary(outputs[0], len(results), history.stop_iteration, history.stop_reason, start)
 
 
 def plan_outputs(args: argparse.Namespace, sources: list[Path], options: dict) -> list[list[Path]]:
-    """The output files of every input (main output first); checked before any work starts."""
+    """The output files of every input (main output first); their folders are made and checked before any work."""
     tag = TASKS[args.task][1].format(factor=options.get("factor"))
     plans = []
     for source in sources:
         main_out = output_path(source, args.output, tag, args.format, len(sources) == 1)
         plans.append([main_out] + ([companion_path(main_out, "coarse")] if args.task == "enhance" else []))
-    check_outputs([p for plan in plans for p in plan], args.overwrite)
-    if args.save_every is not None and not args.overwrite:
-        for plan in plans:
-            old = sorted(plan[0].parent.glob(f"{plan[0].stem}_*it[0-9]*{plan[0].suffix}"))
-            if old:
-                raise InputError(f"{old[0]} exists (a snapshot of an earlier run): pass --overwrite or another -o.")
+    check_outputs([p for plan in plans for p in plan])
+    for folder in dict.fromkeys(p.parent for plan in plans for p in plan):
+        prepare_folder(folder)
     return plans
+
+
+def pending_inputs(args: argparse.Namespace, sources: list[Path], plans: list[list[Path]]) -> list[tuple[Path, list[Path]]]:
+    """The inputs still to restore: those whose main output exists are skipped (and said so) unless --overwrite."""
+    jobs = []
+    for source, plan in zip(sources, plans):
+        if plan[0].exists() and not args.overwrite:
+            if not args.quiet:
+                print(f"napari-dip: skipped {source}: {plan[0]} exists (pass --overwrite to replace it)")
+            continue
+        jobs.append((source, plan))
+    return jobs
+
+
+def scale_out(args: argparse.Namespace) -> bool:
+    """Whether to run on Dask (--workers / --scheduler); checks the flags and that Dask is installed."""
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: use 1 or more worker processes.")
+    if args.workers and args.scheduler:
+        raise InputError("pass --workers (start a local cluster) or --scheduler (join a running one), not both.")
+    if not (args.workers or args.scheduler):
+        return False
+    from .distributed import require_dask
+
+    try:
+        require_dask()
+    except ImportError as exc:
+        raise InputError(f"--workers / --scheduler need Dask: {exc}") from exc
+    return True
+
+
+def run_serial(args: argparse.Namespace, jobs: list[tuple[Path, list[Path]]], extra: ImageFile | None,
+               options: dict, single: bool) -> int:
+    """Restore the inputs one after the other in this process; return the number that failed."""
+    failed = 0
+    for source, outputs in jobs:
+        try:
+            line = process(args, source, outputs, extra, dict(options))
+        except InputError as exc:
+            if single:
+                raise
+            failed += 1
+            print(f"napari-dip: error: {exc}", file=sys.stderr)
+            continue
+        if not args.quiet:
+            print(f"napari-dip: {line}")
+    return failed
 
 
 def run(args: argparse.Namespace) -> int:
@@ -250,7 +342,9 @@ def run(args: argparse.Namespace) -> int:
     sources = expand_inputs(args.inputs)
     if args.task == "flash" and len(sources) > 1:
         raise InputError(f"flash restores one no-flash image with its --flash image, got {len(sources)} inputs.")
+    distributed = scale_out(args)
     plans = plan_outputs(args, sources, options)
+    jobs = pending_inputs(args, sources, plans)
     extra = read_extra(args)
     if args.threads is not None:
         import torch
@@ -259,21 +353,14 @@ def run(args: argparse.Namespace) -> int:
     if args.task == "inpaint" and not args.known_mask and options["kind"] != "sparse" and extra.data.mean() > 0.5:
         warnings.warn(f"{extra.path} marks {100 * extra.data.mean():.0f} % of the pixels as missing; if its white "
                       "pixels are the known ones (as in the DIP repository's masks), add --known-mask.", stacklevel=2)
-    failed = 0
-    for source, outputs in zip(sources, plans):
-        outputs[0].parent.mkdir(parents=True, exist_ok=True)
-        try:
-            summary = process(args, source, outputs, extra, dict(options))
-        except InputError as exc:
-            if len(sources) == 1:
-                raise
-            failed += 1
-            print(f"napari-dip: error: {exc}", file=sys.stderr)
-            continue
-        if not args.quiet:
-            print(f"napari-dip: {summary}")
-    if failed:
-        print(f"napari-dip: error: {failed} of {len(sources)} inputs failed (see above).", file=sys.stderr)
+    if distributed:
+        from .distributed import run_batch
+
+        failed = run_batch(args, jobs, extra, options) if jobs else 0
+    else:
+        failed = run_serial(args, jobs, extra, options, single=len(sources) == 1)
+    if failed and len(jobs) > 1:
+        print(f"napari-dip: error: {failed} of {len(jobs)} inputs failed (see above).", file=sys.stderr)
     return 1 if failed else 0
 
 
