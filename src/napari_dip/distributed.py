@@ -121,7 +121,7 @@ def fit_piece(args: argparse.Namespace, image: np.ndarray, axis: int | None, pai
     """
     import torch
 
-    from .cli import restore_slice
+    from .batch import restore_slice
 
     if threads is None:
         from distributed import get_worker
@@ -173,7 +173,7 @@ def run_batch(args: argparse.Namespace, jobs: list[tuple[Path, list[Path]]], ext
     from distributed import as_completed
     from tqdm.auto import tqdm
 
-    from .cli import open_input, summary, write_results
+    from .batch import open_input, summary, write_results
 
     fit_args = argparse.Namespace(**{**vars(args), "quiet": True})  # no per-iteration bars in the workers
     threads = args.threads or (threads_per_worker(args.workers) if args.workers else None)

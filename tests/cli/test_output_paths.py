@@ -11,7 +11,7 @@ import pytest
 import skimage.io
 import tifffile
 
-import napari_dip.cli
+import napari_dip.batch
 from napari_dip.cli import main
 from napari_dip.io import InputError, write_image
 
@@ -35,7 +35,7 @@ def one_error_line(err: str) -> str:
 def no_fitting(monkeypatch):
     """Fail the test if any fit starts."""
     calls = []
-    monkeypatch.setattr(napari_dip.cli, "restore_slice", lambda *a, **k: calls.append(a) or 1 / 0)
+    monkeypatch.setattr(napari_dip.batch, "restore_slice", lambda *a, **k: calls.append(a) or 1 / 0)
     return calls
 
 
