@@ -19,7 +19,7 @@ import tifffile
 
 pytest.importorskip("distributed")
 
-from distributed import Client, LocalCluster  # noqa: E402
+from distributed import Client  # noqa: E402
 
 import napari_dip  # noqa: E402
 import napari_dip.io  # noqa: E402
@@ -65,8 +65,7 @@ def outputs_of(names: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def cluster():
     """A local cluster of 2 worker processes, one task at a time each, shared by the tests of this module."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as local, Client(local) as client:
+    with dip_dask.local_cluster(2, "cpu") as local, Client(local) as client:
         yield local, client
 
 

@@ -4,8 +4,9 @@ PNG and JPEG go through :mod:`skimage.io`, TIFF through :mod:`tifffile`
 (16-bit, float and stacks). A file is read into an :class:`ImageFile`: the
 array in the layout ``(*slices, Y, X[, C])`` (channels last, if any) and the
 number of leading slice axes, so a 3D TIFF stack is restored slice by slice
-and written back as a stack of the same dtype. Every problem with a user's
-file raises :class:`InputError` with a message naming the file and the fix.
+and written back as a stack of the same dtype, atomically (a temporary file
+renamed into place). Every problem with a user's file or output location
+raises :class:`InputError` with a message naming the file and the fix.
 This module never imports napari, Qt or torch.
 """
 
