@@ -13,9 +13,9 @@ command line work without it.
 * :func:`map_blocks` restores a dask (or numpy) array slice by slice and
   returns a lazy dask array.
 
-A fit's result depends on its seed, its device and its number of torch
-threads, not on the process it runs in: each task sets the threads it was
-given, so a distributed run equals a serial one with the same ``--threads``.
+A fit's result depends on its seed, its device and its number of CPU threads
+(the fit's ``threads`` setting), not on the process it runs in, so a
+distributed run equals a serial one with the same ``--threads``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -51,8 +50,10 @@ def require_dask(module: str = "distributed") -> None:
 
 
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
-    """Torch threads for each of ``workers`` processes sharing ``cores`` (default: this machine's) CPU cores."""
-    return max(1, (cores or os.cpu_count() or 1) // workers)
+    """CPU threads per fit for each of ``workers`` processes sharing ``cores`` (default: this machine's) cores."""
+    from .core.threads import usable_cores
+
+    return max(1, (cores or usable_cores()) // workers)
 
 
 def gpu_environments(workers: int, gpus: int) -> list[dict[str, str]]:
@@ -123,20 +124,18 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, device
 
 def fit_piece(args: argparse.Namespace, image: np.ndarray, axis: int | None, paired: np.ndarray | None,
               options: dict, label: str, snapshots: Any, threads: int | None) -> tuple[list[np.ndarray], int, str]:
-    """The task run on a worker: restore one 2D slice with ``threads`` torch threads.
+    """The task run on a worker: restore one 2D slice, each fit with ``threads`` CPU threads.
 
     ``threads=None`` shares the worker machine's cores among the worker's task
     slots. Returns the slice's outputs, the last fit's stop iteration and reason.
     """
-    import torch
-
     from .batch import restore_slice
 
     if threads is None:
         from distributed import get_worker
 
         threads = threads_per_worker(get_worker().state.nthreads)
-    torch.set_num_threads(threads)
+    options = {**options, "threads": threads}
     outputs, history = restore_slice(args, image, axis, paired, options, label, snapshots)
     return outputs, history.stop_iteration, history.stop_reason
 
@@ -246,12 +245,8 @@ def run_batch(args: argparse.Namespace, jobs: list[tuple[Path, list[Path]]], ext
 
 
 def _restore_block(block: np.ndarray, *, function: Callable[..., Any], lead: int, colour: bool,
-                   threads: int | None, kwargs: dict) -> np.ndarray:
+                   kwargs: dict) -> np.ndarray:
     """Restore the one slice in ``block`` (shape ``(1, ..., 1, Y, X[, C])``)."""
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
     plane = block.reshape(block.shape[lead:])
     result = function(plane, channel_axis=2 if colour else None, **kwargs)
     if isinstance(result, tuple):  # enhance: (coarse, fine, enhanced)
@@ -260,7 +255,7 @@ def _restore_block(block: np.ndarray, *, function: Callable[..., Any], lead: int
 
 
 def map_blocks(task: str | Callable[..., Any], array: Any, *, channel_axis: int | None = None,
-               threads: int | None = None, **kwargs: Any) -> Any:
+               **kwargs: Any) -> Any:
     """Restore ``array`` slice by slice, lazily; return a dask array of the results.
 
     Parameters
@@ -276,13 +271,9 @@ def map_blocks(task: str | Callable[..., Any], array: Any, *, channel_axis: int 
         the result is computed (a lazily opened stack stays lazy).
     channel_axis : int, optional
         The colour axis of ``array`` (None: grey).
-    threads : int, optional
-        Torch threads for each fit, set in the process that computes it (None:
-        leave them as they are). Results depend on it: fix it for results that
-        do not depend on the machine's load or the scheduler.
     **kwargs
         The task's keywords (``seed``, ``preset``, ``iterations``, ``factor``,
-        ...); ``mask=`` (inpaint) and ``flash=`` (flash) take one image used
+        ``threads``: CPU threads per fit, on which results depend, ...); ``mask=`` (inpaint) and ``flash=`` (flash) take one image used
         for every slice. Every slice is fitted with the same seed.
 
     Returns
@@ -317,8 +308,8 @@ def map_blocks(task: str | Callable[..., Any], array: Any, *, channel_axis: int 
     data = data.rechunk((1,) * lead + data.shape[lead:])
     factor = kwargs.get("factor", 4) if function is api.super_resolve else 1
     plane = tuple((size * factor,) for size in data.shape[lead:lead + 2]) + (((data.shape[-1],),) if colour else ())
-    result = data.map_blocks(_restore_block, function=function, lead=lead, colour=colour, threads=threads,
-                             kwargs=kwargs, chunks=data.chunks[:lead] + plane, dtype=data.dtype,
+    result = data.map_blocks(_restore_block, function=function, lead=lead, colour=colour, kwargs=kwargs,
+                             chunks=data.chunks[:lead] + plane, dtype=data.dtype,
                              meta=np.empty((0,) * data.ndim, data.dtype))
     return da.moveaxis(result, -1, channel_axis) if colour else result
 

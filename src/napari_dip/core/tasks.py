@@ -25,6 +25,7 @@ from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, sc
 from .networks import build_network, code_downscale
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import Preset, resolve_preset
+from .threads import resolve_threads
 
 INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
 
@@ -168,6 +169,7 @@ def build_run(
     settings = {"task": task, "preset": preset if isinstance(preset, str) else "custom", "device": str(device)}
     settings["memory_estimate_bytes"] = memory
     settings.update(asdict(config))
+    settings["threads"] = resolve_threads(config.threads)  # results depend on it: record it for replays
     settings["network"] = asdict(chosen.network)
     if factor > 1:
         settings["factor"] = factor
