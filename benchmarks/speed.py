@@ -23,12 +23,20 @@ full (default): 20 timed iterations after 3 warm-up ones (512 x 512: 3 after
 1), all sizes; time to 28 dB on a 128 x 128 crop, at most 1800 iterations.
 ``--quick``: 5 timed after 2 warm-up, 128 and 256 (512 with ``fast`` only);
 time to 24 dB on a 64 x 64 crop, at most 300 iterations.
+
+Batch - images per minute of the command line on a batch of 8 small images
+(64 x 64 grey, ``fast`` preset, 300 iterations; quick: 32 x 32, 50), serial
+and with ``--workers 2``, in the same run, every fit with ``--threads`` (the
+benchmark's ``--threads``, default 1): the serial run fits one image at a
+time, the 2 workers two at a time. The ``--workers`` time includes starting
+the cluster and its worker processes.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -151,6 +159,39 @@ def time_to_psnr(args, presets: list[str], target: float, cap: int, size: int) -
     return common.table(headers, rows)
 
 
+def batch_throughput(images: int, size: int, iterations: int, threads: int) -> str:
+    """Images per minute of ``napari-dip denoise FOLDER`` serial and with ``--workers 2``, one after the other."""
+    import skimage.data
+    import skimage.io
+    import torch
+
+    from napari_dip.cli import main as cli
+
+    before = torch.get_num_threads()
+    rows, seconds = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        camera = skimage.data.camera()
+        for k in range(images):
+            skimage.io.imsave(folder / f"img{k}.png", camera[size * k % (512 - size):][:size, 100:100 + size],
+                              check_contrast=False)
+        for mode, extra in (("serial", []), ("--workers 2", ["--workers", "2"])):
+            start = time.perf_counter()
+            code = cli(["denoise", str(folder), "-o", str(Path(tmp) / mode), "--preset", "fast", "--iterations",
+                        str(iterations), "--device", "cpu", "--threads", str(threads), "-q", *extra])
+            seconds.append(elapsed := time.perf_counter() - start)
+            if code != 0:
+                raise RuntimeError(f"napari-dip {mode} failed with exit code {code}")
+            rows.append([mode, threads, images, f"{size}x{size}", iterations, common.fmt(elapsed, 1),
+                         common.fmt(60 * images / elapsed, 1)])
+            print(f"done batch {mode}: {rows[-1][5:]}", flush=True)
+    torch.set_num_threads(before)
+    rows.append(["speed-up", "", "", "", "", "", common.fmt(seconds[0] / seconds[1])])
+    headers = ["mode", "torch threads per fit", "images", "size", "iterations", "total (s)", "images / minute"]
+    return common.table(headers, rows)
+
+
 def busy_process() -> subprocess.Popen:
     """Start one core-hungry process (a Python busy loop) that stops by itself after 10 minutes."""
     code = "import time\nt = time.time()\nwhile time.time() - t < 600: pass\n"
@@ -191,6 +232,9 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--target", type=float, help="PSNR target in dB (full 28, quick 24)")
     p.add_argument("--max-iterations", type=int, help="cap of the time-to-PSNR fits (full 1800, quick 300)")
     p.add_argument("--crop", type=int, help="side of the time-to-PSNR crop (full 128, quick 64)")
+    p.add_argument("--batch-images", type=int, default=8, help="images in the batch of part 3 (default 8)")
+    p.add_argument("--batch-size", type=int, help="side of the batch's images (full 64, quick 32)")
+    p.add_argument("--batch-iterations", type=int, help="iterations per batch image (full 300, quick 50)")
     args = p.parse_args(argv)
     common.setup(args)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [128, 256, 512]
@@ -201,6 +245,8 @@ def main(argv: list[str] | None = None) -> str:
     load = under_load(args, 64 if args.quick else 128, *((2, 5) if args.quick else (5, 40)))
     speed = per_iteration(args, sizes, presets)
     reach = time_to_psnr(args, presets, target, cap, crop)
+    batch = batch_throughput(args.batch_images, args.batch_size or (32 if args.quick else 64),
+                             args.batch_iterations or (50 if args.quick else 300), args.threads)
     caption = (
         "Top: median seconds per iteration of a denoising fit (RGB), with ratios of the medians (> 1: faster than "
         "the column it is compared with); the reference loop is fp32 with the output, its EMA and all parameters "
@@ -212,7 +258,13 @@ def main(argv: list[str] | None = None) -> str:
         " Last: median seconds per iteration of the fast preset on a noisy RGB image, idle and next to one "
         "core-hungry process started by the script, with torch's default threads and with the engine's default."
     )
-    return common.emit("Speed", caption, f"{speed}\n\n{reach}\n\n{load}", args)
+    caption += (
+        " Fourth: images per minute of `napari-dip denoise` on a folder of small images, serial and with "
+        "`--workers 2` "
+        f"(a local Dask cluster of 2 processes; its start-up time included), same run, {args.threads} torch "
+        "thread(s) per fit in both."
+    )
+    return common.emit("Speed", caption, f"{speed}\n\n{reach}\n\n{load}\n\n{batch}", args)
 
 
 if __name__ == "__main__":

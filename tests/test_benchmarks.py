@@ -62,10 +62,12 @@ def test_inpaint_quality():
 
 def test_speed():
     text = run_script("speed.py", "--data", "builtin", "--sizes", "64", "--presets", "fast", "--iterations", "2",
-                      "--max-iterations", "20", "--crop", "32", "--target", "5")
+                      "--max-iterations", "20", "--crop", "32", "--target", "5", "--batch-images", "2",
+                      "--batch-size", "16", "--batch-iterations", "3")
     tables = [t for t in text.split("\n\n") if t.startswith("|")]
-    assert len(tables) == 3
-    speed, reach, load = table_rows(tables[0]), table_rows(tables[1]), table_rows(tables[2])
+    assert len(tables) == 4
+    speed, reach, load, batch = (table_rows(t) for t in tables)
+    assert [r[0] for r in batch[2:]] == ["serial", "--workers 2", "speed-up"] and batch[0][-1] == "images / minute"
     assert speed[0][:3] == ["preset", "size", "timed its"] and "reference loop (s/it)" in speed[0]
     assert speed[2][:3] == ["fast", "64x64", "2"]
     assert [r[:2] for r in reach[2:]] == [["fast", "float32"], ["fast", "bfloat16"]]

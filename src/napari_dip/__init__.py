@@ -26,6 +26,7 @@ _EXPORTS = {
     "Progress": "napari_dip.core.fit",
     "History": "napari_dip.core.fit",
     "PRESETS": "napari_dip.core.presets",
+    "map_blocks": "napari_dip.distributed",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .core.features import invert_features, maximize_activation
     from .core.fit import FitConfig, History, Progress
     from .core.presets import PRESETS
+    from .distributed import map_blocks
 
 
 def __getattr__(name: str) -> Any:

@@ -10,27 +10,27 @@ Examples
     napari-dip denoise "frames/*.tif" -o out/ --save-every 200   # a batch, with snapshots
     napari-dip denoise cells.tif --config settings.json --iterations 500
     napari-dip denoise zstack.tif --stack 3d -o out/            # one 3D fit of the whole Z-stack
+    napari-dip denoise "frames/*.tif" -o out/ --workers 2     # on Dask: 2 worker processes
 
 Outputs are named after their inputs (``cells_denoised.tif``) and never
-overwrite a file without ``--overwrite``. File handling lives in
-:mod:`napari_dip.io`; this module parses arguments and drives the fits.
+overwrite a file without ``--overwrite``: a rerun skips the inputs already
+done. File handling lives in :mod:`napari_dip.io`, the fits of a batch in
+:mod:`napari_dip.batch` (serial) and :mod:`napari_dip.distributed` (Dask);
+this module parses arguments and plans the outputs.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from . import __version__
+from .batch import read_extra, run_serial
 from .core.volumes import VOLUME_TASKS
-from .io import ImageFile, InputError, check_outputs, check_writable, companion_path, companion_slice, expand_inputs
-from .io import output_path, read_image, read_mask, read_settings, write_image
+from .io import InputError, check_outputs, companion_path, expand_inputs, output_path, prepare_folder, read_settings
 
 #: Command-line task -> (engine task, output name tag, help).
 TASKS = {
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser: one sub-command per task, shared options on each."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
-    common.add_argument("-o", "--output", type=Path, help="output file (one input) or folder (default: next to inputs)")
+    common.add_argument("-o", "--output", help="output file (one input) or folder (default: next to inputs)")
     common.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (default: the input's; "
                         "PNG for JPEG inputs)")
     common.add_argument("--preset", help="'paper' (default) or 'fast' (lighter network for CPUs), or a preset name")
@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--warm-iterations", type=int, metavar="N",
                         help="iterations of each warm-started slice (default: half of --iterations)")
     common.add_argument("--config", type=Path, metavar="FILE.json", help="settings saved by the napari widgets")
-    common.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    common.add_argument("--overwrite", action="store_true", help="replace existing outputs (else: skip their inputs)")
+    common.add_argument("--workers", type=int, metavar="N", help="restore on Dask: a local cluster of N processes")
+    common.add_argument("--scheduler", metavar="ADDRESS", help="restore on the running Dask cluster at ADDRESS")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
     common.add_argument("--debug", action="store_true", help="show tracebacks")
 
@@ -197,128 +199,47 @@ def validate(task: str, options: dict) -> None:
     FitConfig(**{k: v for k, v in options.items() if k in FitConfig.__dataclass_fields__})
 
 
-class Progress:
-    """Progress bar (with time left) and snapshot writer for one fit."""
-
-    def __init__(self, task: Any, label: str, quiet: bool, snapshot: Any = None):
-        from tqdm.auto import tqdm
-
-        self.task, self.snapshot = task, snapshot
-        total = task.fit.config.iterations
-        self.bar = tqdm(total=total, desc=label, unit="it", disable=quiet, leave=False, dynamic_ncols=True)
-
-    def __call__(self, record: Any) -> None:
-        self.bar.update(record.iteration - self.bar.n)
-        if record.loss is not None:
-            self.bar.set_postfix(loss=f"{record.loss:.2e}", refresh=False)
-        if self.snapshot is not None and record.image is not None and record.iteration % self.snapshot[0] == 0:
-            chw = record.ema_image if self.task.use_ema else record.image
-            image = self.task.finish(chw)
-            write_image(self.snapshot[1](record.iteration), image[2] if isinstance(image, tuple) else image,
-                        self.task.info.channel_axis)
-
-
-def restore_slice(args: argparse.Namespace, image: np.ndarray, axis: int | None, extra: np.ndarray | None,
-                  options: dict, label: str, snapshot: Any, previous: Any = None) -> tuple[list[np.ndarray], Any, Any]:
-    """Restore one 2D image (or volume); return its outputs (main first), the last fit's history and its TaskRun.
-
-    With ``previous`` (a TaskRun), every fit starts from the weights it ended with.
-    """
-    from .core.stacks import start_from
-    from .core.tasks import TASKS as ENGINE
-    from .core.tasks import average_runs
-
-    prepare = ENGINE[TASKS[args.task][0]]
-    runs = getattr(args, "runs", 1)
-    options = dict(options)
-    seed = options.pop("seed", 0)
-    bars: list[Progress] = []
-
-    def make_run(k: int) -> Any:
-        inputs = (image,) if extra is None else (image, extra)
-        task = prepare(*inputs, channel_axis=axis, seed=seed + k, **options)
-        if previous is not None:
-            start_from(task, previous)
-        if bars:
-            bars[-1].bar.close()
-        bars.append(Progress(task, label if runs == 1 else f"{label} run {k + 1}/{runs}", args.quiet, snapshot))
-        return task
-
-    try:
-        output, history = average_runs(runs, make_run, lambda record: bars[-1](record))
-    finally:
-        for progress in bars:
-            progress.bar.close()
-    if isinstance(output, tuple):  # enhance: (coarse, fine, enhanced) -> enhanced, coarse
-        return [output[2], output[0]], history, bars[-1].task
-    return [output], history, bars[-1].task
-
-
-def read_extra(args: argparse.Namespace) -> ImageFile | None:
-    """The mask (inpaint) or flash image (flash) given on the command line."""
-    if args.task == "inpaint":
-        return read_mask(args.mask, known=args.known_mask)
-    if args.task == "flash":
-        return read_image(args.flash)
-    return None
-
-
-def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: ImageFile | None, options: dict) -> str:
-    """Restore every slice of ``source`` and write ``outputs``; return a summary line."""
-    start = time.perf_counter()
-    image = read_image(source)
-    for path in outputs:
-        check_writable(path, image.data.dtype, image.channel_axis is not None, image.slice_ndim > 0)
-    from .core.stacks import warm_iterations_for
-
-    results: list[list[np.ndarray]] = []
-    history = previous = None
-    volume = args.stack == "3d" and image.slice_ndim > 0  # the last slice axis is Z
-    outer = image.slice_shape[:-1] if volume else image.slice_shape
-    axis = image.channel_axis
-    if volume:
-        options = {**options, "spatial_dims": 3}
-        axis = None if axis is None else axis + 1
-    for index in np.ndindex(*outer):
-        label = source.name + (f" [{','.join(map(str, index))}]" if index else "")
-        tag = "s" + "-".join(map(str, index)) + "_" if index else ""
-        snapshot = None if args.save_every is None else (
-            args.save_every, lambda i, tag=tag: companion_path(outputs[0], f"{tag}it{i:05d}"))
-        try:
-            paired = companion_slice(extra, image, index, args.task)
-            slice_out, history, run = restore_slice(args, image.data[index], axis, paired, options, label, snapshot,
-                                                    previous)
-            if args.stack == "warm" and previous is None:  # the following slices run fewer iterations
-                options = {**options, "iterations": warm_iterations_for(run, args.warm_iterations)}
-            previous = run if args.stack == "warm" else None
-        except InputError:
-            raise
-        except ValueError as exc:  # the engine's validation messages
-            raise InputError(f"{source}: {exc}") from exc
-        results.append(slice_out)
-    for k, path in enumerate(outputs):
-        data = results[0][k]
-        if outer:
-            data = np.stack([r[k] for r in results]).reshape(outer + data.shape)
-        write_image(path, data, image.channel_axis)
-    return (f"wrote {outputs[0]} ({len(results)} image(s), {history.stop_iteration} iterations, "
-            f"{history.stop_reason}, {time.perf_counter() - start:.1f} s)")
-
-
 def plan_outputs(args: argparse.Namespace, sources: list[Path], options: dict) -> list[list[Path]]:
-    """The output files of every input (main output first); checked before any work starts."""
+    """The output files of every input (main output first); their folders are made and checked before any work."""
     tag = TASKS[args.task][1].format(factor=options.get("factor"))
     plans = []
     for source in sources:
         main_out = output_path(source, args.output, tag, args.format, len(sources) == 1)
         plans.append([main_out] + ([companion_path(main_out, "coarse")] if args.task == "enhance" else []))
-    check_outputs([p for plan in plans for p in plan], args.overwrite)
-    if args.save_every is not None and not args.overwrite:
-        for plan in plans:
-            old = sorted(plan[0].parent.glob(f"{plan[0].stem}_*it[0-9]*{plan[0].suffix}"))
-            if old:
-                raise InputError(f"{old[0]} exists (a snapshot of an earlier run): pass --overwrite or another -o.")
+    check_outputs([p for plan in plans for p in plan])
+    for folder in dict.fromkeys(p.parent for plan in plans for p in plan):
+        prepare_folder(folder)
     return plans
+
+
+def pending_inputs(args: argparse.Namespace, sources: list[Path],
+                   plans: list[list[Path]]) -> list[tuple[Path, list[Path]]]:
+    """The inputs still to restore: those whose main output exists are skipped (and said so) unless --overwrite."""
+    jobs = []
+    for source, plan in zip(sources, plans):
+        if plan[0].exists() and not args.overwrite:
+            if not args.quiet:
+                print(f"napari-dip: skipped {source}: {plan[0]} exists (pass --overwrite to replace it)")
+            continue
+        jobs.append((source, plan))
+    return jobs
+
+
+def scale_out(args: argparse.Namespace) -> bool:
+    """Whether to run on Dask (--workers / --scheduler); checks the flags and that Dask is installed."""
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: use 1 or more worker processes.")
+    if args.workers and args.scheduler:
+        raise InputError("pass --workers (start a local cluster) or --scheduler (join a running one), not both.")
+    if not (args.workers or args.scheduler):
+        return False
+    from .distributed import require_dask
+
+    try:
+        require_dask()
+    except ImportError as exc:
+        raise InputError(f"--workers / --scheduler need Dask: {exc}") from exc
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -327,26 +248,21 @@ def run(args: argparse.Namespace) -> int:
     sources = expand_inputs(args.inputs)
     if args.task == "flash" and len(sources) > 1:
         raise InputError(f"flash restores one no-flash image with its --flash image, got {len(sources)} inputs.")
+    distributed = scale_out(args)
     plans = plan_outputs(args, sources, options)
+    jobs = pending_inputs(args, sources, plans)
     extra = read_extra(args)
     if args.task == "inpaint" and not args.known_mask and options["kind"] != "sparse" and extra.data.mean() > 0.5:
         warnings.warn(f"{extra.path} marks {100 * extra.data.mean():.0f} % of the pixels as missing; if its white "
                       "pixels are the known ones (as in the DIP repository's masks), add --known-mask.", stacklevel=2)
-    failed = 0
-    for source, outputs in zip(sources, plans):
-        outputs[0].parent.mkdir(parents=True, exist_ok=True)
-        try:
-            summary = process(args, source, outputs, extra, dict(options))
-        except InputError as exc:
-            if len(sources) == 1:
-                raise
-            failed += 1
-            print(f"napari-dip: error: {exc}", file=sys.stderr)
-            continue
-        if not args.quiet:
-            print(f"napari-dip: {summary}")
-    if failed:
-        print(f"napari-dip: error: {failed} of {len(sources)} inputs failed (see above).", file=sys.stderr)
+    if distributed:
+        from .distributed import run_batch
+
+        failed = run_batch(args, jobs, extra, options) if jobs else 0
+    else:
+        failed = run_serial(args, jobs, extra, options, single=len(sources) == 1)
+    if failed and len(jobs) > 1:
+        print(f"napari-dip: error: {failed} of {len(jobs)} inputs failed (see above).", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -5,8 +5,9 @@ PNG and JPEG go through :mod:`skimage.io`, TIFF through :mod:`tifffile`
 and bool TIFF. A file is read into an :class:`ImageFile`: the
 array in the layout ``(*slices, Y, X[, C])`` (channels last, if any) and the
 number of leading slice axes, so a 3D TIFF stack is restored slice by slice
-and written back as a stack of the same dtype. Every problem with a user's
-file raises :class:`InputError` with a message naming the file and the fix.
+and written back as a stack of the same dtype, atomically (a temporary file
+renamed into place). Every problem with a user's file or output location
+raises :class:`InputError` with a message naming the file and the fix.
 This module never imports napari, Qt or torch.
 """
 
@@ -14,7 +15,11 @@ from __future__ import annotations
 
 import glob
 import json
+import os
+import tempfile
+import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,8 +162,26 @@ def check_writable(path: Path, dtype: np.dtype, colour: bool, stack: bool) -> No
         )
 
 
+def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
+    """Call ``writer`` on a temporary name next to ``path``, then rename it into place.
+
+    A killed process or a failed write never leaves a partial ``path``: either
+    the old file (if any) or the complete new one is there, and the temporary
+    file is removed on any error. An OSError becomes an InputError naming the file.
+    """
+    temp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.part{path.suffix}")
+    try:
+        writer(temp)
+        os.replace(temp, path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(f"cannot write {path} ({reason}): free some space or choose another -o.") from exc
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def write_image(path: str | Path, data: np.ndarray, channel_axis: int | None, *, jpeg_quality: int = 95) -> None:
-    """Write ``data`` (``(*slices, Y, X[, C])``) as PNG, JPEG or TIFF, keeping its dtype."""
+    """Write ``data`` (``(*slices, Y, X[, C])``) as PNG, JPEG or TIFF, keeping its dtype; atomically."""
     path = Path(path)
     colour = channel_axis is not None
     check_writable(path, data.dtype, colour, data.ndim > (3 if colour else 2))
@@ -167,7 +190,8 @@ def write_image(path: str | Path, data: np.ndarray, channel_axis: int | None, *,
 
         channels = data.shape[-1] if colour else 0
         photometric = "rgb" if channels in (3, 4) else "minisblack"
-        tifffile.imwrite(path, data, photometric=photometric, planarconfig="contig" if channels else None)
+        atomic_write(path, lambda temp: tifffile.imwrite(temp, data, photometric=photometric,
+                                                         planarconfig="contig" if channels else None))
         return
     if data.dtype == bool:  # a 1-bit PNG
         from PIL import Image
@@ -177,7 +201,7 @@ def write_image(path: str | Path, data: np.ndarray, channel_axis: int | None, *,
     import skimage.io
 
     options = {"quality": jpeg_quality} if image_format(path) == "jpeg" else {}
-    skimage.io.imsave(path, data, check_contrast=False, **options)
+    atomic_write(path, lambda temp: skimage.io.imsave(temp, data, check_contrast=False, **options))
 
 
 def companion_slice(extra: ImageFile | None, image: ImageFile, index: tuple[int, ...], task: str) -> np.ndarray | None:
@@ -251,19 +275,42 @@ def output_suffix(source: Path, fmt: str | None) -> str:
     return ".png" if FORMATS[source.suffix.lower()] == "jpeg" else source.suffix
 
 
-def output_path(source: Path, out: Path | None, tag: str, fmt: str | None, single: bool) -> Path:
+def output_path(source: Path, out: str | Path | None, tag: str, fmt: str | None, single: bool) -> Path:
     """Where the result of ``source`` goes.
 
     With one input and ``out`` ending in an image suffix, ``out`` is the file;
     otherwise ``out`` (default: the input's folder) is a folder and the file is
-    named after the input, e.g. ``cells_denoised.tif``.
+    named after the input, e.g. ``cells_denoised.tif``. A new ``out`` with
+    another suffix is refused unless it ends in a slash (``out.v2/``).
     """
-    if out is not None and out.suffix.lower() in FORMATS and not out.is_dir():
+    folder_named = isinstance(out, str) and out.endswith(("/", os.sep))
+    target = None if out is None else Path(out)
+    if target is not None and target.suffix and not folder_named and not target.is_dir():
+        if target.suffix.lower() not in FORMATS:
+            raise InputError(
+                f"-o {out}: unsupported output file type {target.suffix!r}: name a .png, .jpg or .tif file, or end "
+                f"a folder name with a slash ({out}/)."
+            )
         if not single:
             raise InputError(f"-o {out}: several inputs need an output folder, not a file name.")
-        return out
-    folder = source.parent if out is None else out
+        return target
+    folder = source.parent if target is None else target
     return folder / f"{source.stem}_{tag}{output_suffix(source, fmt)}"
+
+
+def prepare_folder(folder: Path) -> None:
+    """Create ``folder`` if needed and check that files can be written in it (InputError if not)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise InputError(f"-o {folder}: {existing} is a file, not a folder: choose a folder for -o.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot write to {folder} ({exc.strerror or exc}): choose another -o.") from exc
 
 
 def companion_path(output: Path, tag: str) -> Path:
@@ -271,13 +318,13 @@ def companion_path(output: Path, tag: str) -> Path:
     return output.with_name(f"{output.stem}_{tag}{output.suffix}")
 
 
-def check_outputs(paths: list[Path], overwrite: bool) -> None:
-    """Refuse duplicate output names, and existing files unless ``overwrite``."""
+def check_outputs(paths: list[Path]) -> None:
+    """Refuse two inputs written to the same file, and output names taken by folders."""
     seen: set[Path] = set()
     for path in paths:
         resolved = path.resolve()
         if resolved in seen:
             raise InputError(f"{path}: two inputs would be written to the same file: rename one or use separate runs.")
         seen.add(resolved)
-        if path.exists() and not overwrite:
-            raise InputError(f"{path} exists: pass --overwrite to replace it, or choose another -o.")
+        if path.is_dir():
+            raise InputError(f"{path} is a folder: choose another -o (or move the folder).")
