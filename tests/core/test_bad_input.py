@@ -36,4 +36,4 @@ def test_bad_input_names_the_problem_and_the_fix(call, message):
 
 def test_too_large_for_the_device_is_refused_before_fitting():
     with pytest.raises(ValueError, match="GiB.*fast"):
-        napari_dip.denoise(np.zeros((4000, 4000), np.uint8), preset="paper")
+        napari_dip.denoise(np.zeros((4000, 4000), np.uint8), preset="paper", tile=None)

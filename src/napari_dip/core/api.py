@@ -12,6 +12,9 @@ reference : clean image of the output's size; adds PSNR to the progress records.
 callback : called with every :class:`~napari_dip.core.fit.Progress`; return
     ``False`` to stop early (the result so far is returned).
 return_history : also return the :class:`~napari_dip.core.fit.History`.
+tile : ``"auto"`` (default) fits an image too large for the device in
+    overlapping tiles blended without seams (a warning says so); ``None``
+    refuses it; an int tiles with that side in pixels.
 **options : any field of :class:`~napari_dip.core.fit.FitConfig`
     (``use_ema``, ``preview_every``, ``precision``, ``optimize``, ...).
 """
@@ -48,7 +51,10 @@ def denoise(
 ) -> Any:
     """Blind denoising. ``runs=N`` averages N fits with seeds seed, seed + 1, ...
 
-    With ``return_history`` and several runs, the history of the last run is returned.
+    ``noise="poisson"`` fits photon-limited (Poisson-Gaussian) data; ``gain``,
+    ``read_noise`` and ``offset`` (in the image's units) are estimated from
+    the image when not given. With ``return_history`` and several runs, the
+    history of the last run is returned.
     """
     seed = kwargs.pop("seed", 0)
     output, history = average_runs(runs, lambda k: prepare_denoise(image, seed=seed + k, **kwargs), callback)

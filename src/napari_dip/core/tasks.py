@@ -11,6 +11,7 @@ and layout at any time.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -19,13 +20,14 @@ import numpy as np
 import torch
 
 from .codes import guide_code, meshgrid_code, noise_code
-from .devices import check_memory, resolve_device
+from .devices import fit_memory, free_memory, resolve_device
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
-from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
+from .images import ImageInfo, pad_amounts, pad_to_multiple, prepare_image, restore_image, scale_like
 from .networks import build_network, code_downscale
 from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import Preset, resolve_preset
+from .tiles import TiledFit, plan_tiles
 
 INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
 
@@ -34,7 +36,7 @@ INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpa
 class TaskRun:
     """A prepared fit plus the conversion of its output back to the user's array."""
 
-    fit: Fit
+    fit: Fit | TiledFit
     info: ImageInfo
     finish: Callable[[np.ndarray], Any]
     settings: dict = field(default_factory=dict)
@@ -113,6 +115,16 @@ def padding_rule(preset: Preset, factor: int = 1) -> tuple[int, int]:
     return multiple // math.gcd(multiple, factor), -(-2 * multiple // factor)
 
 
+def code_shape(preset: Preset, height: int, width: int, guide_channels: int | None) -> tuple[int, int, int]:
+    """The (C', H', W') of the code :func:`make_code` makes for an output of ``height`` x ``width``."""
+    if guide_channels is not None:
+        return guide_channels, height, width
+    if preset.code == "meshgrid":
+        return 2, height, width
+    down = code_downscale(preset.network)
+    return preset.code_channels, height // down, width // down
+
+
 def build_run(
     task: str,
     target: np.ndarray,
@@ -130,47 +142,76 @@ def build_run(
     guide: np.ndarray | None = None,
     finish: Callable[[np.ndarray], Any] | None = None,
     data_term: torch.nn.Module | None = None,
+    tile: str | int | None = "auto",
     **options: Any,
 ) -> TaskRun:
     """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1].
 
     ``factor`` > 1 makes the output that many times larger, fitted through the
     Lanczos decimation; ``known`` (H, W) marks known pixels for a masked data
-    term; ``guide`` (C', H, W) replaces the random code.
+    term; ``guide`` (C', H, W) replaces the random code;
+    ``data_term`` replaces the squared error of a denoising fit.
+
+    The memory a fit needs is estimated from shapes before anything large is
+    allocated. ``tile="auto"`` fits an image too large for the device in
+    overlapping tiles (a warning says so), ``tile=None`` refuses it, and an
+    int tiles with that side (see :mod:`napari_dip.core.tiles`).
     """
     chosen = resolve_preset(task, preset)
     config = fit_config(chosen, iterations, lr, seed, auto_stop, options)
-    low_multiple, minimum = padding_rule(chosen, factor)
-    padded, crop = pad_to_multiple(target, low_multiple, minimum)
-    height, width = padded.shape[1] * factor, padded.shape[2] * factor
-    out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
-    if guide is not None:
-        guide = pad_to_multiple(guide, low_multiple, minimum)[0]
-    code = make_code(chosen, height, width, seed, guide)
-    network = seeded_network(chosen, code.shape[1], target.shape[0], seed)
-    if factor > 1:
-        data_term = LanczosDownsample(factor, target.shape[0])
-    elif known is not None:
-        data_term = Mask(torch.from_numpy(pad_to_multiple(known[None].astype(np.float32), low_multiple, minimum)[0][0]))
-    elif data_term is None:
-        data_term = Identity()
+    device = resolve_device(device)
+    multiple, minimum = padding_rule(chosen, factor)
+    channels = target.shape[0]
+    guide_channels = None if guide is None else guide.shape[0]
+
+    def needed(height: int, width: int) -> int:
+        padded = [n + sum(pad_amounts(n, multiple, minimum)) for n in (height, width)]
+        code = code_shape(chosen, padded[0] * factor, padded[1] * factor, guide_channels)
+        return fit_memory(network, code, (channels, *padded))
+
+    network = seeded_network(chosen, code_shape(chosen, 1, 1, guide_channels)[0], channels, seed)
+    plan = plan_tiles(target.shape[1:], tile, needed, free_memory(device), multiple)
     ref = None
     if reference is not None:
         ref = torch.from_numpy(scale_like(reference, info))
-        expected = (target.shape[0], target.shape[1] * factor, target.shape[2] * factor)
+        expected = (channels, target.shape[1] * factor, target.shape[2] * factor)
         if tuple(ref.shape) != expected:
             raise ValueError(
                 f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be {expected}: "
                 "pass a reference of the output's size."
             )
-    problem = Problem(network, code, data_term, torch.from_numpy(padded)[None], out_crop, ref)
-    device = resolve_device(device)
-    memory = check_memory(network, tuple(code.shape), device)
-    fit = Fit(problem, config, device)
+    if factor > 1:
+        data_term = LanczosDownsample(factor, channels)
+    elif known is None and data_term is None:
+        data_term = Identity()
+
+    def make_fit(box: tuple[slice, slice]) -> Fit:
+        padded, crop = pad_to_multiple(target[:, box[0], box[1]], multiple, minimum)
+        height, width = padded.shape[1] * factor, padded.shape[2] * factor
+        out_box = tuple(slice(s.start * factor, s.stop * factor) for s in box)
+        out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
+        tile_guide = None if guide is None else pad_to_multiple(guide[:, box[0], box[1]], multiple, minimum)[0]
+        code = make_code(chosen, height, width, seed, tile_guide)
+        term = data_term
+        if term is None:  # inpainting: the known pixels of this box
+            term = Mask(torch.from_numpy(pad_to_multiple(known[None, box[0], box[1]].astype(np.float32), multiple,
+                                                         minimum)[0][0]))
+        net = seeded_network(chosen, code.shape[1], channels, seed) if plan.tiled else network
+        tile_ref = None if ref is None else ref[:, out_box[0], out_box[1]]
+        return Fit(Problem(net, code, term, torch.from_numpy(padded)[None], out_crop, tile_ref), config, device)
+
+    if plan.tiled:
+        fallback = target if factor == 1 else target.repeat(factor, axis=1).repeat(factor, axis=2)
+        fit = TiledFit(make_fit, plan, config, fallback, factor)
+        reason = "is too large for " + device.type if tile == "auto" else "was asked to be tiled"
+        warnings.warn(f"The image {reason}: it is fitted in {plan.describe()}.", stacklevel=3)
+    else:
+        fit = make_fit(plan.boxes[0])
     settings = {"task": task, "preset": preset if isinstance(preset, str) else "custom", "device": str(device)}
-    settings["memory_estimate_bytes"] = memory
+    settings["memory_estimate_bytes"] = plan.memory
     settings.update(asdict(config))
     settings["network"] = asdict(chosen.network)
+    settings.update(plan.settings() if plan.tiled else {"tile": tile})
     if factor > 1:
         settings["factor"] = factor
     return TaskRun(fit, info, finish or (lambda chw: restore_image(chw, info)), settings)
@@ -322,7 +363,7 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
 }
 
 #: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
-_TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset")
+_TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset", "tile")
 
 
 def settings_to_kwargs(settings: dict) -> dict:
