@@ -85,8 +85,9 @@ def test_a_stopped_tiled_fit_keeps_the_tiles_done_and_the_input_elsewhere(camera
 MEMORY_PROBE = """
 import json, resource, sys
 import numpy as np
+import napari_dip.core.devices as devices
 import napari_dip.core.tasks as tasks
-tasks.free_memory = lambda device: 16 * 2**30  # the same device on every machine
+devices.free_memory = lambda device: 16 * 2**30  # the same device on every machine
 image = np.add.outer(np.linspace(0, 3, 8000, dtype=np.float32), np.linspace(0, 2, 8000, dtype=np.float32))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 try:

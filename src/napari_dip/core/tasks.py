@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from .codes import guide_code, meshgrid_code, noise_code
-from .devices import fit_memory, free_memory, resolve_device
+from . import devices
+from .devices import fit_memory, resolve_device
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_amounts, pad_to_multiple, prepare_image, restore_image, scale_like
 from .networks import build_network, code_downscale
@@ -170,7 +171,7 @@ def build_run(
         return fit_memory(network, code, (channels, *padded))
 
     network = seeded_network(chosen, code_shape(chosen, 1, 1, guide_channels)[0], channels, seed)
-    plan = plan_tiles(target.shape[1:], tile, needed, free_memory(device), multiple)
+    plan = plan_tiles(target.shape[1:], tile, needed, devices.free_memory(device), multiple)
     ref = None
     if reference is not None:
         ref = torch.from_numpy(scale_like(reference, info))
