@@ -27,6 +27,7 @@ time to 24 dB on a 64 x 64 crop, at most 300 iterations.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,11 +38,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 
-def engine_times(image: np.ndarray, preset: str, precision: str, warmup: int, timed: int) -> list[float]:
-    """Per-iteration seconds of the engine's loop."""
+def engine_times(image: np.ndarray, preset: str, precision: str, warmup: int, timed: int,
+                 threads: int | None = 0) -> list[float]:
+    """Per-iteration seconds of the engine's loop (``threads`` 0: the count set by --threads)."""
+    import torch
+
     from napari_dip.core.tasks import prepare_denoise
 
-    task = prepare_denoise(image, preset=preset, iterations=warmup + timed, device="cpu", precision=precision)
+    threads = torch.get_num_threads() if threads == 0 else threads
+    task = prepare_denoise(image, preset=preset, iterations=warmup + timed, device="cpu", precision=precision,
+                           threads=threads)
     times, last = [], time.perf_counter()
     for _ in task.steps():
         now = time.perf_counter()
@@ -145,6 +151,38 @@ def time_to_psnr(args, presets: list[str], target: float, cap: int, size: int) -
     return common.table(headers, rows)
 
 
+def busy_process() -> subprocess.Popen:
+    """Start one core-hungry process (a Python busy loop) that stops by itself after 10 minutes."""
+    code = "import time\nt = time.time()\nwhile time.time() - t < 600: pass\n"
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def under_load(args, size: int, warmup: int, timed: int) -> str:
+    """Seconds per iteration idle and next to one busy process: torch's default threads vs the engine's."""
+    from napari_dip.core.threads import default_threads, usable_cores
+
+    image = np.random.default_rng(0).random((size, size, 3), dtype=np.float32)
+    policies = {f"torch default ({usable_cores()} threads)": usable_cores(),
+                f"engine default ({default_threads()} threads)": None}
+    times: dict[tuple[str, bool], float] = {}
+    for loaded in (False, True):
+        hog = busy_process() if loaded else None
+        try:
+            time.sleep(0.5 if loaded else 0.0)
+            for name, threads in policies.items():
+                times[name, loaded] = float(np.median(engine_times(image, "fast", "float32", warmup, timed, threads)))
+        finally:
+            if hog is not None:
+                hog.kill()
+                hog.wait()
+    rows = [[name, common.fmt(times[name, False], 3), common.fmt(times[name, True], 3),
+             common.fmt(times[name, True] / times[name, False]),
+             common.fmt(times[name, True] / min(times[n, False] for n in policies))] for name in policies]
+    headers = ["threads", "idle (s/it)", "next to 1 busy process (s/it)", "slow-down loaded / idle",
+               "loaded vs fastest idle"]
+    return common.table(headers, rows)
+
+
 def main(argv: list[str] | None = None) -> str:
     p = common.parser(__doc__)
     p.add_argument("--sizes", help="comma-separated sides (full 128,256,512; quick 128,256,512 without paper 512)")
@@ -160,6 +198,7 @@ def main(argv: list[str] | None = None) -> str:
     target = args.target or (24.0 if args.quick else 28.0)
     cap = args.max_iterations or (300 if args.quick else 1800)
     crop = args.crop or (64 if args.quick else 128)
+    load = under_load(args, 64 if args.quick else 128, *((2, 5) if args.quick else (5, 40)))
     speed = per_iteration(args, sizes, presets)
     reach = time_to_psnr(args, presets, target, cap, crop)
     caption = (
@@ -169,7 +208,11 @@ def main(argv: list[str] | None = None) -> str:
         f"10) and elapsed fit time at which the PSNR reaches {target:g} dB on a {crop}x{crop} F16 crop with "
         f"sigma = 25/255 noise (seed 0); each fit stops once both reach it, or after {cap} iterations."
     )
-    return common.emit("Speed", caption, f"{speed}\n\n{reach}", args)
+    caption += (
+        " Last: median seconds per iteration of the fast preset on a noisy RGB image, idle and next to one "
+        "core-hungry process started by the script, with torch's default threads and with the engine's default."
+    )
+    return common.emit("Speed", caption, f"{speed}\n\n{reach}\n\n{load}", args)
 
 
 if __name__ == "__main__":

@@ -64,11 +64,13 @@ def test_speed():
     text = run_script("speed.py", "--data", "builtin", "--sizes", "64", "--presets", "fast", "--iterations", "2",
                       "--max-iterations", "20", "--crop", "32", "--target", "5")
     tables = [t for t in text.split("\n\n") if t.startswith("|")]
-    assert len(tables) == 2
-    speed, reach = table_rows(tables[0]), table_rows(tables[1])
+    assert len(tables) == 3
+    speed, reach, load = table_rows(tables[0]), table_rows(tables[1]), table_rows(tables[2])
     assert speed[0][:3] == ["preset", "size", "timed its"] and "reference loop (s/it)" in speed[0]
     assert speed[2][:3] == ["fast", "64x64", "2"]
     assert [r[:2] for r in reach[2:]] == [["fast", "float32"], ["fast", "bfloat16"]]
+    assert load[0][:3] == ["threads", "idle (s/it)", "next to 1 busy process (s/it)"]
+    assert [r[0].split(" (")[0] for r in load[2:]] == ["torch default", "engine default"]
 
 
 def test_denoise_baselines_without_pywavelets(monkeypatch):

@@ -40,7 +40,7 @@ TASKS = {
     "flash": ("flash", "restored", "restore a no-flash image (INPUT) guided by its --flash image"),
 }
 #: Flags copied into the engine's keywords when given (they override --config).
-FLAGS = ("preset", "iterations", "lr", "seed", "device", "precision")
+FLAGS = ("preset", "iterations", "lr", "seed", "device", "precision", "threads")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--seed", type=int, help="random seed (default 0)")
     common.add_argument("--device", help="auto (default), cpu, cuda or mps")
     common.add_argument("--precision", choices=("float32", "bfloat16", "float16"), help="autocast precision")
-    common.add_argument("--threads", type=int, help="CPU threads for torch (1 avoids slow-downs on busy machines)")
+    common.add_argument("--threads", type=int, help="CPU threads per fit (default: all cores but one)")
     common.add_argument("--auto-stop", action="store_true", help="stop when the outputs settle (no ground truth)")
     common.add_argument("--tile", help="auto (default: overlapping tiles when the image is too large for the device), "
                         "none (refuse such images) or a tile side in pixels")
@@ -270,10 +270,6 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"flash restores one no-flash image with its --flash image, got {len(sources)} inputs.")
     plans = plan_outputs(args, sources, options)
     extra = read_extra(args)
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(max(1, args.threads))
     if args.task == "inpaint" and not args.known_mask and options["kind"] != "sparse" and extra.data.mean() > 0.5:
         warnings.warn(f"{extra.path} marks {100 * extra.data.mean():.0f} % of the pixels as missing; if its white "
                       "pixels are the known ones (as in the DIP repository's masks), add --known-mask.", stacklevel=2)

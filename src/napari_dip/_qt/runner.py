@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -44,7 +43,9 @@ class RunRequest:
 
 def worker_threads() -> int:
     """Threads torch may use in the worker: all cores but one, so the GUI stays responsive."""
-    return max(1, (os.cpu_count() or 2) - 1)
+    from napari_dip.core.threads import default_threads
+
+    return default_threads()
 
 
 def _failure(exc: Exception, device: str, position: int) -> RunFailed:

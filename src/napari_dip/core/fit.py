@@ -20,6 +20,7 @@ from torch import nn
 
 from .codes import perturb
 from .stopping import Backtracker, VarianceStopper
+from .threads import resolve_threads, torch_threads
 
 OPTIMIZE = ("net", "code", "both")
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -44,6 +45,7 @@ class FitConfig:
     variance_alpha: float = 0.01
     precision: str = "float32"
     seed: int = 0
+    threads: int | None = None  # CPU threads; None: all cores but one (see core.threads)
 
     def __post_init__(self):
         if self.iterations < 1:
@@ -58,6 +60,8 @@ class FitConfig:
             raise ValueError(f"precision={self.precision!r}: choose one of {', '.join(PRECISIONS)}.")
         if self.check_every < 1 or self.preview_every < 1:
             raise ValueError("check_every and preview_every must be at least 1.")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads={self.threads}: use 1 or more CPU threads, or None for the default.")
 
 
 @dataclass
@@ -171,7 +175,14 @@ class Fit:
         return self._crop(output).detach().float().cpu().numpy()
 
     def steps(self) -> Generator[Progress, None, FitResult]:
-        """Fit, yielding a :class:`Progress` every iteration; return the :class:`FitResult`."""
+        """Fit, yielding a :class:`Progress` every iteration; return the :class:`FitResult`.
+
+        The fit runs with ``config.threads`` torch threads (restored when the generator ends or is closed).
+        """
+        with torch_threads(resolve_threads(self.config.threads)):
+            return (yield from self._steps())
+
+    def _steps(self) -> Generator[Progress, None, FitResult]:
         cfg = self.config
         optimizer = torch.optim.Adam(self._parameters(), lr=cfg.lr)
         autocast = PRECISIONS[cfg.precision]

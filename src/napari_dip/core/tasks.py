@@ -28,6 +28,7 @@ from .networks import build_network, code_downscale
 from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import Preset, resolve_preset
+from .threads import resolve_threads
 from .tiles import TiledFit, plan_tiles
 
 INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
@@ -211,6 +212,7 @@ def build_run(
     settings = {"task": task, "preset": preset if isinstance(preset, str) else "custom", "device": str(device)}
     settings["memory_estimate_bytes"] = plan.memory
     settings.update(asdict(config))
+    settings["threads"] = resolve_threads(config.threads)  # results depend on it: record it for replays
     settings["network"] = asdict(chosen.network)
     settings.update(plan.settings() if plan.tiled else {"tile": tile})
     if factor > 1:
