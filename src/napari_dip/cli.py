@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--precision", choices=("float32", "bfloat16", "float16"), help="autocast precision")
     common.add_argument("--threads", type=int, help="CPU threads per fit (default: all cores but one)")
     common.add_argument("--auto-stop", action="store_true", help="stop when the outputs settle (no ground truth)")
+    common.add_argument("--tile", help="auto (default: overlapping tiles when the image is too large for the device), "
+                        "none (refuse such images) or a tile side in pixels")
     common.add_argument("--save-every", type=int, metavar="N", help="also write a snapshot every N iterations")
     common.add_argument("--stack", choices=STACK_MODES, default="warm",
                         help="TIFF stacks: each slice from scratch (slices), each slice starting from the previous "
@@ -155,6 +157,11 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     options.update({flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) is not None})
     if args.auto_stop:
         options["auto_stop"] = True
+    if args.tile is not None:
+        tile = args.tile.lower()
+        if tile not in ("auto", "none") and not tile.isdigit():
+            raise InputError(f"--tile {args.tile}: use auto, none or a tile side in pixels (e.g. 512).")
+        options["tile"] = None if tile == "none" else tile if tile == "auto" else int(tile)
     if args.save_every is not None:
         options["preview_every"] = args.save_every
     factor, kind = options.pop("factor", None), options.pop("kind", None)

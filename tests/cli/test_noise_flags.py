@@ -32,3 +32,12 @@ def test_a_bad_gain_is_an_error_message(photon_tif, tmp_path, capsys):
     code = main(["denoise", str(photon_tif), "-o", str(tmp_path / "o.tif"), "--noise", "poisson", "--gain", "-1",
                  *FAST])
     assert code == 1 and "gain" in capsys.readouterr().err
+
+
+def test_tile_flag_tiles_and_refuses_bad_values(photon_tif, tmp_path, capsys):
+    out = tmp_path / "tiled.tif"
+    assert main(["denoise", str(photon_tif), "-o", str(out), "--tile", "16", *FAST]) == 0
+    assert "16x16" in capsys.readouterr().err  # the choice is shown as a warning
+    assert tifffile.imread(out).shape == (24, 32)
+    assert main(["denoise", str(photon_tif), "-o", str(tmp_path / "x.tif"), "--tile", "huge", *FAST]) == 1
+    assert "--tile huge" in capsys.readouterr().err

@@ -147,4 +147,4 @@ def test_inputs_are_never_changed(monkeypatch):
 
 def test_too_large_for_the_device_is_refused_before_fitting():
     with pytest.raises(ValueError, match="GiB.*fast"):
-        napari_dip.denoise(np.zeros((4000, 4000), np.uint8), preset="paper")
+        napari_dip.denoise(np.zeros((4000, 4000), np.uint8), preset="paper", tile=None)

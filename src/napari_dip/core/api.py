@@ -24,6 +24,9 @@ stack_axis : restore every slice / frame along this axis (a Z-stack, a
     have the stack axis too, or are one slice used for every slice.
 spatial_dims : 3 fits one 3D network to a (Z, Y, X) volume (denoise,
     restore_jpeg, inpaint); ``spacing=(z, y, x)`` gives its voxel size.
+tile : ``"auto"`` (default) fits an image too large for the device in
+    overlapping tiles blended without seams (a warning says so); ``None``
+    refuses it; an int tiles with that side in pixels.
 **options : any field of :class:`~napari_dip.core.fit.FitConfig`
     (``use_ema``, ``preview_every``, ``precision``, ``optimize``, ...).
 
@@ -102,7 +105,10 @@ def denoise(
 ) -> Any:
     """Blind denoising. ``runs=N`` averages N fits with seeds seed, seed + 1, ...
 
-    With ``return_history`` and several runs, the history of the last run is returned.
+    ``noise="poisson"`` fits photon-limited (Poisson-Gaussian) data; ``gain``,
+    ``read_noise`` and ``offset`` (in the image's units) are estimated from
+    the image when not given. With ``return_history`` and several runs, the
+    history of the last run is returned.
     """
     return _restore(prepare_denoise, (image,), callback, return_history, kwargs, stack_axis, runs)
 

@@ -89,14 +89,6 @@ def free_memory(device: torch.device) -> int | None:
         return None
 
 
-def check_memory(network: nn.Module, code_shape: tuple[int, ...], device: torch.device) -> int:
-    """Estimate the memory of a fit and raise a ValueError when ``device`` lacks it."""
-    needed = estimate_memory(network, code_shape)
-    free = free_memory(device)
-    if free is not None and needed > free:
-        gib = 2**30
-        raise ValueError(
-            f"This fit needs about {needed / gib:.1f} GiB but {device.type} has {free / gib:.1f} GiB free: "
-            "use the 'fast' preset, crop or bin the image, or choose a device with more memory."
-        )
-    return needed
+def fit_memory(network: nn.Module, code_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> int:
+    """Bytes of a fit from shapes alone: :func:`estimate_memory` plus the float32 code and target."""
+    return estimate_memory(network, code_shape) + 4 * (math.prod(code_shape) + math.prod(target_shape))

@@ -112,8 +112,7 @@ def value_range(chw: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarra
         return np.zeros(channels), np.full(channels, 255.0)
     if dtype == bool:
         return np.zeros(channels), np.ones(channels)
-    flat = chw.reshape(channels, -1)
-    low, high = flat.min(axis=1).astype(np.float64), flat.max(axis=1).astype(np.float64)
+    low, high = chw.min(axis=(1, 2)).astype(np.float64), chw.max(axis=(1, 2)).astype(np.float64)
     if np.issubdtype(dtype, np.floating) and low.min() >= 0 and high.max() <= 1:
         return np.zeros(channels), np.ones(channels)
     return low, np.where(high > low, high, low + 1.0)
@@ -131,11 +130,20 @@ def prepare_image(
             f"The {name} is {chw.shape[1]}x{chw.shape[2]} pixels: each side needs at "
             f"least {MIN_SIDE} pixels."
         )
-    chw = chw.astype(np.float64)
     low, high = value_range(chw, image.dtype)
-    scaled = (chw - low[:, None, None]) / (high - low)[:, None, None]
     info = ImageInfo(image.dtype, image.shape, axis, low, high)
-    return np.clip(scaled, 0.0, 1.0).astype(np.float32), info
+    scaled = _scale(chw, low, high - low)
+    return np.clip(scaled, 0.0, 1.0, out=scaled), info
+
+
+def _scale(chw: np.ndarray, low: np.ndarray, span: np.ndarray, rows: int = 1024) -> np.ndarray:
+    """(chw - low) / span per channel as float32, computed in float64 a block of rows at a time (little memory)."""
+    out = np.empty(chw.shape, np.float32)
+    for c in range(chw.shape[0]):
+        for top in range(0, chw.shape[1], rows):
+            block = chw[c, top : top + rows].astype(np.float64)
+            out[c, top : top + rows] = (block - low[c]) / span[c]
+    return out
 
 
 def scale_like(image: np.ndarray, info: ImageInfo, name: str = "reference") -> np.ndarray:
@@ -147,8 +155,7 @@ def scale_like(image: np.ndarray, info: ImageInfo, name: str = "reference") -> n
             f"The {name} has {chw.shape[0]} channels but the image has {info.channels}: "
             "pass an image with the same channels."
         )
-    scaled = (chw.astype(np.float64) - info.low[:, None, None]) / (info.high - info.low)[:, None, None]
-    return scaled.astype(np.float32)
+    return _scale(chw, info.low, info.high - info.low)
 
 
 def restore_image(chw: np.ndarray, info: ImageInfo) -> np.ndarray:

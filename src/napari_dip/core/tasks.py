@@ -12,6 +12,7 @@ and layout at any time. With ``spatial_dims=3`` (denoise, JPEG, inpaint) a
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -19,16 +20,18 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import devices
 from . import validation as check
 from .codes import guide_code, meshgrid_code, noise_code, stream_seeds
-from .devices import check_memory, resolve_device
+from .devices import fit_memory, resolve_device
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
-from .images import ImageInfo, pad_to_multiple, prepare_image, restore_image, scale_like
+from .images import ImageInfo, pad_amounts, pad_to_multiple, prepare_image, restore_image, scale_like
 from .networks import build_network, code_downscale, volume_spec
 from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import INPAINT_KINDS, Preset, task_preset
 from .threads import resolve_threads
+from .tiles import TiledFit, plan_tiles
 from .volumes import VolumeInfo, read_input, scale_volume, to_array
 
 
@@ -36,7 +39,7 @@ from .volumes import VolumeInfo, read_input, scale_volume, to_array
 class TaskRun:
     """A prepared fit plus the conversion of its output back to the user's array."""
 
-    fit: Fit
+    fit: Fit | TiledFit
     info: ImageInfo | VolumeInfo
     finish: Callable[[np.ndarray], Any]
     settings: dict = field(default_factory=dict)
@@ -106,8 +109,6 @@ def make_code(
     """The code z for an output of ``height`` x ``width`` (x ``depth`` slices): the guide, a meshgrid or noise
     from ``seed``'s code stream."""
     if depth is not None:
-        if guide is not None or preset.code != "noise":
-            raise ValueError(f"3D fits use a noise code, not a {preset.code} code: pick a preset with a noise code.")
         # The noise of the (depth * height) x width image of the slices, seen as a volume.
         generator = torch.Generator().manual_seed(stream_seeds(seed).code)
         flat = noise_code(preset.code_channels, depth * height, width, generator)
@@ -136,6 +137,24 @@ def padding_rule(preset: Preset, factor: int = 1) -> tuple[int, int]:
     return low_multiple, minimum
 
 
+def code_shape(preset: Preset, sides: Sequence[int], guide_channels: int | None) -> tuple[int, ...]:
+    """The shape of the code :func:`make_code` makes for an output of ``sides`` ((H, W), or (Z, H, W) -> 5D)."""
+    if guide_channels is not None:
+        return guide_channels, *sides
+    if preset.code == "meshgrid":
+        return 2, *sides
+    down = code_downscale(preset.network)
+    shape = (preset.code_channels, *(side // down for side in sides))
+    return (1, *shape) if len(sides) == 3 else shape
+
+
+def padded_sides(sides: Sequence[int], multiple: int | tuple[int, ...], minimum: int | tuple[int, ...]) -> list[int]:
+    """The sides :func:`~.images.pad_to_multiple` pads ``sides`` to."""
+    multiples = multiple if isinstance(multiple, tuple) else (multiple,) * len(sides)
+    minimums = minimum if isinstance(minimum, tuple) else (minimum,) * len(sides)
+    return [n + sum(pad_amounts(n, m, k)) for n, m, k in zip(sides, multiples, minimums, strict=True)]
+
+
 def build_run(
     task: str,
     target: np.ndarray,
@@ -156,17 +175,24 @@ def build_run(
     data_term: torch.nn.Module | None = None,
     spatial_dims: int = 2,
     spacing: Sequence[float] | None = None,
+    tile: str | int | None = "auto",
     **options: Any,
 ) -> TaskRun:
     """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1].
 
     ``factor`` > 1 makes the output that many times larger, fitted through the
     Lanczos decimation; ``known`` (H, W) marks known pixels for a masked data
-    term; ``guide`` (C', H, W) replaces the random code. ``task``, ``factor``
-    and ``kind`` pick the preset's case (:func:`~.presets.task_preset`). A
+    term; ``guide`` (C', H, W) replaces the random code; ``data_term``
+    replaces the squared error of a denoising fit. ``task``, ``factor`` and
+    ``kind`` pick the preset's case (:func:`~.presets.task_preset`). A
     (C, Z, Y, X) target (from ``spatial_dims=3``) is fitted by the preset's
     net in 3D, for voxels of size ``spacing`` (Z, Y, X; default isotropic).
-    Every setting is checked before anything is allocated.
+
+    Every setting is checked, and the memory a fit needs is estimated from
+    shapes, before anything large is allocated. ``tile="auto"`` fits an image
+    too large for the device in overlapping tiles (a warning says so),
+    ``tile=None`` refuses it, and an int tiles with that side (see
+    :mod:`napari_dip.core.tiles`); volumes are never tiled.
     """
     volume = target.ndim == 4
     if spatial_dims != target.ndim - 1:
@@ -176,44 +202,74 @@ def build_run(
         )
     if spacing is not None and not volume:
         raise ValueError(f"spacing={spacing!r} is the voxel size of a volume: pass it with spatial_dims=3.")
+    if volume and tile not in ("auto", None):
+        raise ValueError(f"tile={tile!r}: tiles are for 2D images; crop a large volume or restore it slice by slice "
+                         "with stack_axis=0.")
     chosen = task_preset(task, factor=factor, kind=kind, preset=preset)
     if volume:
+        if guide is not None or chosen.code != "noise":
+            raise ValueError(f"3D fits use a noise code, not a {chosen.code} code: pick a preset with a noise code.")
         chosen = replace(chosen, network=volume_spec(chosen.network, target.shape[1], spacing or (1.0, 1.0, 1.0)))
     config = fit_config(chosen, iterations, lr, seed, auto_stop, options)
     seed = config.seed
     check.device_name(device)
-    low_multiple, minimum = padding_rule(chosen, factor)
-    padded, crop = pad_to_multiple(target, low_multiple, minimum)
-    *depth, height, width = (side * factor for side in padded.shape[1:])
-    out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
-    if guide is not None:
-        guide = pad_to_multiple(guide, low_multiple, minimum)[0]
-    code = make_code(chosen, height, width, seed, guide, *depth)
-    network = seeded_network(chosen, code.shape[1], target.shape[0], seed)
-    if factor > 1:
-        data_term = LanczosDownsample(factor, target.shape[0])
-    elif known is not None:
-        data_term = Mask(torch.from_numpy(pad_to_multiple(known[None].astype(np.float32), low_multiple, minimum)[0][0]))
-    elif data_term is None:
-        data_term = Identity()
+    device = resolve_device(device)
+    multiple, minimum = padding_rule(chosen, factor)
+    channels = target.shape[0]
+    guide_channels = None if guide is None else guide.shape[0]
+
+    def needed(height: int, width: int) -> int:
+        padded = padded_sides((*target.shape[1:-2], height, width), multiple, minimum)
+        return fit_memory(network, code_shape(chosen, [side * factor for side in padded], guide_channels),
+                          (channels, *padded))
+
+    network = seeded_network(chosen, code_shape(chosen, (1, 1), guide_channels)[0], channels, seed)
+    yx_multiple = multiple[-1] if isinstance(multiple, tuple) else multiple
+    plan = plan_tiles(target.shape[-2:], None if volume else tile, needed, devices.free_memory(device), yx_multiple)
     ref = None
     if reference is not None:
         ref = torch.from_numpy(scale_volume(reference, info) if volume else scale_like(reference, info))
-        expected = (target.shape[0], *(side * factor for side in target.shape[1:]))
+        expected = (channels, *(side * factor for side in target.shape[1:]))
         if tuple(ref.shape) != expected:
             raise ValueError(
                 f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be {expected}: "
                 "pass a reference of the output's size."
             )
-    problem = Problem(network, code, data_term, torch.from_numpy(padded)[None], out_crop, ref)
-    device = resolve_device(device)
-    memory = check_memory(network, tuple(code.shape), device)
-    fit = Fit(problem, config, device)
+    if factor > 1:
+        data_term = LanczosDownsample(factor, channels)
+    elif known is None and data_term is None:
+        data_term = Identity()
+
+    def make_fit(box: tuple[slice, slice]) -> Fit:
+        region = (slice(None),) * (target.ndim - 3) + tuple(box)  # Z (whole) for volumes, then Y and X
+        padded, crop = pad_to_multiple(target[(slice(None), *region)], multiple, minimum)
+        *depth, height, width = (side * factor for side in padded.shape[1:])
+        out_region = tuple(slice(s.start * factor if s.start is not None else None,
+                                 s.stop * factor if s.stop is not None else None) for s in region)
+        out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
+        tile_guide = None if guide is None else pad_to_multiple(guide[(slice(None), *region)], multiple, minimum)[0]
+        code = make_code(chosen, height, width, seed, tile_guide, *depth)
+        term = data_term
+        if term is None:  # inpainting: the known pixels of this box
+            mask = pad_to_multiple(known[region][None].astype(np.float32), multiple, minimum)[0][0]
+            term = Mask(torch.from_numpy(mask))
+        net = seeded_network(chosen, code.shape[1], channels, seed) if plan.tiled else network
+        tile_ref = None if ref is None else ref[(slice(None), *out_region)]
+        return Fit(Problem(net, code, term, torch.from_numpy(padded)[None], out_crop, tile_ref), config, device)
+
+    if plan.tiled:
+        fallback = target if factor == 1 else target.repeat(factor, axis=1).repeat(factor, axis=2)
+        fit = TiledFit(make_fit, plan, config, fallback, factor)
+        reason = "is too large for " + device.type if tile == "auto" else "was asked to be tiled"
+        warnings.warn(f"The image {reason}: it is fitted in {plan.describe()}.", stacklevel=3)
+    else:
+        fit = make_fit(plan.boxes[0])
     settings = {"task": task, "preset": preset if isinstance(preset, str) else "custom", "device": str(device)}
-    settings["memory_estimate_bytes"] = memory
+    settings["memory_estimate_bytes"] = plan.memory
     settings.update(asdict(config))
     settings["threads"] = resolve_threads(config.threads)  # results depend on it: record it for replays
     settings["network"] = asdict(chosen.network)
+    settings.update(plan.settings() if plan.tiled else {"tile": tile})
     if factor > 1:
         settings["factor"] = factor
     if kind is not None:
@@ -375,7 +431,7 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
 }
 
 #: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
-_TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset")
+_TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset", "tile")
 #: Settings keys that only record how a result was made (dropped when settings are replayed).
 RECORDED_KEYS = ("task", "network", "memory_estimate_bytes")
 
