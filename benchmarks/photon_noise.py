@@ -49,7 +49,7 @@ def anscombe_fit(noisy: np.ndarray, options: dict) -> tuple[np.ndarray, np.ndarr
     """Fit the Anscombe-transformed image; return (unbiased, algebraic) inverses as intensities."""
     from napari_dip.core.images import ImageInfo
     from napari_dip.core.noise import anscombe, estimate_noise, inverse_anscombe
-    from napari_dip.core.tasks import build_run
+    from napari_dip.core.assemble import build_run
 
     chw = noisy[None].astype(np.float64)
     model = estimate_noise(chw)

@@ -25,7 +25,7 @@ class Failure(str, Enum):
 
 @dataclass(frozen=True)
 class SliceStarted:
-    """A slice's fit is prepared; ``run`` is its :class:`~napari_dip.core.tasks.TaskRun`."""
+    """A slice's fit is prepared; ``run`` is its :class:`~napari_dip.core.assemble.TaskRun`."""
 
     position: int  # 0-based position among the slices of this run
     count: int

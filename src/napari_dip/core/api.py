@@ -42,12 +42,11 @@ from typing import Any
 import numpy as np
 
 from . import validation as check
+from .assemble import TaskRun
 from .fit import History, Progress
 from .stacks import restore_stack
-from .volumes import VOLUME_TASKS
 from .tasks import (
     TASKS,
-    TaskRun,
     average_runs,
     prepare_denoise,
     prepare_enhance,
@@ -56,6 +55,7 @@ from .tasks import (
     prepare_jpeg,
     prepare_super_resolution,
 )
+from .volumes import VOLUME_TASKS
 
 Callback = Callable[[Progress], object] | None
 

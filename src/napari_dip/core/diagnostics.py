@@ -13,7 +13,7 @@ from .fit import run
 from .images import MIN_SIDE, pad_to_multiple, prepare_image
 from .networks import ARCHITECTURES
 from .presets import resolve_preset
-from .tasks import build_run, make_code, padding_rule, seeded_network
+from .assemble import build_run, make_code, padding_rule, seeded_network
 
 IMPEDANCE_CURVES = ("image", "image + noise", "shuffled image", "noise")
 

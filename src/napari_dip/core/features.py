@@ -20,7 +20,7 @@ from .devices import resolve_device
 from .fit import Fit, Problem, run
 from .images import MIN_SIDE, prepare_image, restore_image
 from .presets import resolve_preset
-from .tasks import fit_config, make_code, seeded_network
+from .assemble import fit_config, make_code, seeded_network
 
 Extractor = Callable[[torch.Tensor], torch.Tensor]
 

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from .fit import History, Progress
-from .tasks import TaskRun, average_runs
+from .assemble import TaskRun
+from .tasks import average_runs
 
 #: Without ``warm_iterations``, warm-started slices run the first slice's iterations divided by this.
 WARM_SHARE = 2
