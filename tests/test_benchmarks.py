@@ -96,3 +96,19 @@ def test_common_helpers(monkeypatch):
     assert common.psnr(np.zeros(4), np.full(4, 0.1)) == pytest.approx(20.0)
     assert common.table(["a", "b"], [[1, 2]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
     assert common.crop(np.zeros((10, 20)), 8).shape == (8, 8)
+
+
+def test_time_to_quality(tmp_path):
+    cache = tmp_path / "references.json"
+    argv = ("--data", "builtin", "--size", "32", "--iterations", "10", "--tasks", "denoise,inpaint",
+            "--cache", str(cache))
+    text = run_script("time_to_quality.py", *argv)
+    tables = [table_rows(t) for t in text.split("\n\n") if t.startswith("|")]
+    assert len(tables) == 2
+    for rows in tables:
+        assert rows[0][:3] == ["method", "reached best - 0.2 dB", "time to it (s)"]
+        assert [r[0] for r in rows[2:]] == ["paper (reference)", "fast", "fast, auto-stop"]
+    cached = cache.read_text()
+    assert "denoise:" in cached and "inpaint:" in cached
+    run_script("time_to_quality.py", *argv)  # the second run reuses the cached references
+    assert cache.read_text() == cached

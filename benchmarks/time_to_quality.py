@@ -1,0 +1,181 @@
+"""Time to quality: how soon each method reaches the paper preset's best picture, and what it returns unaided.
+
+For every image of a task the **reference** is the task's ``paper`` preset
+fitted with the clean image as ``reference=``: its best PSNR over the run
+(of the image the task returns: the EMA for denoising, the last output
+otherwise; checked every 10 iterations) and the fit time at which it first got
+there. Every **candidate** is fitted the same way; the table gives, as medians
+over the images:
+
+* the fit time at which it first reached the reference's best - 0.2 dB, and the
+  speed-up (reference time to its best / candidate time to the target);
+* the PSNR of what it returns with no ground truth (its own stopping rule: the
+  iteration count, or auto-stop) and the fit time that took.
+
+PSNR is over all channels in [0, 1], as the fit computes it. Tasks:
+denoising sigma = 25/255, super-resolution x4 (Set5, Lanczos down-sampled HR
+crops) and inpainting of 50 % random pixels.
+
+Modes
+-----
+full (default): denoising on 5 images at 256 x 256, SR on the 5 Set5 images
+(256 x 256 HR crops), inpainting on 2 images at 256 x 256, each method with
+its preset's iterations. The paper references take hours on 2 CPU cores:
+``--cache FILE.json`` keeps each reference run, so a later run (other
+candidates, an interrupted run) reuses them. ``--quick``: one image per task
+at 64 x 64 and at most 300 iterations.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+#: Images per task (paths in the data folder).
+IMAGES = {
+    "denoise": ("dip/denoising/F16_GT.png", "dip/restoration/kate.png", "dip/restoration/barbara.png",
+                "set5/baby.png", "set5/butterfly.png"),
+    "super_resolution": tuple(f"set5/{name}.png" for name in ("baby", "bird", "butterfly", "head", "woman")),
+    "inpaint": ("dip/restoration/barbara.png", "dip/restoration/kate.png"),
+}
+#: Candidate methods: keywords of the task's prepare function.
+CANDIDATES = {
+    "fast": {"preset": "fast"},
+    "fast, auto-stop": {"preset": "fast", "auto_stop": True},
+}
+MARGIN = 0.2  # dB below the reference's best that counts as reaching it
+
+
+@dataclass
+class Trace:
+    """PSNR of the returned kind of image at the checked iterations, and what the fit returned."""
+
+    seconds: list[float]
+    psnr: list[float]
+    returned_psnr: float
+    returned_seconds: float
+
+    def first_time(self, target: float) -> float | None:
+        """Fit time at which the PSNR first reached ``target`` (None if it never did)."""
+        return next((t for t, p in zip(self.seconds, self.psnr) if p >= target), None)
+
+    @property
+    def best(self) -> float:
+        return max(self.psnr)
+
+
+def problem(task: str, image: np.ndarray, seed: int = 0) -> tuple[tuple[np.ndarray, ...], np.ndarray, dict]:
+    """The degraded inputs, the clean reference and the task keywords for one clean image."""
+    if task == "denoise":
+        return (common.add_noise(image, 25 / 255, seed),), image, {}
+    if task == "super_resolution":
+        from PIL import Image
+
+        height, width = (s - s % 4 for s in image.shape[:2])
+        hr = np.round(image[:height, :width] * 255).astype(np.uint8)
+        lr = np.asarray(Image.fromarray(hr).resize((width // 4, height // 4), Image.LANCZOS))
+        return (lr.astype(np.float32) / 255,), (hr / 255).astype(np.float32), {"factor": 4}
+    missing = np.random.default_rng(seed).random(image.shape[:2]) < 0.5
+    return (image * ~missing[..., None], missing), image, {"kind": "sparse"}
+
+
+def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: dict) -> Trace:
+    """Fit one method with the clean reference and record its PSNR over time."""
+    from napari_dip.core.tasks import TASKS
+
+    run = TASKS[task](*inputs, reference=clean, seed=0, device="cpu", channel_axis=-1, **kwargs)
+    seconds, values = [], []
+
+    def watch(record) -> None:
+        value = record.psnr_ema if run.use_ema else record.psnr
+        if value is not None:
+            seconds.append(record.elapsed)
+            values.append(value)
+
+    start = time.perf_counter()
+    output, _ = run.run(watch)
+    elapsed = time.perf_counter() - start
+    return Trace(seconds, values, common.psnr(output, clean), elapsed)
+
+
+def reference_trace(task: str, name: str, inputs: tuple, clean: np.ndarray, kwargs: dict, args) -> Trace:
+    """The paper preset's trace, from ``--cache`` when it holds this run."""
+    key = f"{task}:{name}:{clean.shape}:{args.iterations}:{args.threads}"
+    cache = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
+    if key not in cache:
+        cache[key] = asdict(trace(task, inputs, clean, {"preset": "paper", **kwargs}))
+        if args.cache:
+            args.cache.write_text(json.dumps(cache))
+    return Trace(**cache[key])
+
+
+def median(values: list[float | None]) -> float | None:
+    found = [v for v in values if v is not None]
+    return float(np.median(found)) if found else None
+
+
+def task_table(task: str, args) -> str:
+    size = args.size or (64 if args.quick else 256)
+    names = IMAGES[task][:1] if args.quick else IMAGES[task]
+    extra = {} if args.iterations is None else {"iterations": args.iterations}
+    rows: dict[str, list[tuple[float | None, float | None, float, float, float]]] = {}
+    for name in names:
+        image = common.crop(common.load(args.data, name), size)
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=-1)
+        inputs, clean, kwargs = problem(task, image)
+        kwargs = {**kwargs, **extra}
+        ref = reference_trace(task, name, inputs, clean, kwargs, args)
+        target = ref.best - MARGIN
+        ref_time = ref.first_time(ref.best)
+        rows.setdefault("paper (reference)", []).append(
+            (ref_time, 1.0, ref.returned_psnr - ref.best, ref.returned_psnr, ref.returned_seconds))
+        for method, options in CANDIDATES.items():
+            result = trace(task, inputs, clean, {**kwargs, **options})
+            reached = result.first_time(target)
+            speed_up = None if reached is None else ref_time / max(reached, 1e-9)
+            rows.setdefault(method, []).append(
+                (reached, speed_up, result.returned_psnr - ref.best, result.returned_psnr, result.returned_seconds))
+        print(f"done {task} {name}: reference best {ref.best:.2f} dB at {ref_time:.1f} s", flush=True)
+    table = []
+    for method, values in rows.items():
+        columns = list(zip(*values))
+        reached = sum(v is not None for v in columns[0])
+        table.append([method, f"{reached} / {len(values)}", common.fmt(median(columns[0]), 1),
+                      common.fmt(median(columns[1])), common.fmt(median(columns[3])), common.fmt(median(columns[2])),
+                      common.fmt(median(columns[4]), 1)])
+    headers = ["method", f"reached best - {MARGIN} dB", "time to it (s)", "speed-up vs reference",
+               "returned PSNR (dB)", "returned - reference best (dB)", "returned after (s)"]
+    return f"**{task}** ({len(names)} image(s), {size}x{size})\n\n" + common.table(headers, table)
+
+
+def main(argv: list[str] | None = None) -> str:
+    p = common.parser(__doc__)
+    p.add_argument("--size", type=int, help="side of the crops (full 256, quick 64); the HR side for SR")
+    p.add_argument("--iterations", type=int, help="iterations of every fit (default: each preset's own)")
+    p.add_argument("--tasks", default="denoise,super_resolution,inpaint")
+    p.add_argument("--cache", type=Path, help="JSON file keeping the paper reference runs between runs")
+    args = p.parse_args(argv)
+    common.setup(args)
+    if args.quick and args.iterations is None:
+        args.iterations = 300
+    body = "\n\n".join(task_table(task, args) for task in args.tasks.split(","))
+    caption = (
+        "Medians over the images. Reference: the paper preset; its time is when it first reached its own best PSNR "
+        f"(checked every 10 iterations). Candidates: fit time to the reference's best - {MARGIN} dB and the speed-up "
+        "against the reference's time; 'returned' is what each method gives with no ground truth (its iteration "
+        "count or auto-stop), its PSNR and the fit's wall time."
+    )
+    return common.emit("Time to quality", caption, body, args)
+
+
+if __name__ == "__main__":
+    main()
