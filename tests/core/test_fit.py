@@ -191,3 +191,17 @@ def test_weights_code_and_noise_draw_from_independent_streams():
     pairs = [(w0, c0), (w0, n0), (c0, n0), (c0, w1), (w0, w1), (n0, n1), (c0, c1)]
     # 128 values: chance correlations stay below ~0.35; shared streams gave 1.0 (code of seed 0, weights of seed 1)
     assert max(corr(a, b) for a, b in pairs) < 0.5
+
+
+def test_auto_stop_iteration_is_public_and_none_without_auto_stop():
+    from napari_dip.core.tasks import prepare_denoise
+
+    image = np.random.default_rng(0).random((16, 16)).astype(np.float32)
+    plain = prepare_denoise(image, preset="fast", iterations=5, device="cpu")
+    plain.run()
+    assert plain.fit.auto_stop_iteration is None
+    stopping = prepare_denoise(image, preset="fast", iterations=160, device="cpu", auto_stop=True, patience=20)
+    stopping.run()
+    assert stopping.history.stop_reason in ("auto_stop", "completed")
+    chosen = stopping.fit.auto_stop_iteration
+    assert chosen is not None and 100 <= chosen <= stopping.history.stop_iteration

@@ -107,8 +107,8 @@ def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[Worker
 
 def _auto_stop_choice(run: Any) -> int:
     """The iteration whose output the automatic stop returned (the minimum of the moving variance)."""
-    stopper = getattr(run.fit, "_stopper", None)
-    return int(getattr(stopper, "best_iteration", 0) or run.history.stop_iteration)
+    chosen = getattr(run.fit, "auto_stop_iteration", None)  # tiled fits have none
+    return int(chosen or run.history.stop_iteration)
 
 
 def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:

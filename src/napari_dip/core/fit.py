@@ -177,6 +177,13 @@ class Fit:
             params.append(self.code)
         return params
 
+    @property
+    def auto_stop_iteration(self) -> int | None:
+        """The iteration whose output the automatic stop keeps (None without auto-stop or before its warm-up)."""
+        if self._stopper is None or self._stopper.best_image is None:
+            return None
+        return self._stopper.best_iteration
+
     def _crop(self, output: torch.Tensor) -> torch.Tensor:
         return output[(0, slice(None), *self.problem.crop)]
 
