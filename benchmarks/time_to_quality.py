@@ -48,8 +48,8 @@ IMAGES = {
 }
 #: Candidate methods: keywords of the task's prepare function.
 CANDIDATES = {
-    "fast": {"preset": "fast"},
-    "fast, auto-stop": {"preset": "fast", "auto_stop": True},
+    "default: fast + auto-stop": {},
+    "fast + auto-stop + paper code noise 1/30": {"preset": "fast", "code_noise_std": 1 / 30},
 }
 MARGIN = 0.2  # dB below the reference's best that counts as reaching it
 
@@ -63,10 +63,11 @@ class Trace:
     returned_psnr: float | None  # None: a reference stopped once it was past its best
     returned_seconds: float | None
     iterations: list[int] = field(default_factory=list)
+    stop_iteration: int | None = None  # where the fit ended (None: a reference stopped past its best)
 
-    def first_time(self, target: float) -> float | None:
-        """Fit time at which the PSNR first reached ``target`` (None if it never did)."""
-        return next((t for t, p in zip(self.seconds, self.psnr) if p >= target), None)
+    def first_iteration(self, target: float) -> int | None:
+        """Checked iteration at which the PSNR first reached ``target`` (None if it never did)."""
+        return next((i for i, p in zip(self.iterations, self.psnr) if p >= target), None)
 
     @property
     def best(self) -> float:
@@ -113,7 +114,7 @@ def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: 
     elapsed = time.perf_counter() - start
     if result.history.stop_reason == "interrupted":
         return Trace(seconds, values, None, None, iterations)
-    return Trace(seconds, values, common.psnr(output, clean), elapsed, iterations)
+    return Trace(seconds, values, common.psnr(output, clean), elapsed, iterations, result.history.stop_iteration)
 
 
 def reference_trace(task: str, name: str, inputs: tuple, clean: np.ndarray, kwargs: dict, args) -> Trace:
@@ -136,11 +137,23 @@ def median(values: list[float | None]) -> float | None:
     return float(np.median(found)) if found else None
 
 
+def seconds_per_iteration(task: str, inputs: tuple, kwargs: dict, iterations: int = 25) -> float:
+    """Median seconds per iteration of a method, from a short fit (its first 5 iterations left out)."""
+    from napari_dip.core.tasks import TASKS
+
+    run = TASKS[task](*inputs, seed=0, device="cpu", channel_axis=-1, **{**kwargs, "iterations": iterations})
+    times = []
+    run.run(lambda record: times.append(record.elapsed))
+    return float(np.median(np.diff(times[5:])))
+
+
 def task_table(task: str, args) -> str:
     size = args.size or (64 if args.quick else 128)
     names = IMAGES[task][:1] if args.quick else IMAGES[task]
+    if args.images:
+        names = [name for name in names if Path(name).stem in args.images.split(",")]
     extra = {} if args.iterations is None else {"iterations": args.iterations}
-    rows: dict[str, list[tuple[float | None, float | None, float, float, float]]] = {}
+    rows: dict[str, list[tuple]] = {}
     for name in names:
         image = common.crop(common.load(args.data, name), size)
         if image.ndim == 2:
@@ -148,27 +161,38 @@ def task_table(task: str, args) -> str:
         inputs, clean, kwargs = problem(task, image)
         kwargs = {**kwargs, **extra}
         ref = reference_trace(task, name, inputs, clean, kwargs, args)
-        target = ref.best - MARGIN
-        ref_time = ref.first_time(ref.best)
-        gap = None if ref.returned_psnr is None else ref.returned_psnr - ref.best
-        rows.setdefault("paper (reference)", []).append((ref_time, 1.0, gap, ref.returned_psnr, ref.returned_seconds))
+        methods = {"paper (reference)": {"preset": "paper"}, **{m: CANDIDATES[m] for m in args.candidates}}
+        # Every method's seconds per iteration, measured side by side now: fit times are iterations x these, so a
+        # cached reference and a machine that got busier in between do not skew the ratios.
+        pace = {method: seconds_per_iteration(task, inputs, {**kwargs, **options}) for method, options in methods.items()}
+        ref_iteration = ref.first_iteration(ref.best)
+        ref_time = ref_iteration * pace["paper (reference)"]
+        stop = ref.stop_iteration or (ref.iterations[-1] if ref.returned_psnr is not None else None)
+        rows.setdefault("paper (reference)", []).append(
+            (ref_iteration, pace["paper (reference)"], ref_time, 1.0, ref.returned_psnr,
+             None if ref.returned_psnr is None else ref.returned_psnr - ref.best,
+             None if stop is None else stop * pace["paper (reference)"]))
         for method in args.candidates:
-            options = CANDIDATES[method]
-            result = trace(task, inputs, clean, {**kwargs, **options})
-            reached = result.first_time(target)
-            speed_up = None if reached is None else ref_time / max(reached, 1e-9)
+            result = trace(task, inputs, clean, {**kwargs, **CANDIDATES[method]})
+            reached = result.first_iteration(ref.best - MARGIN)
+            time_to = None if reached is None else reached * pace[method]
             rows.setdefault(method, []).append(
-                (reached, speed_up, result.returned_psnr - ref.best, result.returned_psnr, result.returned_seconds))
-        print(f"done {task} {name}: reference best {ref.best:.2f} dB at {ref_time:.1f} s", flush=True)
+                (reached, pace[method], time_to, None if time_to is None else ref_time / time_to, result.returned_psnr,
+                 result.returned_psnr - ref.best, result.stop_iteration * pace[method]))
+            print(f"  {method}: {'-' if reached is None else reached} iterations to the target, returned "
+                  f"{result.returned_psnr:.2f} dB at iteration {result.stop_iteration}", flush=True)
+        print(f"done {task} {name}: reference best {ref.best:.2f} dB at iteration {ref_iteration} "
+              f"({ref_time:.0f} s at {pace['paper (reference)']:.3f} s/it)", flush=True)
     table = []
     for method, values in rows.items():
         columns = list(zip(*values))
         reached = sum(v is not None for v in columns[0])
-        table.append([method, f"{reached} / {len(values)}", common.fmt(median(columns[0]), 1),
-                      common.fmt(median(columns[1])), common.fmt(median(columns[3])), common.fmt(median(columns[2])),
-                      common.fmt(median(columns[4]), 1)])
-    headers = ["method", f"reached best - {MARGIN} dB", "time to it (s)", "speed-up vs reference",
-               "returned PSNR (dB)", "returned - reference best (dB)", "returned after (s)"]
+        table.append([method, f"{reached} / {len(values)}", common.fmt(median(columns[0]), 0),
+                      common.fmt(median(columns[1]), 3), common.fmt(median(columns[2]), 1),
+                      common.fmt(median(columns[3]), 1), common.fmt(median(columns[4])),
+                      common.fmt(median(columns[5])), common.fmt(median(columns[6]), 1)])
+    headers = ["method", f"reached best - {MARGIN} dB", "iterations to it", "s/it", "time to it (s)",
+               "speed-up vs reference", "returned PSNR (dB)", "returned - reference best (dB)", "returned after (s)"]
     return f"**{task}** ({len(names)} image(s), {size}x{size})\n\n" + common.table(headers, table)
 
 
@@ -177,6 +201,7 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--size", type=int, help="side of the crops (full 256, quick 64); the HR side for SR")
     p.add_argument("--iterations", type=int, help="iterations of every fit (default: each preset's own)")
     p.add_argument("--tasks", default="denoise,super_resolution,inpaint")
+    p.add_argument("--images", help="comma-separated image names (file stems) to run, in the task's order")
     p.add_argument("--cache", type=Path, help="JSON file keeping the paper reference runs between runs")
     p.add_argument("--candidates", default=",".join(CANDIDATES),
                    help=f"comma-separated methods among: {', '.join(CANDIDATES)} (empty: references only)")

@@ -106,9 +106,20 @@ def test_time_to_quality(tmp_path):
     tables = [table_rows(t) for t in text.split("\n\n") if t.startswith("|")]
     assert len(tables) == 2
     for rows in tables:
-        assert rows[0][:3] == ["method", "reached best - 0.2 dB", "time to it (s)"]
-        assert [r[0] for r in rows[2:]] == ["paper (reference)", "fast", "fast, auto-stop"]
+        assert rows[0][:5] == ["method", "reached best - 0.2 dB", "iterations to it", "s/it", "time to it (s)"]
+        assert [r[0] for r in rows[2:]] == ["paper (reference)", "default: fast + auto-stop",
+                                            "fast + auto-stop + paper code noise 1/30"]
+        assert float(rows[2][5]) == 1.0  # the reference against itself
     cached = cache.read_text()
     assert "denoise:" in cached and "inpaint:" in cached
     run_script("time_to_quality.py", *argv)  # the second run reuses the cached references
     assert cache.read_text() == cached
+
+
+def test_ema_vs_last():
+    text = run_script("ema_vs_last.py", "--data", "builtin", "--iterations", "20", "--tasks", "denoise,inpaint")
+    rows = table_rows(text)
+    assert rows[0][0] == "task" and [r[0] for r in rows[2:]] == ["denoise", "inpaint"]
+    for row in rows[2:]:
+        assert row[6] in ("EMA", "last") and row[7] in ("EMA", "last")
+        assert abs(float(row[2]) - float(row[1]) - float(row[5])) < 0.011  # the difference column is EMA - last

@@ -54,14 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-o", "--output", help="output file (one input) or folder (default: next to inputs)")
     common.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (default: the input's; "
                         "PNG for JPEG inputs)")
-    common.add_argument("--preset", help="'paper' (default) or 'fast' (lighter network for CPUs), or a preset name")
+    common.add_argument("--preset", help="'fast' (default: lighter network; denoise and jpeg stop by themselves), "
+                        "'paper' (the paper's settings) or a preset name")
     common.add_argument("--iterations", type=int, help="number of Adam steps (default: the preset's)")
     common.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
     common.add_argument("--seed", type=int, help="random seed (default 0)")
     common.add_argument("--device", help="auto (default), cpu, cuda or mps")
     common.add_argument("--precision", choices=("float32", "bfloat16", "float16"), help="autocast precision")
     common.add_argument("--threads", type=int, help="CPU threads per fit (default: all cores but one)")
-    common.add_argument("--auto-stop", action="store_true", help="stop when the outputs settle (no ground truth)")
+    common.add_argument("--auto-stop", action=argparse.BooleanOptionalAction,
+                        help="stop when the outputs settle (no ground truth); default: on for denoise and jpeg with "
+                             "the fast preset; --no-auto-stop runs all --iterations")
     common.add_argument("--tile", help="auto (default: overlapping tiles when the image is too large for the device), "
                         "none (refuse such images) or a tile side in pixels")
     common.add_argument("--save-every", type=int, metavar="N", help="also write a snapshot every N iterations")
@@ -155,8 +158,8 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
             warnings.warn(f"{args.config} was made on device {options.pop('device')!r}, not available here: "
                           "using --device auto.", stacklevel=2)
     options.update({flag: getattr(args, flag) for flag in FLAGS if getattr(args, flag) is not None})
-    if args.auto_stop:
-        options["auto_stop"] = True
+    if args.auto_stop is not None:
+        options["auto_stop"] = args.auto_stop
     if args.tile is not None:
         tile = args.tile.lower()
         if tile not in ("auto", "none") and not tile.isdigit():
@@ -198,11 +201,11 @@ def validate(task: str, options: dict) -> None:
     from .core import validation as check
     from .core.devices import resolve_device
     from .core.fit import FitConfig
-    from .core.presets import task_preset
+    from .core.presets import DEFAULT_PRESET, task_preset
 
     resolve_device(check.device_name(options.get("device", "auto")))
     task_preset(TASKS[task][0], factor=options.get("factor", 4), kind=options.get("kind"),
-                preset=options.get("preset", "paper"))
+                preset=options.get("preset", DEFAULT_PRESET))
     FitConfig(**{k: v for k, v in options.items() if k in FitConfig.__dataclass_fields__})
 
 

@@ -193,3 +193,14 @@ def test_usage_errors_exit_2(capsys):
 def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "napari_dip.cli", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("napari-dip ")
+
+
+def test_auto_stop_follows_the_preset_unless_a_flag_says_otherwise():
+    from napari_dip.cli import build_parser, engine_options
+
+    def options(*argv: str) -> dict:
+        return engine_options(build_parser().parse_args(["denoise", "in.png", *argv]))
+
+    assert "auto_stop" not in options()  # the preset decides: on for fast denoising
+    assert options("--auto-stop")["auto_stop"] is True
+    assert options("--no-auto-stop")["auto_stop"] is False

@@ -205,3 +205,15 @@ def test_auto_stop_iteration_is_public_and_none_without_auto_stop():
     assert stopping.history.stop_reason in ("auto_stop", "completed")
     chosen = stopping.fit.auto_stop_iteration
     assert chosen is not None and 100 <= chosen <= stopping.history.stop_iteration
+
+
+def test_denoise_stops_by_itself_by_default_and_runs_on_when_asked():
+    image = np.random.default_rng(3).random((24, 24)).astype(np.float32)
+    stopped = prepare_denoise(image, iterations=2000, device="cpu", patience=30)
+    stopped.run()
+    assert stopped.history.stop_reason == "auto_stop"
+    assert stopped.history.stop_iteration < 2000
+    assert stopped.history.stop_iteration == stopped.fit.auto_stop_iteration + 30
+    full = prepare_denoise(image, iterations=150, device="cpu", patience=30, auto_stop=False)
+    full.run()
+    assert full.history.stop_reason == "completed" and full.history.stop_iteration == 150

@@ -61,3 +61,18 @@ def test_fast_keeps_the_per_scale_upsampling_of_flash():
 def test_bad_choices_are_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_default_preset_is_fast_and_stops_by_itself_for_denoise_and_jpeg():
+    for task in ("denoise", "jpeg"):
+        default = task_preset(task)
+        assert default == task_preset(task, preset="fast")
+        assert default.auto_stop and not task_preset(task, preset="paper").auto_stop
+    # Tasks whose result keeps improving run their iterations.
+    for task, options in (("super_resolution", {"factor": 4}), ("inpaint", {"kind": "text"}), ("enhance", {})):
+        assert not task_preset(task, **options).auto_stop
+
+
+def test_paper_preset_keeps_the_paper_settings():
+    paper = task_preset("denoise", preset="paper")
+    assert (paper.code_noise_std, paper.iterations, paper.auto_stop) == (1 / 30, 1800, False)

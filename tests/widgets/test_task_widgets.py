@@ -123,3 +123,16 @@ def test_inpaint_metadata_names_the_mask(dock, run_widget, add_source, configure
     configure(widget, iterations=2)
     run_widget(widget)
     assert viewer.layers["src [inpainted]"].metadata["napari_dip"]["mask"] == "scratches"
+
+
+def test_preset_choice_shows_its_defaults_auto_stop_included(dock):
+    _, denoise = dock(DenoiseWidget)
+    assert denoise.fit.preset.value == "fast"
+    assert denoise.fit.auto_stop.value and denoise.fit.patience.value == 200
+    denoise.fit.preset.value = "paper"
+    assert not denoise.fit.auto_stop.value
+    assert (denoise.fit.iterations.value, denoise.fit.patience.value) == (1800, 500)
+    denoise.fit.preset.value = "fast"
+    assert denoise.fit.auto_stop.value
+    _, sr = dock(SuperResolutionWidget)
+    assert not sr.fit.auto_stop.value and sr.fit.iterations.value == 2000

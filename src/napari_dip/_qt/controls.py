@@ -36,12 +36,14 @@ def device_choices() -> list[str]:
     return ["auto", *available_devices()]
 
 
-def preset_defaults(preset_key: str) -> dict[str, Any]:
-    """Iterations, learning rate and EMA use of a preset of :data:`napari_dip.core.presets.PRESETS`."""
-    from napari_dip.core.presets import PRESETS as ENGINE_PRESETS
+def preset_defaults(case: str, preset: str) -> dict[str, Any]:
+    """Iterations, learning rate, EMA use and automatic stop of ``preset`` ("fast" or "paper") for a paper case
+    (a key of :data:`napari_dip.core.presets.PRESETS`)."""
+    from napari_dip.core.presets import case_preset
 
-    preset = ENGINE_PRESETS[preset_key]
-    return {"iterations": preset.iterations, "lr": preset.lr, "use_ema": preset.use_ema}
+    chosen = case_preset(case, preset)
+    return {"iterations": chosen.iterations, "lr": chosen.lr, "use_ema": chosen.use_ema,
+            "auto_stop": chosen.auto_stop, "patience": chosen.patience}
 
 
 class FitControls:
@@ -59,7 +61,8 @@ class FitControls:
         self.device = ComboBox(label="device", choices=device_choices(), value="auto")
         self.auto_stop = CheckBox(
             label="auto-stop", value=False,
-            tooltip="Stop when the outputs stop settling (no clean image needed) and keep the best one.",
+            tooltip="Stop when the outputs stop settling (no clean image needed) and keep the best one. On by default "
+                    "for denoising and JPEG with the fast preset; untick to run all iterations.",
         )
         self.use_ema = CheckBox(label="average outputs (EMA)", value=True,
                                 tooltip="Return the running average of the outputs rather than the last one.")
@@ -70,17 +73,18 @@ class FitControls:
         self.backtrack = CheckBox(label="backtrack on loss jumps", value=True)
         self.preview_every = SpinBox(label="preview every (it)", min=1, max=10_000, value=10,
                                      tooltip="Iterations between previews (they are also limited to 4 per second).")
+        self._case = ""
+        self.preset.changed.connect(lambda *_: self._case and self.apply_defaults(self._case))
         self.basic = [self.preset, self.iterations, self.lr, self.seed, self.device, self.auto_stop]
         self.advanced = Container(
             widgets=[self.use_ema, self.patience, self.precision, self.optimize, self.backtrack, self.preview_every]
         )
 
-    def apply_defaults(self, preset_key: str) -> None:
-        """Show the defaults of a task's paper preset (the fast preset shares them)."""
-        defaults = preset_defaults(preset_key)
-        self.iterations.value = defaults["iterations"]
-        self.lr.value = defaults["lr"]
-        self.use_ema.value = defaults["use_ema"]
+    def apply_defaults(self, case: str) -> None:
+        """Show the defaults of the chosen preset for a paper case (again whenever the preset changes)."""
+        self._case = case
+        for name, value in preset_defaults(case, self.preset.value).items():
+            getattr(self, name).value = value
 
     def kwargs(self) -> dict[str, Any]:
         """Keywords for a ``prepare_*`` function."""

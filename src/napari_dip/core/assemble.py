@@ -24,7 +24,7 @@ from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_amounts, pad_to_multiple, scale_like
 from .networks import build_network, code_downscale, volume_spec
 from .operators import Identity, LanczosDownsample, Mask
-from .presets import Preset, task_preset
+from .presets import DEFAULT_PRESET, Preset, task_preset
 from .threads import resolve_threads
 from .tiles import TiledFit, plan_tiles
 from .volumes import VolumeInfo, scale_volume, to_array
@@ -68,7 +68,7 @@ class TaskRun:
 
 
 def fit_config(
-    preset: Preset, iterations: int | None, lr: float | None, seed: int | None, auto_stop: bool, options: dict
+    preset: Preset, iterations: int | None, lr: float | None, seed: int | None, auto_stop: bool | None, options: dict
 ) -> FitConfig:
     """The preset's fit settings, with the caller's values and ``options`` (FitConfig fields) on top.
 
@@ -82,7 +82,8 @@ def fit_config(
         use_ema=preset.use_ema,
         code_noise_std=preset.code_noise_std,
         seed=seed,
-        auto_stop=auto_stop,
+        auto_stop=preset.auto_stop if auto_stop is None else auto_stop,
+        patience=preset.patience,
     )
     unknown = set(options) - set(FitConfig.__dataclass_fields__)
     if unknown:
@@ -155,12 +156,12 @@ def build_run(
     target: np.ndarray,
     info: ImageInfo,
     *,
-    preset: str | Preset = "paper",
+    preset: str | Preset = DEFAULT_PRESET,
     iterations: int | None = None,
     lr: float | None = None,
     seed: int | None = 0,
     device: str = "auto",
-    auto_stop: bool = False,
+    auto_stop: bool | None = None,
     reference: np.ndarray | None = None,
     factor: int = 1,
     kind: str | None = None,

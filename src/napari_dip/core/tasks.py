@@ -21,7 +21,7 @@ from .assemble import TaskRun, build_run
 from .fit import FitConfig, History, Progress, run
 from .images import ImageInfo, prepare_image, restore_image
 from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise
-from .presets import INPAINT_KINDS, Preset
+from .presets import DEFAULT_PRESET, INPAINT_KINDS, Preset
 from .volumes import VolumeInfo, read_input
 
 
@@ -69,7 +69,7 @@ def prepare_jpeg(
 
 
 def prepare_super_resolution(
-    image: np.ndarray, factor: int = 4, *, channel_axis: int | None = None, preset: str | Preset = "paper", **kwargs: Any
+    image: np.ndarray, factor: int = 4, *, channel_axis: int | None = None, preset: str | Preset = DEFAULT_PRESET, **kwargs: Any
 ) -> TaskRun:
     """Super-resolution by ``factor``: the output is ``factor`` times larger per side (x8 and up: the x8 case)."""
     factor = check.whole_number("factor", factor, 2, why="super-resolution needs")
