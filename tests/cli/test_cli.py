@@ -193,3 +193,23 @@ def test_usage_errors_exit_2(capsys):
 def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "napari_dip.cli", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("napari-dip ")
+
+
+def test_tv_weight_and_precision_flags_reach_the_fit(files, tmp_path, capsys, monkeypatch):
+    from napari_dip.core import fit as fit_module
+    from napari_dip.core.devices import resolve_precision
+
+    configs = []
+    steps = fit_module.Fit.steps
+
+    def spy(self):
+        configs.append(self.config)
+        return steps(self)
+
+    monkeypatch.setattr(fit_module.Fit, "steps", spy)
+    code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "a.png", "--tv-weight", "0.05", *FAST)
+    assert code == 0, err
+    assert configs[-1].tv_weight == 0.05 and configs[-1].precision == resolve_precision("auto", "cpu")
+    code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "b.png", "--precision", "bfloat16", *FAST)
+    assert code == 0, err
+    assert configs[-1].tv_weight == 0.0 and configs[-1].precision == "bfloat16"
