@@ -12,17 +12,24 @@ random values; the content does not change the cost) for the ``paper`` and
   parameters copied to the host every iteration for backtracking.
 
 Each is timed per iteration after warm-up iterations; the table gives the
-medians and the ratios of medians. Part 2 - iterations and seconds until the
-PSNR of the output (and of its EMA) first reaches a target on a noisy crop
-(F16, sigma = 25/255, seed 0), from the PSNR in the Progress records
-(``reference=``), which are computed every 10 iterations.
+medians and the ratios of medians. FLOPs - the floating-point operations of
+one fp32 iteration (forward + backward, counted by torch's FlopCounterMode)
+of each timed preset and size, the GFLOP/s the engine fp32 median achieves
+and its fraction of this CPU's float32 peak (:func:`cpu_peak`). Part 2 -
+iterations and seconds until the PSNR of the output (and of its EMA) first
+reaches a target on a noisy crop (F16, sigma = 25/255, seed 0), from the PSNR
+in the Progress records (``reference=``), which are computed every 10
+iterations. Precision quality - the PSNR and wall time of a whole denoising
+fit of the same crop in float32 and in bfloat16 autocast, same seed and
+iterations.
 
 Modes
 -----
 full (default): 20 timed iterations after 3 warm-up ones (512 x 512: 3 after
 1), all sizes; time to 28 dB on a 128 x 128 crop, at most 1800 iterations.
 ``--quick``: 5 timed after 2 warm-up, 128 and 256 (512 with ``fast`` only);
-time to 24 dB on a 64 x 64 crop, at most 300 iterations.
+time to 24 dB on a 64 x 64 crop, at most 300 iterations. Precision quality:
+600 iterations on the 128 x 128 crop (quick: 200 on 64 x 64).
 
 Batch - images per minute of the command line on a batch of 8 small images
 (64 x 64 grey, ``fast`` preset, 300 iterations; quick: 32 x 32, 50), serial
@@ -34,6 +41,8 @@ the cluster and its worker processes.
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -106,8 +115,9 @@ def reference_times(image: np.ndarray, preset: str, warmup: int, timed: int, sho
     return times[warmup:]
 
 
-def per_iteration(args, sizes: list[int], presets: list[str]) -> str:
-    rows = []
+def per_iteration(args, sizes: list[int], presets: list[str]) -> tuple[str, dict[tuple[str, int], float]]:
+    """The seconds-per-iteration table, and the engine's fp32 median of each (preset, size)."""
+    rows, fp32_medians = [], {}
     rng = np.random.default_rng(0)
     for preset in presets:
         for size in sizes:
@@ -118,6 +128,7 @@ def per_iteration(args, sizes: list[int], presets: list[str]) -> str:
                 warmup, timed = 1, args.iterations
             image = rng.random((size, size, 3), dtype=np.float32)
             fp32 = np.median(engine_times(image, preset, "float32", warmup, timed))
+            fp32_medians[preset, size] = float(fp32)
             bf16 = np.median(engine_times(image, preset, "bfloat16", warmup, timed))
             ref = np.median(reference_times(image, preset, warmup, timed))
             rows.append([preset, f"{size}x{size}", timed, common.fmt(fp32, 3), common.fmt(bf16, 3), common.fmt(ref, 3),
@@ -125,7 +136,97 @@ def per_iteration(args, sizes: list[int], presets: list[str]) -> str:
             print(f"done {preset} {size}: {rows[-1][3:]}", flush=True)
     headers = ["preset", "size", "timed its", "engine fp32 (s/it)", "engine bf16 (s/it)", "reference loop (s/it)",
                "bf16 speed-up", "engine speed-up vs reference"]
-    return common.table(headers, rows)
+    return common.table(headers, rows), fp32_medians
+
+
+def iteration_flops(image: np.ndarray, preset: str) -> float:
+    """Floating-point operations of one fp32 iteration of the engine (forward + backward) on ``image``.
+
+    FlopCounterMode counts matrix products and convolutions (forward and
+    backward); element-wise work (activations, BatchNorm, Adam) is not counted.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from napari_dip.core.tasks import prepare_denoise
+
+    task = prepare_denoise(image, preset=preset, iterations=1, device="cpu", precision="float32",
+                           threads=torch.get_num_threads())
+    with FlopCounterMode(display=False) as counter:
+        task.run()
+    return float(counter.get_total_flops())
+
+
+def cpu_mhz() -> tuple[float, str]:
+    """The CPU's highest clock in MHz and where it was read: lscpu's max, else /proc/cpuinfo's highest."""
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"}).stdout
+    except OSError:
+        lscpu = ""
+    if found := re.search(r"CPU max MHz:\s*([\d.]+)", lscpu):
+        return float(found.group(1)), "max MHz of lscpu"
+    try:
+        values = [float(v) for v in re.findall(r"^cpu MHz\s*:\s*([\d.]+)", Path("/proc/cpuinfo").read_text(), re.M)]
+    except OSError:
+        values = []
+    return (max(values), "cpu MHz of /proc/cpuinfo, lscpu gives no max") if values else (float("nan"), "unknown")
+
+
+def cpu_peak(threads: int) -> tuple[float, str]:
+    """This CPU's float32 peak in GFLOP/s on ``threads`` cores, and how it was estimated.
+
+    cores x clock x FLOPs per cycle per core from the ISA flags: AVX-512 with
+    2 FMA units 64 (2 x 16 lanes x 2), AVX2 + FMA 32 (2 x 8 lanes x 2), else 8.
+    """
+    from napari_dip.core.devices import cpu_flags
+
+    flags = cpu_flags()
+    if "avx512f" in flags:
+        per_cycle, isa = 64, "AVX-512, 2 FMA units assumed"
+    elif {"avx2", "fma"} <= flags:
+        per_cycle, isa = 32, "AVX2 + FMA, 2 FMA units"
+    else:
+        per_cycle, isa = 8, "no AVX2 + FMA flags"
+    mhz, source = cpu_mhz()
+    cores = min(threads, os.cpu_count() or threads)
+    how = f"{cores} core(s) x {mhz / 1000:.2f} GHz ({source}) x {per_cycle} FLOP/cycle ({isa})"
+    return cores * mhz / 1000 * per_cycle, how
+
+
+def flops_table(fp32_medians: dict[tuple[str, int], float], threads: int) -> tuple[str, str]:
+    """GFLOP per iteration, achieved GFLOP/s and fraction of the CPU's peak per timed (preset, size)."""
+    peak, how = cpu_peak(threads)
+    rng = np.random.default_rng(0)
+    rows = []
+    for (preset, size), seconds in fp32_medians.items():
+        gflop = iteration_flops(rng.random((size, size, 3), dtype=np.float32), preset) / 1e9
+        rows.append([preset, f"{size}x{size}", common.fmt(gflop, 3), common.fmt(seconds, 3),
+                     common.fmt(gflop / seconds, 1), common.fmt(peak, 1), f"{100 * gflop / seconds / peak:.1f} %"])
+    headers = ["preset", "size", "GFLOP / iteration", "engine fp32 (s/it)", "achieved GFLOP/s",
+               "fp32 peak GFLOP/s", "fraction of peak"]
+    return common.table(headers, rows), how
+
+
+def precision_quality(args, presets: list[str], size: int, iterations: int) -> tuple[str, float]:
+    """PSNR and wall time of a whole denoising fit in float32 and in bfloat16 autocast; also the noisy PSNR."""
+    import torch
+
+    from napari_dip.core.tasks import prepare_denoise
+
+    clean = common.crop(common.load(args.data, "dip/denoising/F16_GT.png"), size, 160, 128)
+    noisy = common.add_noise(clean, 25 / 255, seed=0)
+    rows = []
+    for preset in presets:
+        for precision in ("float32", "bfloat16"):
+            task = prepare_denoise(noisy, preset=preset, iterations=iterations, device="cpu", precision=precision,
+                                   seed=0, threads=torch.get_num_threads())
+            with common.Timer() as timer:
+                output, _ = task.run()
+            rows.append([preset, precision, f"{size}x{size}", iterations, common.fmt(common.psnr(output, clean)),
+                         common.fmt(timer.seconds, 1), common.fmt(timer.seconds / iterations, 3)])
+            print(f"done quality {preset} {precision}: {rows[-1][4:]}", flush=True)
+    headers = ["preset", "precision", "size", "iterations", "PSNR of the output (dB)", "wall time (s)", "s/it"]
+    return common.table(headers, rows), common.psnr(noisy, clean)
 
 
 def time_to_psnr(args, presets: list[str], target: float, cap: int, size: int) -> str:
@@ -231,7 +332,10 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--iterations", type=int, help="timed iterations per measurement (after 1 warm-up)")
     p.add_argument("--target", type=float, help="PSNR target in dB (full 28, quick 24)")
     p.add_argument("--max-iterations", type=int, help="cap of the time-to-PSNR fits (full 1800, quick 300)")
-    p.add_argument("--crop", type=int, help="side of the time-to-PSNR crop (full 128, quick 64)")
+    p.add_argument("--crop", type=int, help="side of the time-to-PSNR and precision-quality crop (full 128, "
+                   "quick 64)")
+    p.add_argument("--quality-iterations", type=int, help="iterations of the precision-quality fits (full 600, "
+                   "quick 200)")
     p.add_argument("--batch-images", type=int, default=8, help="images in the batch of part 3 (default 8)")
     p.add_argument("--batch-size", type=int, help="side of the batch's images (full 64, quick 32)")
     p.add_argument("--batch-iterations", type=int, help="iterations per batch image (full 300, quick 50)")
@@ -243,28 +347,42 @@ def main(argv: list[str] | None = None) -> str:
     cap = args.max_iterations or (300 if args.quick else 1800)
     crop = args.crop or (64 if args.quick else 128)
     load = under_load(args, 64 if args.quick else 128, *((2, 5) if args.quick else (5, 40)))
-    speed = per_iteration(args, sizes, presets)
+    speed, fp32_medians = per_iteration(args, sizes, presets)
+    flops, peak_how = flops_table(fp32_medians, args.threads)
     reach = time_to_psnr(args, presets, target, cap, crop)
+    quality_iterations = args.quality_iterations or (200 if args.quick else 600)
+    quality, noisy_psnr = precision_quality(args, presets, crop, quality_iterations)
     batch = batch_throughput(args.batch_images, args.batch_size or (32 if args.quick else 64),
                              args.batch_iterations or (50 if args.quick else 300), args.threads)
+    from napari_dip.core.devices import cpu_native_bf16
+
+    bf16 = ("bfloat16 is native on this CPU (AVX512-BF16 or AMX)" if cpu_native_bf16() else
+            "this CPU has no native bfloat16 (no AVX512-BF16 or AMX): bfloat16 is emulated, so its times say "
+            "nothing about native bfloat16 speed")
     caption = (
-        "Top: median seconds per iteration of a denoising fit (RGB), with ratios of the medians (> 1: faster than "
+        "(1) Median seconds per iteration of a denoising fit (RGB), with ratios of the medians (> 1: faster than "
         "the column it is compared with); the reference loop is fp32 with the output, its EMA and all parameters "
-        f"copied to the host every iteration, as in the original DIP code. Bottom: first checked iteration (every "
+        "copied to the host every iteration, as in the original DIP code. (2) Floating-point operations of one fp32 "
+        "iteration (forward + backward; matrix products and convolutions as counted by torch's FlopCounterMode, "
+        "element-wise work not counted), the GFLOP/s the engine fp32 median of (1) achieves and its fraction of "
+        f"this CPU's float32 peak, estimated as {peak_how}. (3) First checked iteration (every "
         f"10) and elapsed fit time at which the PSNR reaches {target:g} dB on a {crop}x{crop} F16 crop with "
-        f"sigma = 25/255 noise (seed 0); each fit stops once both reach it, or after {cap} iterations."
+        f"sigma = 25/255 noise (seed 0); each fit stops once both reach it, or after {cap} iterations. (4) PSNR of "
+        f"the output of a whole {quality_iterations}-iteration fit of the same noisy crop (itself "
+        f"{noisy_psnr:.2f} dB), float32 vs bfloat16 autocast, seed 0, with wall times; {bf16}."
     )
     caption += (
-        " Last: median seconds per iteration of the fast preset on a noisy RGB image, idle and next to one "
+        " (5) Median seconds per iteration of the fast preset on a noisy RGB image, idle and next to one "
         "core-hungry process started by the script, with torch's default threads and with the engine's default."
     )
     caption += (
-        " Fourth: images per minute of `napari-dip denoise` on a folder of small images, serial and with "
+        " (6) Images per minute of `napari-dip denoise` on a folder of small images, serial and with "
         "`--workers 2` "
         f"(a local Dask cluster of 2 processes; its start-up time included), same run, {args.threads} torch "
         "thread(s) per fit in both."
     )
-    return common.emit("Speed", caption, f"{speed}\n\n{reach}\n\n{load}\n\n{batch}", args)
+    body = "\n\n".join([speed, flops, reach, quality, load, batch])
+    return common.emit("Speed", caption, body, args)
 
 
 if __name__ == "__main__":

@@ -63,14 +63,19 @@ def test_inpaint_quality():
 def test_speed():
     text = run_script("speed.py", "--data", "builtin", "--sizes", "64", "--presets", "fast", "--iterations", "2",
                       "--max-iterations", "20", "--crop", "32", "--target", "5", "--batch-images", "2",
-                      "--batch-size", "16", "--batch-iterations", "3")
+                      "--batch-size", "16", "--batch-iterations", "3", "--quality-iterations", "3")
     tables = [t for t in text.split("\n\n") if t.startswith("|")]
-    assert len(tables) == 4
-    speed, reach, load, batch = (table_rows(t) for t in tables)
+    assert len(tables) == 6
+    speed, flops, reach, quality, load, batch = (table_rows(t) for t in tables)
     assert [r[0] for r in batch[2:]] == ["serial", "--workers 2", "speed-up"] and batch[0][-1] == "images / minute"
     assert speed[0][:3] == ["preset", "size", "timed its"] and "reference loop (s/it)" in speed[0]
     assert speed[2][:3] == ["fast", "64x64", "2"]
     assert [r[:2] for r in reach[2:]] == [["fast", "float32"], ["fast", "bfloat16"]]
+    assert flops[0][:3] == ["preset", "size", "GFLOP / iteration"] and flops[0][-1] == "fraction of peak"
+    assert flops[2][:2] == ["fast", "64x64"] and float(flops[2][2]) > 0 and flops[2][-1].endswith("%")
+    assert "FLOP/cycle" in text
+    assert [r[:4] for r in quality[2:]] == [["fast", "float32", "32x32", "3"], ["fast", "bfloat16", "32x32", "3"]]
+    assert quality[0][4] == "PSNR of the output (dB)" and "bfloat16" in text.split("(4)")[1]
     assert load[0][:3] == ["threads", "idle (s/it)", "next to 1 busy process (s/it)"]
     assert [r[0].split(" (")[0] for r in load[2:]] == ["torch default", "engine default"]
 

@@ -44,7 +44,7 @@ TASKS = {
 #: How the --stack option restores the slices of a TIFF stack.
 STACK_MODES = ("slices", "warm", "3d")
 #: Flags copied into the engine's keywords when given (they override --config).
-FLAGS = ("preset", "iterations", "lr", "seed", "device", "precision", "threads")
+FLAGS = ("preset", "iterations", "lr", "seed", "device", "precision", "threads", "tv_weight")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,11 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
     common.add_argument("--seed", type=int, help="random seed (default 0)")
     common.add_argument("--device", help="auto (default), cpu, cuda or mps")
-    common.add_argument("--precision", choices=("float32", "bfloat16", "float16"), help="autocast precision")
+    common.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"),
+                        help="autocast precision; auto (default): bfloat16 where the device runs it natively, "
+                             "else float32")
     common.add_argument("--threads", type=int, help="CPU threads per fit (default: all cores but one)")
+<<<<<<< HEAD
     common.add_argument("--auto-stop", action=argparse.BooleanOptionalAction,
                         help="stop when the outputs settle (no ground truth); default: on for denoise and jpeg with "
                              "the fast preset; --no-auto-stop runs all --iterations")
+=======
+    common.add_argument("--tv-weight", type=float, metavar="W",
+                        help="add W x the total variation of the output to the loss (DIP-TV; default 0)")
+    common.add_argument("--auto-stop", action="store_true", help="stop when the outputs settle (no ground truth)")
+>>>>>>> opts
     common.add_argument("--tile", help="auto (default: overlapping tiles when the image is too large for the device), "
                         "none (refuse such images) or a tile side in pixels")
     common.add_argument("--save-every", type=int, metavar="N", help="also write a snapshot every N iterations")

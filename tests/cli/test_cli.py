@@ -195,6 +195,7 @@ def test_console_script_is_installed():
     assert result.returncode == 0 and result.stdout.startswith("napari-dip ")
 
 
+<<<<<<< HEAD
 def test_auto_stop_follows_the_preset_unless_a_flag_says_otherwise():
     from napari_dip.cli import build_parser, engine_options
 
@@ -204,3 +205,23 @@ def test_auto_stop_follows_the_preset_unless_a_flag_says_otherwise():
     assert "auto_stop" not in options()  # the preset decides: on for fast denoising
     assert options("--auto-stop")["auto_stop"] is True
     assert options("--no-auto-stop")["auto_stop"] is False
+=======
+def test_tv_weight_and_precision_flags_reach_the_fit(files, tmp_path, capsys, monkeypatch):
+    from napari_dip.core import fit as fit_module
+    from napari_dip.core.devices import resolve_precision
+
+    configs = []
+    steps = fit_module.Fit.steps
+
+    def spy(self):
+        configs.append(self.config)
+        return steps(self)
+
+    monkeypatch.setattr(fit_module.Fit, "steps", spy)
+    code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "a.png", "--tv-weight", "0.05", *FAST)
+    assert code == 0, err
+    assert configs[-1].tv_weight == 0.05 and configs[-1].precision == resolve_precision("auto", "cpu")
+    code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "b.png", "--precision", "bfloat16", *FAST)
+    assert code == 0, err
+    assert configs[-1].tv_weight == 0.0 and configs[-1].precision == "bfloat16"
+>>>>>>> opts

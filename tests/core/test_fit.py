@@ -207,6 +207,7 @@ def test_auto_stop_iteration_is_public_and_none_without_auto_stop():
     assert chosen is not None and 100 <= chosen <= stopping.history.stop_iteration
 
 
+<<<<<<< HEAD
 def test_denoise_stops_by_itself_by_default_and_runs_on_when_asked():
     image = np.random.default_rng(3).random((24, 24)).astype(np.float32)
     stopped = prepare_denoise(image, iterations=2000, device="cpu", patience=30)
@@ -217,3 +218,50 @@ def test_denoise_stops_by_itself_by_default_and_runs_on_when_asked():
     full = prepare_denoise(image, iterations=150, device="cpu", patience=30, auto_stop=False)
     full.run()
     assert full.history.stop_reason == "completed" and full.history.stop_iteration == 150
+=======
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(-0.1, r"tv_weight=-0\.1.*0 or more"), (float("nan"), "tv_weight=nan.*finite"),
+     ("0.1", "tv_weight='0.1'.*number"), (True, "tv_weight=True")],
+)
+def test_bad_tv_weight_is_refused(value, message):
+    with pytest.raises(ValueError, match=message):
+        FitConfig(tv_weight=value)
+    with pytest.raises(ValueError, match=message):
+        prepare_denoise(np.zeros((16, 16)), preset="fast", iterations=1, device="cpu", tv_weight=value)
+
+
+def test_tv_weight_smooths_the_output():
+    from napari_dip.core.operators import total_variation
+
+    noisy = np.random.default_rng(0).random((32, 32)).astype(np.float32)
+    tv = {}
+    for weight in (0.0, 1.0):
+        task = prepare_denoise(noisy, preset="fast", iterations=30, device="cpu", seed=0, threads=1, tv_weight=weight)
+        output, _ = task.run()
+        assert task.settings["tv_weight"] == weight
+        tv[weight] = float(total_variation(torch.from_numpy(output)[None, None]))
+    assert tv[1.0] < 0.5 * tv[0.0]
+
+
+def test_tv_weight_adds_to_the_loss():
+    plain = run(make_fit(iterations=1, check_every=1)).history.losses[0]
+    with_tv = run(make_fit(iterations=1, check_every=1, tv_weight=10.0)).history.losses[0]
+    assert with_tv > plain  # same seed, same first output: the difference is the TV term
+
+
+def test_tv_weight_on_a_volume():
+    volume = np.random.default_rng(0).random((4, 16, 16)).astype(np.float32)
+    task = prepare_denoise(volume, preset="fast", iterations=2, device="cpu", threads=1, spatial_dims=3,
+                           tv_weight=0.5)
+    output, result = task.run()
+    assert output.shape == volume.shape and np.isfinite(result.history.losses).all()
+
+
+def test_denoise_accepts_tv_weight():
+    import napari_dip
+
+    image = np.random.default_rng(0).random((16, 16)).astype(np.float32)
+    output = napari_dip.denoise(image, preset="fast", iterations=2, device="cpu", threads=1, tv_weight=0.01)
+    assert output.shape == (16, 16)
+>>>>>>> opts

@@ -75,3 +75,17 @@ def test_mask_without_known_pixels_is_refused():
 def test_identity_loss_is_mse():
     a, b = torch.rand(1, 1, 4, 4), torch.rand(1, 1, 4, 4)
     assert Identity().loss(a, b).item() == pytest.approx(((a - b) ** 2).mean().item())
+
+
+def test_total_variation_of_2d_and_3d_outputs():
+    from napari_dip.core.operators import total_variation
+
+    assert float(total_variation(torch.ones(1, 3, 8, 8))) == 0.0
+    ramp = torch.arange(4.0).reshape(1, 1, 1, 4).expand(1, 1, 5, 4)  # steps of 1 along X, none along Y
+    assert float(total_variation(ramp)) == pytest.approx(1.0)
+    checker = (torch.arange(4)[:, None] + torch.arange(4)[None, :]) % 2
+    assert float(total_variation(checker.float()[None, None])) == pytest.approx(2.0)  # 1 along Y + 1 along X
+    volume = torch.zeros(1, 1, 3, 4, 4)
+    volume[:, :, 1] = 2.0  # a bright middle slice: mean |dZ| = 2, no change in Y or X
+    assert float(total_variation(volume)) == pytest.approx(2.0)
+    assert float(total_variation(torch.rand(1, 1, 1, 6, 6))) > 0  # a single slice: Z adds nothing, not NaN

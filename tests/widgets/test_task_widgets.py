@@ -136,3 +136,18 @@ def test_preset_choice_shows_its_defaults_auto_stop_included(dock):
     assert denoise.fit.auto_stop.value
     _, sr = dock(SuperResolutionWidget)
     assert not sr.fit.auto_stop.value and sr.fit.iterations.value == 2000
+
+
+def test_advanced_tv_weight_and_auto_precision(dock, run_widget, add_source, configure):
+    from napari_dip.core.devices import resolve_precision
+
+    viewer, widget = dock(DenoiseWidget)
+    add_source(viewer)
+    assert widget.fit.precision.value == "auto" and "auto" in widget.fit.precision.choices
+    assert widget.fit.tv_weight.value == 0.0 and widget.fit.tv_weight in widget.fit.advanced
+    configure(widget, iterations=2)
+    widget.fit.tv_weight.value = 0.05
+    run_widget(widget)
+    meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
+    assert meta["tv_weight"] == pytest.approx(0.05)
+    assert meta["precision"] == resolve_precision("auto", "cpu")  # recorded as resolved

@@ -67,7 +67,16 @@ class FitControls:
         self.use_ema = CheckBox(label="average outputs (EMA)", value=True,
                                 tooltip="Return the running average of the outputs rather than the last one.")
         self.patience = SpinBox(label="auto-stop patience", min=10, max=100_000, step=50, value=500)
-        self.precision = ComboBox(label="precision", choices=("float32", "bfloat16", "float16"), value="float32")
+        self.precision = ComboBox(
+            label="precision", choices=("auto", "float32", "bfloat16", "float16"), value="auto",
+            tooltip="auto: bfloat16 where the device computes it natively (recent GPUs, CPUs with AVX512-BF16 or "
+                    "AMX), else float32.",
+        )
+        self.tv_weight = FloatSpinBox(
+            label="TV weight", min=0.0, max=10.0, step=0.001, value=0.0,
+            tooltip="Adds this weight x the total variation of the output to the loss (DIP-TV); 0: off.",
+        )
+        self.tv_weight.native.setDecimals(4)
         self.optimize = ComboBox(label="optimize", choices=("net", "code", "both"), value="net",
                                  tooltip="Which parameters Adam updates: the network, the input code or both.")
         self.backtrack = CheckBox(label="backtrack on loss jumps", value=True)
@@ -77,7 +86,8 @@ class FitControls:
         self.preset.changed.connect(lambda *_: self._case and self.apply_defaults(self._case))
         self.basic = [self.preset, self.iterations, self.lr, self.seed, self.device, self.auto_stop]
         self.advanced = Container(
-            widgets=[self.use_ema, self.patience, self.precision, self.optimize, self.backtrack, self.preview_every]
+            widgets=[self.use_ema, self.patience, self.precision, self.tv_weight, self.optimize, self.backtrack,
+                     self.preview_every]
         )
 
     def apply_defaults(self, case: str) -> None:
@@ -98,6 +108,7 @@ class FitControls:
             "use_ema": bool(self.use_ema.value),
             "patience": int(self.patience.value),
             "precision": self.precision.value,
+            "tv_weight": float(self.tv_weight.value),
             "optimize": self.optimize.value,
             "backtrack": bool(self.backtrack.value),
             "preview_every": int(self.preview_every.value),

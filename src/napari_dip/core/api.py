@@ -32,7 +32,10 @@ tile : ``"auto"`` (default) fits an image too large for the device in
     overlapping tiles blended without seams (a warning says so); ``None``
     refuses it; an int tiles with that side in pixels.
 **options : any field of :class:`~napari_dip.core.fit.FitConfig`
-    (``use_ema``, ``preview_every``, ``precision``, ``optimize``, ...).
+    (``use_ema``, ``preview_every``, ``precision``, ``tv_weight``, ``optimize``, ...);
+    ``precision="auto"`` (default) is bfloat16 where the device runs it
+    natively, else float32, and ``tv_weight`` > 0 adds that weight times the
+    output's total variation to the loss (DIP-TV).
 
 Every setting is checked before any work; a bad one raises ValueError naming
 the parameter and the values it accepts.

@@ -19,7 +19,7 @@ import torch
 from . import devices
 from . import validation as check
 from .codes import guide_code, meshgrid_code, noise_code, stream_seeds
-from .devices import fit_memory, resolve_device
+from .devices import fit_memory, resolve_device, resolve_precision
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_amounts, pad_to_multiple, scale_like
 from .networks import build_network, code_downscale, volume_spec
@@ -210,6 +210,7 @@ def build_run(
     seed = config.seed
     check.device_name(device)
     device = resolve_device(device)
+    config = replace(config, precision=resolve_precision(config.precision, device))  # recorded as resolved
     multiple, minimum = padding_rule(chosen, factor)
     channels = target.shape[0]
     guide_channels = None if guide is None else guide.shape[0]

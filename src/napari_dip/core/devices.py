@@ -1,4 +1,4 @@
-"""Device choice and memory estimates."""
+"""Device choice, automatic precision and memory estimates."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ import math
 import torch
 from torch import nn
 
+from . import validation as check
+
 DEVICES = ("auto", "cpu", "cuda", "mps")
+#: Autocast precisions of a fit; "auto" picks bfloat16 where the device computes it natively, else float32.
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 
 
 def mps_available() -> bool:
@@ -40,6 +44,49 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if kind not in DEVICES:
         raise ValueError(f"Unknown device {device!r}: use one of {', '.join(DEVICES)}.")
     return torch.device(name)
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX-BF16); elsewhere torch emulates it."""
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    if all(callable(probe) for probe in probes):
+        return any(probe() for probe in probes)
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
+
+
+def cuda_native_bf16(device: torch.device) -> bool:
+    """Whether the CUDA (or ROCm) ``device`` computes bfloat16 natively (compute capability 8.0 or more)."""
+    if device.index is None:
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    with torch.cuda.device(device.index):
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+
+
+def resolve_precision(precision: str, device: torch.device | str) -> str:
+    """The autocast precision of a fit on ``device``: ``"auto"`` becomes "bfloat16" or "float32", others pass through.
+
+    "auto" is bfloat16 on a CUDA device that runs it natively and on a CPU with
+    AVX512-BF16 or AMX, float32 everywhere else (MPS included), where
+    bfloat16 would be emulated or unsupported.
+    """
+    check.choice("precision", precision, PRECISIONS)
+    if precision != "auto":
+        return precision
+    device = torch.device(device)
+    native = {"cuda": lambda: cuda_native_bf16(device), "cpu": cpu_native_bf16}.get(device.type, lambda: False)
+    return "bfloat16" if native() else "float32"
 
 
 def estimate_memory(network: nn.Module, code_shape: tuple[int, ...], probe_side: int = 64) -> int:

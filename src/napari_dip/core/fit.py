@@ -20,16 +20,26 @@ from torch import nn
 
 from . import validation as check
 from .codes import perturb, stream_seeds
+from .devices import PRECISIONS as PRECISION_CHOICES
+from .devices import resolve_precision
+from .operators import total_variation
 from .stopping import Backtracker, VarianceStopper
 from .threads import resolve_threads, torch_threads
 
 OPTIMIZE = ("net", "code", "both")
+#: Autocast dtype of each concrete precision (None: plain float32); "auto" is resolved per device first.
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 @dataclass(frozen=True)
 class FitConfig:
-    """How to fit: iterations, Adam's learning rate, EMA, stabilisers, cadence."""
+    """How to fit: iterations, Adam's learning rate, EMA, stabilisers, regulariser, precision, cadence.
+
+    ``tv_weight`` > 0 adds ``tv_weight`` times the total variation of the output
+    (:func:`~.operators.total_variation`) to the loss (DIP-TV). ``precision``
+    "auto" autocasts to bfloat16 where the device computes it natively, else
+    runs float32 (:func:`~.devices.resolve_precision`).
+    """
 
     iterations: int = 1800
     lr: float = 0.01
@@ -44,9 +54,10 @@ class FitConfig:
     auto_stop: bool = False
     patience: int = 500
     variance_alpha: float = 0.01
-    precision: str = "float32"
+    precision: str = "auto"
     seed: int | None = 0  # None: a fresh random seed, recorded here
     threads: int | None = None  # CPU threads; None: all cores but one (see core.threads)
+    tv_weight: float = 0.0
 
     def __post_init__(self):
         """Refuse any bad value, naming the field and what it accepts (no fit has started yet)."""
@@ -55,6 +66,7 @@ class FitConfig:
         check.positive("lr", self.lr, "the learning rate")
         check.real_number("ema", self.ema, 0.0, 1.0, open_high=True, accepted="an EMA weight in [0, 1)")
         check.non_negative("code_noise_std", self.code_noise_std)
+        check.non_negative("tv_weight", self.tv_weight)
         check.real_number("backtrack_ratio", self.backtrack_ratio, 1.0, open_low=True,
                           accepted="a loss ratio above 1 (the paper's is 10 ** 0.5)")
         check.real_number("variance_alpha", self.variance_alpha, 0.0, 1.0, open_low=True,
@@ -62,7 +74,7 @@ class FitConfig:
         for name in ("use_ema", "backtrack", "auto_stop"):
             check.flag(name, getattr(self, name))
         check.choice("optimize", self.optimize, OPTIMIZE)
-        check.choice("precision", self.precision, PRECISIONS)
+        check.choice("precision", self.precision, PRECISION_CHOICES)
         if self.threads is not None:
             check.positive_whole("threads", self.threads)
         object.__setattr__(self, "seed", check.seed(self.seed))
@@ -201,7 +213,7 @@ class Fit:
     def _steps(self) -> Generator[Progress, None, FitResult]:
         cfg = self.config
         optimizer = torch.optim.Adam(self._parameters(), lr=cfg.lr)
-        autocast = PRECISIONS[cfg.precision]
+        autocast = PRECISIONS[resolve_precision(cfg.precision, self.device)]
         start = time.perf_counter()
         for i in range(1, cfg.iterations + 1):
             code = perturb(self.code, cfg.code_noise_std, self._noise)
@@ -209,6 +221,8 @@ class Fit:
                 output = self.network(code)
             output = output.float()
             loss = self.data_term.loss(output, self.target)
+            if cfg.tv_weight:
+                loss = loss + cfg.tv_weight * total_variation(output)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

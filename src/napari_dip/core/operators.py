@@ -1,4 +1,4 @@
-"""Forward operators A of the data term E = ||A(x) - x0||^2.
+"""Forward operators A of the data term E = ||A(x) - x0||^2, and the total-variation regulariser.
 
 Each operator is an ``nn.Module`` mapping the network output to the space of
 the observation, with a ``loss(output, target)`` giving the mean squared error
@@ -89,3 +89,13 @@ class LanczosDownsample(nn.Module):
 
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(self(output), target)
+
+
+def total_variation(x: torch.Tensor) -> torch.Tensor:
+    """Anisotropic total variation of an (N, C, H, W) or (N, C, D, H, W) tensor.
+
+    The mean absolute difference of neighbouring values along each spatial
+    axis, summed over the axes (axes of length 1 add nothing).
+    """
+    return sum((x.diff(dim=axis).abs().mean() for axis in range(2, x.dim()) if x.shape[axis] > 1),
+               x.new_zeros(()))
