@@ -64,15 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="autocast precision; auto (default): bfloat16 where the device runs it natively, "
                              "else float32")
     common.add_argument("--threads", type=int, help="CPU threads per fit (default: all cores but one)")
-<<<<<<< HEAD
+    common.add_argument("--tv-weight", type=float, metavar="W",
+                        help="add W x the total variation of the output to the loss (DIP-TV; default 0)")
     common.add_argument("--auto-stop", action=argparse.BooleanOptionalAction,
                         help="stop when the outputs settle (no ground truth); default: on for denoise and jpeg with "
                              "the fast preset; --no-auto-stop runs all --iterations")
-=======
-    common.add_argument("--tv-weight", type=float, metavar="W",
-                        help="add W x the total variation of the output to the loss (DIP-TV; default 0)")
-    common.add_argument("--auto-stop", action="store_true", help="stop when the outputs settle (no ground truth)")
->>>>>>> opts
     common.add_argument("--tile", help="auto (default: overlapping tiles when the image is too large for the device), "
                         "none (refuse such images) or a tile side in pixels")
     common.add_argument("--save-every", type=int, metavar="N", help="also write a snapshot every N iterations")

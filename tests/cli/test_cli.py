@@ -195,7 +195,6 @@ def test_console_script_is_installed():
     assert result.returncode == 0 and result.stdout.startswith("napari-dip ")
 
 
-<<<<<<< HEAD
 def test_auto_stop_follows_the_preset_unless_a_flag_says_otherwise():
     from napari_dip.cli import build_parser, engine_options
 
@@ -205,7 +204,8 @@ def test_auto_stop_follows_the_preset_unless_a_flag_says_otherwise():
     assert "auto_stop" not in options()  # the preset decides: on for fast denoising
     assert options("--auto-stop")["auto_stop"] is True
     assert options("--no-auto-stop")["auto_stop"] is False
-=======
+
+
 def test_tv_weight_and_precision_flags_reach_the_fit(files, tmp_path, capsys, monkeypatch):
     from napari_dip.core import fit as fit_module
     from napari_dip.core.devices import resolve_precision
@@ -224,4 +224,3 @@ def test_tv_weight_and_precision_flags_reach_the_fit(files, tmp_path, capsys, mo
     code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "b.png", "--precision", "bfloat16", *FAST)
     assert code == 0, err
     assert configs[-1].tv_weight == 0.0 and configs[-1].precision == "bfloat16"
->>>>>>> opts

@@ -207,18 +207,19 @@ def test_auto_stop_iteration_is_public_and_none_without_auto_stop():
     assert chosen is not None and 100 <= chosen <= stopping.history.stop_iteration
 
 
-<<<<<<< HEAD
 def test_denoise_stops_by_itself_by_default_and_runs_on_when_asked():
     image = np.random.default_rng(3).random((24, 24)).astype(np.float32)
-    stopped = prepare_denoise(image, iterations=2000, device="cpu", patience=30)
+    stopped = prepare_denoise(image, iterations=2000, device="cpu", patience=30, stop_loss=0.0)
     stopped.run()
     assert stopped.history.stop_reason == "auto_stop"
     assert stopped.history.stop_iteration < 2000
+    # With the discrepancy out of reach (stop_loss=0) the variance rule stops it, patience after its minimum.
     assert stopped.history.stop_iteration == stopped.fit.auto_stop_iteration + 30
     full = prepare_denoise(image, iterations=150, device="cpu", patience=30, auto_stop=False)
     full.run()
     assert full.history.stop_reason == "completed" and full.history.stop_iteration == 150
-=======
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [(-0.1, r"tv_weight=-0\.1.*0 or more"), (float("nan"), "tv_weight=nan.*finite"),
@@ -264,4 +265,27 @@ def test_denoise_accepts_tv_weight():
     image = np.random.default_rng(0).random((16, 16)).astype(np.float32)
     output = napari_dip.denoise(image, preset="fast", iterations=2, device="cpu", threads=1, tv_weight=0.01)
     assert output.shape == (16, 16)
->>>>>>> opts
+
+
+def test_auto_stop_ends_once_the_loss_falls_to_stop_loss_and_keeps_that_image():
+    fit = make_fit(iterations=3000, auto_stop=True, patience=2000, lr=0.05, stop_loss=0.01)
+    result = run(fit)
+    history = result.history
+    assert history.stop_reason == "auto_stop" and history.stop_iteration < 3000
+    assert fit.auto_stop_iteration == history.stop_iteration
+    # The returned image is the fit's own (EMA) output at that iteration, whose loss reached stop_loss.
+    assert np.array_equal(result.image, result.ema)
+    assert float(np.mean((result.image - fit.target[0].numpy()) ** 2)) <= 0.01
+    previous = make_fit(iterations=history.stop_iteration - 10, auto_stop=True, patience=2000, lr=0.05, stop_loss=0.01)
+    assert run(previous).history.stop_reason == "completed"  # not reached one check earlier
+
+
+def test_denoise_stops_where_the_noise_variance_is_explained():
+    rng = np.random.default_rng(1)
+    y, x = np.mgrid[:32, :32]
+    noisy = (0.5 + 0.3 * np.sin(x / 4) + rng.normal(0, 0.1, (32, 32))).astype(np.float32)
+    task = prepare_denoise(noisy, iterations=3000, device="cpu")
+    assert task.fit.config.stop_loss == pytest.approx(task.settings["stop_loss"])
+    task.run()
+    assert task.history.stop_reason == "auto_stop"
+    assert task.fit.auto_stop_iteration == task.history.stop_iteration  # the discrepancy, not the variance, stopped it

@@ -7,7 +7,9 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.noise import PhotonNoise, PoissonLikelihood, anscombe, estimate_noise, inverse_anscombe
+from napari_dip.core.noise import (
+    PhotonNoise, PoissonLikelihood, anscombe, estimate_noise, gaussian_noise_variance, inverse_anscombe,
+)
 from napari_dip.core.tasks import TASKS, prepare_denoise, settings_to_kwargs
 
 
@@ -101,3 +103,13 @@ def test_poisson_denoise_records_the_model_and_replays(camera_crop):
 def test_denoise_noise_options_are_checked(camera_crop, kwargs, match):
     with pytest.raises(ValueError, match=match):
         napari_dip.denoise(camera_crop, preset="fast", iterations=1, **kwargs)
+
+
+def test_gaussian_noise_variance_recovers_the_noise_of_a_smooth_image():
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[:128, :128]
+    clean = 0.5 + 0.3 * np.sin(x / 9) * np.cos(y / 13)
+    for sigma in (0.02, 0.1):
+        noisy = np.stack([clean + rng.normal(0, sigma, clean.shape) for _ in range(3)])
+        assert gaussian_noise_variance(noisy) == pytest.approx(sigma**2, rel=0.1)
+    assert gaussian_noise_variance(clean[None]) < 1e-5

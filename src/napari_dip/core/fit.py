@@ -23,7 +23,7 @@ from .codes import perturb, stream_seeds
 from .devices import PRECISIONS as PRECISION_CHOICES
 from .devices import resolve_precision
 from .operators import total_variation
-from .stopping import Backtracker, VarianceStopper
+from .stopping import MIN_WARMUP, Backtracker, VarianceStopper
 from .threads import resolve_threads, torch_threads
 
 OPTIMIZE = ("net", "code", "both")
@@ -38,7 +38,10 @@ class FitConfig:
     ``tv_weight`` > 0 adds ``tv_weight`` times the total variation of the output
     (:func:`~.operators.total_variation`) to the loss (DIP-TV). ``precision``
     "auto" autocasts to bfloat16 where the device computes it natively, else
-    runs float32 (:func:`~.devices.resolve_precision`).
+    runs float32 (:func:`~.devices.resolve_precision`). With ``auto_stop``,
+    ``stop_loss`` (the noise variance, for denoising) also stops the fit as soon
+    as the loss of the image it returns falls to that value: the image then
+    explains the observation down to its noise (the discrepancy principle).
     """
 
     iterations: int = 1800
@@ -58,6 +61,7 @@ class FitConfig:
     seed: int | None = 0  # None: a fresh random seed, recorded here
     threads: int | None = None  # CPU threads; None: all cores but one (see core.threads)
     tv_weight: float = 0.0
+    stop_loss: float | None = None
 
     def __post_init__(self):
         """Refuse any bad value, naming the field and what it accepts (no fit has started yet)."""
@@ -77,6 +81,8 @@ class FitConfig:
         check.choice("precision", self.precision, PRECISION_CHOICES)
         if self.threads is not None:
             check.positive_whole("threads", self.threads)
+        if self.stop_loss is not None:
+            check.non_negative("stop_loss", self.stop_loss)
         object.__setattr__(self, "seed", check.seed(self.seed))
 
 
@@ -174,6 +180,7 @@ class Fit:
         self._last: torch.Tensor | None = None
         self._ema: torch.Tensor | None = None
         self._stopper = VarianceStopper(config.patience, config.variance_alpha) if config.auto_stop else None
+        self._explained_at: int | None = None  # where the loss fell to config.stop_loss
         self._backtracker: Backtracker | None = None  # made at the first check, once the EMA exists
         try:
             self._noise = torch.Generator(self.device).manual_seed(stream_seeds(config.seed).noise)
@@ -192,6 +199,8 @@ class Fit:
     @property
     def auto_stop_iteration(self) -> int | None:
         """The iteration whose output the automatic stop keeps (None without auto-stop or before its warm-up)."""
+        if self._explained_at is not None:
+            return self._explained_at
         if self._stopper is None or self._stopper.best_image is None:
             return None
         return self._stopper.best_iteration
@@ -286,7 +295,12 @@ class Fit:
             )
         # The moving variance follows the raw outputs; the kept image is the one the fit returns.
         kept = self._ema if cfg.use_ema else self._last
-        stop = self._stopper is not None and self._stopper.check(self._crop(kept), i)
+        if self._stopper is not None and cfg.stop_loss is not None and i >= MIN_WARMUP:
+            with torch.no_grad():
+                if float(self.data_term.loss(kept, self.target)) <= cfg.stop_loss:
+                    self._explained_at = i
+        stop = self._explained_at is not None or (
+            self._stopper is not None and self._stopper.check(self._crop(kept), i))
         preview = i % cfg.preview_every == 0 or i == cfg.iterations or stop
         record = Progress(
             i,
@@ -307,7 +321,8 @@ class Fit:
             raise RuntimeError("The fit has not run a single iteration yet.")
         self._flush_losses()
         last, ema = self._to_host(self._last), self._to_host(self._ema)
-        if self.history.stop_reason == "auto_stop" and self._stopper.best_image is not None:
+        chose_minimum = self._explained_at is None and self._stopper is not None
+        if self.history.stop_reason == "auto_stop" and chose_minimum and self._stopper.best_image is not None:
             image = self._stopper.best_image.cpu().numpy()
         else:
             image = ema if self.config.use_ema else last

@@ -20,7 +20,7 @@ from . import validation as check
 from .assemble import TaskRun, build_run
 from .fit import FitConfig, History, Progress, run
 from .images import ImageInfo, prepare_image, restore_image
-from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise
+from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise, gaussian_noise_variance
 from .presets import DEFAULT_PRESET, INPAINT_KINDS, Preset
 from .volumes import VolumeInfo, read_input
 
@@ -50,6 +50,8 @@ def prepare_denoise(
         raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
     target, info = read_input(image, channel_axis, spatial_dims)
     if noise == "gaussian":
+        # What the automatic stop waits for: the returned image's squared error down to the noise's variance.
+        kwargs.setdefault("stop_loss", gaussian_noise_variance(target))
         return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
     span = info.high - info.low
     flat = target.reshape(target.shape[0], -1, target.shape[-1])  # a volume's slices one above the other
