@@ -129,10 +129,10 @@ def per_iteration(args, sizes: list[int], presets: list[str]) -> tuple[str, dict
             image = rng.random((size, size, 3), dtype=np.float32)
             fp32 = np.median(engine_times(image, preset, "float32", warmup, timed))
             fp32_medians[preset, size] = float(fp32)
-            bf16 = np.median(engine_times(image, preset, "bfloat16", warmup, timed))
+            bf16 = None if args.no_bf16 else np.median(engine_times(image, preset, "bfloat16", warmup, timed))
             ref = np.median(reference_times(image, preset, warmup, timed))
             rows.append([preset, f"{size}x{size}", timed, common.fmt(fp32, 3), common.fmt(bf16, 3), common.fmt(ref, 3),
-                         common.fmt(fp32 / bf16), common.fmt(ref / fp32)])
+                         common.fmt(None if bf16 is None else fp32 / bf16), common.fmt(ref / fp32)])
             print(f"done {preset} {size}: {rows[-1][3:]}", flush=True)
     headers = ["preset", "size", "timed its", "engine fp32 (s/it)", "engine bf16 (s/it)", "reference loop (s/it)",
                "bf16 speed-up", "engine speed-up vs reference"]
@@ -325,6 +325,10 @@ def under_load(args, size: int, warmup: int, timed: int) -> str:
     return common.table(headers, rows)
 
 
+#: The tables the script can print, in order.
+PARTS = ("iteration", "reach", "precision", "load", "batch")
+
+
 def main(argv: list[str] | None = None) -> str:
     p = common.parser(__doc__)
     p.add_argument("--sizes", help="comma-separated sides (full 128,256,512; quick 128,256,512 without paper 512)")
@@ -339,49 +343,61 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--batch-images", type=int, default=8, help="images in the batch of part 3 (default 8)")
     p.add_argument("--batch-size", type=int, help="side of the batch's images (full 64, quick 32)")
     p.add_argument("--batch-iterations", type=int, help="iterations per batch image (full 300, quick 50)")
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated tables among {', '.join(PARTS)} "
+                   "(default: all; 'iteration' includes the FLOP table)")
+    p.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 timings of the per-iteration table")
     args = p.parse_args(argv)
     common.setup(args)
+    parts = set(args.parts.split(","))
+    if parts - set(PARTS):
+        p.error(f"--parts: unknown {', '.join(sorted(parts - set(PARTS)))}; choose among {', '.join(PARTS)}")
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [128, 256, 512]
     presets = args.presets.split(",")
     target = args.target or (24.0 if args.quick else 28.0)
     cap = args.max_iterations or (300 if args.quick else 1800)
     crop = args.crop or (64 if args.quick else 128)
-    load = under_load(args, 64 if args.quick else 128, *((2, 5) if args.quick else (5, 40)))
-    speed, fp32_medians = per_iteration(args, sizes, presets)
-    flops, peak_how = flops_table(fp32_medians, args.threads)
-    reach = time_to_psnr(args, presets, target, cap, crop)
-    quality_iterations = args.quality_iterations or (200 if args.quick else 600)
-    quality, noisy_psnr = precision_quality(args, presets, crop, quality_iterations)
-    batch = batch_throughput(args.batch_images, args.batch_size or (32 if args.quick else 64),
-                             args.batch_iterations or (50 if args.quick else 300), args.threads)
+    tables, captions = [], []
+    if "iteration" in parts:
+        speed, fp32_medians = per_iteration(args, sizes, presets)
+        flops, peak_how = flops_table(fp32_medians, args.threads)
+        tables += [speed, flops]
+        captions += [
+            "Median seconds per iteration of a denoising fit (RGB), with ratios of the medians (> 1: faster than the "
+            "column it is compared with); the reference loop is fp32 with the output, its EMA and all parameters "
+            "copied to the host every iteration, as in the original DIP code.",
+            "Floating-point operations of one fp32 iteration (forward + backward; matrix products and convolutions "
+            "as counted by torch's FlopCounterMode, element-wise work not counted), the GFLOP/s the engine fp32 "
+            f"median achieves and its fraction of this CPU's float32 peak, estimated as {peak_how}.",
+        ]
+    if "reach" in parts:
+        tables.append(time_to_psnr(args, presets, target, cap, crop))
+        captions.append(f"First checked iteration (every 10) and elapsed fit time at which the PSNR reaches "
+                        f"{target:g} dB on a {crop}x{crop} F16 crop with sigma = 25/255 noise (seed 0); each fit "
+                        f"stops once both reach it, or after {cap} iterations.")
     from napari_dip.core.devices import cpu_native_bf16
 
     bf16 = ("bfloat16 is native on this CPU (AVX512-BF16 or AMX)" if cpu_native_bf16() else
             "this CPU has no native bfloat16 (no AVX512-BF16 or AMX): bfloat16 is emulated, so its times say "
             "nothing about native bfloat16 speed")
-    caption = (
-        "(1) Median seconds per iteration of a denoising fit (RGB), with ratios of the medians (> 1: faster than "
-        "the column it is compared with); the reference loop is fp32 with the output, its EMA and all parameters "
-        "copied to the host every iteration, as in the original DIP code. (2) Floating-point operations of one fp32 "
-        "iteration (forward + backward; matrix products and convolutions as counted by torch's FlopCounterMode, "
-        "element-wise work not counted), the GFLOP/s the engine fp32 median of (1) achieves and its fraction of "
-        f"this CPU's float32 peak, estimated as {peak_how}. (3) First checked iteration (every "
-        f"10) and elapsed fit time at which the PSNR reaches {target:g} dB on a {crop}x{crop} F16 crop with "
-        f"sigma = 25/255 noise (seed 0); each fit stops once both reach it, or after {cap} iterations. (4) PSNR of "
-        f"the output of a whole {quality_iterations}-iteration fit of the same noisy crop (itself "
-        f"{noisy_psnr:.2f} dB), float32 vs bfloat16 autocast, seed 0, with wall times; {bf16}."
-    )
-    caption += (
-        " (5) Median seconds per iteration of the fast preset on a noisy RGB image, idle and next to one "
-        "core-hungry process started by the script, with torch's default threads and with the engine's default."
-    )
-    caption += (
-        " (6) Images per minute of `napari-dip denoise` on a folder of small images, serial and with "
-        "`--workers 2` "
-        f"(a local Dask cluster of 2 processes; its start-up time included), same run, {args.threads} torch "
-        "thread(s) per fit in both."
-    )
-    body = "\n\n".join([speed, flops, reach, quality, load, batch])
+    if "precision" in parts:
+        quality_iterations = args.quality_iterations or (200 if args.quick else 600)
+        quality, noisy_psnr = precision_quality(args, presets, crop, quality_iterations)
+        tables.append(quality)
+        captions.append(f"PSNR of the output of a whole {quality_iterations}-iteration fit of the same noisy crop "
+                        f"(itself {noisy_psnr:.2f} dB), float32 vs bfloat16 autocast, seed 0, with wall times; {bf16}.")
+    if "load" in parts:
+        tables.append(under_load(args, 64 if args.quick else 128, *((2, 5) if args.quick else (5, 40))))
+        captions.append("Median seconds per iteration of the fast preset on a noisy RGB image, idle and next to one "
+                        "core-hungry process started by the script, with torch's default threads and with the "
+                        "engine's default.")
+    if "batch" in parts:
+        tables.append(batch_throughput(args.batch_images, args.batch_size or (32 if args.quick else 64),
+                                       args.batch_iterations or (50 if args.quick else 300), args.threads))
+        captions.append("Images per minute of `napari-dip denoise` on a folder of small images, serial and with "
+                        "`--workers 2` (a local Dask cluster of 2 processes; its start-up time included), same run, "
+                        f"{args.threads} torch thread(s) per fit in both.")
+    caption = " ".join(f"({n}) {text}" for n, text in enumerate(captions, 1))
+    body = "\n\n".join(tables)
     return common.emit("Speed", caption, body, args)
 
 

@@ -50,6 +50,7 @@ IMAGES = {
 CANDIDATES = {
     "default: fast + auto-stop": {},
     "fast + auto-stop + paper code noise 1/30": {"preset": "fast", "code_noise_std": 1 / 30},
+    "fast + paper code noise 1/30 run on": {"preset": "fast", "code_noise_std": 1 / 30, "auto_stop": False},
 }
 MARGIN = 0.2  # dB below the reference's best that counts as reaching it
 
@@ -147,42 +148,63 @@ def seconds_per_iteration(task: str, inputs: tuple, kwargs: dict, iterations: in
     return float(np.median(np.diff(times[5:])))
 
 
+def image_rows(task: str, name: str, args) -> dict[str, list]:
+    """Every method's row on one image: iterations and time to the target, s/it, speed-up, what it returns.
+
+    With ``--cache`` the rows are kept too (keyed by the methods' options), so images can be run in parts.
+    """
+    from napari_dip.core.presets import task_preset
+
+    size = args.size or (64 if args.quick else 128)
+    extra = {} if args.iterations is None else {"iterations": args.iterations}
+    methods = {"paper (reference)": {"preset": "paper"}, **{m: CANDIDATES[m] for m in args.candidates}}
+    default = task_preset(task, factor=4 if task == "super_resolution" else 1, kind="sparse")
+    key = f"rows:{task}:{name}:{size}:{args.iterations}:{args.threads}:{args.past_best}:{methods}:{default}"
+    cached = read_cache(args.cache).get(key)
+    if cached is not None:
+        return cached
+    image = common.crop(common.load(args.data, name), size)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    inputs, clean, kwargs = problem(task, image)
+    kwargs = {**kwargs, **extra}
+    ref = reference_trace(task, name, inputs, clean, kwargs, args)
+    # Every method's seconds per iteration, measured side by side now: fit times are iterations x these, so a
+    # cached reference and a machine that got busier in between do not skew the ratios.
+    pace = {method: seconds_per_iteration(task, inputs, {**kwargs, **options}) for method, options in methods.items()}
+    ref_iteration = ref.first_iteration(ref.best)
+    ref_time = ref_iteration * pace["paper (reference)"]
+    traces = {"paper (reference)": ref}
+    for method in args.candidates:
+        options = CANDIDATES[method]
+        traces[method] = trace(task, inputs, clean, {**kwargs, **options},
+                               None if options.get("auto_stop", True) else args.past_best)
+    rows = {}
+    for method, result in traces.items():
+        reached = ref_iteration if result is ref else result.first_iteration(ref.best - MARGIN)
+        time_to = None if reached is None else reached * pace[method]
+        stop = result.stop_iteration or (result.iterations[-1] if result.returned_psnr is not None else None)
+        returned = result.returned_psnr
+        rows[method] = [reached, pace[method], time_to, None if time_to is None else ref_time / time_to, returned,
+                        None if returned is None else returned - ref.best, None if stop is None else stop * pace[method]]
+        print(f"  {method}: {'-' if reached is None else reached} iterations to the target, returned "
+              f"{'-' if returned is None else f'{returned:.2f}'} dB at iteration {stop}", flush=True)
+    print(f"done {task} {name}: reference best {ref.best:.2f} dB at iteration {ref_iteration} "
+          f"({ref_time:.0f} s at {pace['paper (reference)']:.3f} s/it)", flush=True)
+    if args.cache:
+        args.cache.write_text(json.dumps({**read_cache(args.cache), key: rows}, indent=0))
+    return rows
+
+
 def task_table(task: str, args) -> str:
     size = args.size or (64 if args.quick else 128)
     names = IMAGES[task][:1] if args.quick else IMAGES[task]
     if args.images:
         names = [name for name in names if Path(name).stem in args.images.split(",")]
-    extra = {} if args.iterations is None else {"iterations": args.iterations}
-    rows: dict[str, list[tuple]] = {}
+    rows: dict[str, list[list]] = {}
     for name in names:
-        image = common.crop(common.load(args.data, name), size)
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=-1)
-        inputs, clean, kwargs = problem(task, image)
-        kwargs = {**kwargs, **extra}
-        ref = reference_trace(task, name, inputs, clean, kwargs, args)
-        methods = {"paper (reference)": {"preset": "paper"}, **{m: CANDIDATES[m] for m in args.candidates}}
-        # Every method's seconds per iteration, measured side by side now: fit times are iterations x these, so a
-        # cached reference and a machine that got busier in between do not skew the ratios.
-        pace = {method: seconds_per_iteration(task, inputs, {**kwargs, **options}) for method, options in methods.items()}
-        ref_iteration = ref.first_iteration(ref.best)
-        ref_time = ref_iteration * pace["paper (reference)"]
-        stop = ref.stop_iteration or (ref.iterations[-1] if ref.returned_psnr is not None else None)
-        rows.setdefault("paper (reference)", []).append(
-            (ref_iteration, pace["paper (reference)"], ref_time, 1.0, ref.returned_psnr,
-             None if ref.returned_psnr is None else ref.returned_psnr - ref.best,
-             None if stop is None else stop * pace["paper (reference)"]))
-        for method in args.candidates:
-            result = trace(task, inputs, clean, {**kwargs, **CANDIDATES[method]})
-            reached = result.first_iteration(ref.best - MARGIN)
-            time_to = None if reached is None else reached * pace[method]
-            rows.setdefault(method, []).append(
-                (reached, pace[method], time_to, None if time_to is None else ref_time / time_to, result.returned_psnr,
-                 result.returned_psnr - ref.best, result.stop_iteration * pace[method]))
-            print(f"  {method}: {'-' if reached is None else reached} iterations to the target, returned "
-                  f"{result.returned_psnr:.2f} dB at iteration {result.stop_iteration}", flush=True)
-        print(f"done {task} {name}: reference best {ref.best:.2f} dB at iteration {ref_iteration} "
-              f"({ref_time:.0f} s at {pace['paper (reference)']:.3f} s/it)", flush=True)
+        for method, row in image_rows(task, name, args).items():
+            rows.setdefault(method, []).append(row)
     table = []
     for method, values in rows.items():
         columns = list(zip(*values))
@@ -196,6 +218,29 @@ def task_table(task: str, args) -> str:
     return f"**{task}** ({len(names)} image(s), {size}x{size})\n\n" + common.table(headers, table)
 
 
+def default_call_table(args) -> str:
+    """Wall time and PSNR of ``napari_dip.denoise(noisy)``, no other argument, on each denoising image."""
+    import napari_dip
+
+    size = args.size or (64 if args.quick else 128)
+    rows = []
+    for name in IMAGES["denoise"][:1] if args.quick else IMAGES["denoise"]:
+        image = common.crop(common.load(args.data, name), size)
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=-1)
+        noisy = common.add_noise(image, 25 / 255)
+        start = time.perf_counter()
+        output, history = napari_dip.denoise(noisy, return_history=True)
+        seconds = time.perf_counter() - start
+        rows.append([Path(name).stem, f"{size}x{size}x3", common.fmt(seconds, 1), history.stop_iteration,
+                     common.fmt(common.psnr(noisy, image)), common.fmt(common.psnr(output, image))])
+    seconds = [float(row[2]) for row in rows]
+    rows.append(["median", "", common.fmt(float(np.median(seconds)), 1), "", "", ""])
+    headers = ["image", "size", "napari_dip.denoise(noisy) wall time (s)", "stopped at iteration", "noisy PSNR (dB)",
+               "returned PSNR (dB)"]
+    return "**the default call**\n\n" + common.table(headers, rows)
+
+
 def main(argv: list[str] | None = None) -> str:
     p = common.parser(__doc__)
     p.add_argument("--size", type=int, help="side of the crops (full 256, quick 64); the HR side for SR")
@@ -205,6 +250,8 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--cache", type=Path, help="JSON file keeping the paper reference runs between runs")
     p.add_argument("--candidates", default=",".join(CANDIDATES),
                    help=f"comma-separated methods among: {', '.join(CANDIDATES)} (empty: references only)")
+    p.add_argument("--default-call", action="store_true",
+                   help="also time napari_dip.denoise(noisy) with no other argument (wall time, everything included)")
     p.add_argument("--past-best", type=float, default=1.0,
                    help="stop a reference once its PSNR is this many dB below its best (0: run it to the end)")
     args = p.parse_args(argv)
@@ -217,6 +264,8 @@ def main(argv: list[str] | None = None) -> str:
     if args.quick and args.iterations is None:
         args.iterations = 300
     body = "\n\n".join(task_table(task, args) for task in args.tasks.split(","))
+    if "denoise" in args.tasks.split(",") and args.default_call:
+        body += "\n\n" + default_call_table(args)
     caption = (
         "Medians over the images. Reference: the paper preset; its time is when it first reached its own best PSNR "
         f"(checked every 10 iterations). Candidates: fit time to the reference's best - {MARGIN} dB and the speed-up "

@@ -105,15 +105,18 @@ def test_common_helpers(monkeypatch):
 
 def test_time_to_quality(tmp_path):
     cache = tmp_path / "references.json"
-    argv = ("--data", "builtin", "--size", "32", "--iterations", "10", "--tasks", "denoise,inpaint",
+    argv = ("--data", "builtin", "--size", "32", "--iterations", "10", "--tasks", "denoise,inpaint", "--default-call",
             "--cache", str(cache))
     text = run_script("time_to_quality.py", *argv)
     tables = [table_rows(t) for t in text.split("\n\n") if t.startswith("|")]
-    assert len(tables) == 2
+    assert len(tables) == 3
+    default_call = tables.pop()
+    assert default_call[0][2] == "napari_dip.denoise(noisy) wall time (s)" and default_call[-1][0] == "median"
     for rows in tables:
         assert rows[0][:5] == ["method", "reached best - 0.2 dB", "iterations to it", "s/it", "time to it (s)"]
         assert [r[0] for r in rows[2:]] == ["paper (reference)", "default: fast + auto-stop",
-                                            "fast + auto-stop + paper code noise 1/30"]
+                                            "fast + auto-stop + paper code noise 1/30",
+                                            "fast + paper code noise 1/30 run on"]
         assert float(rows[2][5]) == 1.0  # the reference against itself
     cached = cache.read_text()
     assert "denoise:" in cached and "inpaint:" in cached

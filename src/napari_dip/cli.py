@@ -121,11 +121,12 @@ def load_config(path: Path, task: str) -> dict:
     informational entries (task, network, ...) are dropped; the values are
     checked like the flags, in :func:`validate`.
     """
-    from .core.tasks import RECORDED_KEYS, settings_to_kwargs
+    from .core.tasks import IMAGE_KEYS, RECORDED_KEYS, settings_to_kwargs
     from .core.validation import device_name as check_device_name
 
     settings = read_settings(path)
-    unknown = sorted(set(settings) - set(settings_to_kwargs(settings)) - set(RECORDED_KEYS) - set(LAYER_KEYS))
+    unknown = sorted(set(settings) - set(settings_to_kwargs(settings)) - set(RECORDED_KEYS) - set(IMAGE_KEYS)
+                     - set(LAYER_KEYS))
     if unknown:
         raise InputError(f"{path}: unknown key {unknown[0]!r}: use the names of napari_dip.FitConfig's fields, "
                          "preset, device, factor and kind (or a file saved by the napari widgets).")

@@ -124,3 +124,15 @@ def test_same_seed_and_threads_give_the_same_result():
     image = np.random.default_rng(3).random((16, 16)).astype(np.float32)
     runs = [napari_dip.denoise(image, preset="fast", iterations=4, seed=7, device="cpu") for _ in range(2)]
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_replayed_denoise_settings_estimate_the_noise_of_the_new_image():
+    from napari_dip.core.tasks import prepare_denoise
+
+    rng = np.random.default_rng(0)
+    quiet, loud = (np.clip(0.5 + rng.normal(0, sigma, (32, 32)), 0, 1) for sigma in (0.02, 0.2))
+    first = prepare_denoise(quiet, iterations=2, device="cpu")
+    replay = prepare_denoise(loud, **settings_to_kwargs(first.settings))
+    assert replay.fit.config.stop_loss > 10 * first.fit.config.stop_loss
+    again = prepare_denoise(quiet, **settings_to_kwargs(first.settings))
+    assert again.fit.config.stop_loss == first.fit.config.stop_loss  # the same image gets the same estimate

@@ -182,6 +182,8 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
 _TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset", "tile")
 #: Settings keys that only record how a result was made (dropped when settings are replayed).
 RECORDED_KEYS = ("task", "network", "memory_estimate_bytes")
+#: Settings measured on the input image (dropped when replayed: another image gets its own).
+IMAGE_KEYS = ("stop_loss",)
 
 
 def settings_to_kwargs(settings: dict) -> dict:
@@ -190,5 +192,5 @@ def settings_to_kwargs(settings: dict) -> dict:
     Informational entries (task, network, memory estimate, ...) are dropped, so
     settings stored in a layer's metadata or a JSON file can be replayed.
     """
-    keys = set(FitConfig.__dataclass_fields__) | set(_TASK_KEYWORDS)
+    keys = (set(FitConfig.__dataclass_fields__) | set(_TASK_KEYWORDS)) - set(IMAGE_KEYS)
     return {key: value for key, value in settings.items() if key in keys}
