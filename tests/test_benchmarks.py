@@ -120,8 +120,16 @@ def test_time_to_quality(tmp_path):
         assert float(rows[2][5]) == 1.0  # the reference against itself
     cached = cache.read_text()
     assert "denoise:" in cached and "inpaint:" in cached
-    run_script("time_to_quality.py", *argv)  # the second run reuses the cached references
+    again = run_script("time_to_quality.py", *argv)  # the second run reuses the cached references and rows
     assert cache.read_text() == cached
+    def tables_part(output: str) -> str:
+        return output.split("## Time to quality")[1].split("**the default call**")[0]
+
+    assert tables_part(again) == tables_part(text)
+    repaced = run_script("time_to_quality.py", *argv, "--repace")  # new seconds per iteration, same iterations
+    assert cache.read_text() == cached
+    for old, new in zip(tables, [table_rows(t) for t in repaced.split("\n\n") if t.startswith("|")]):
+        assert [row[:3] for row in old] == [row[:3] for row in new]
 
 
 def test_ema_vs_last():
