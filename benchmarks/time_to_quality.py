@@ -49,8 +49,9 @@ IMAGES = {
 #: Candidate methods: keywords of the task's prepare function.
 CANDIDATES = {
     "default: fast + auto-stop": {},
-    "fast + auto-stop + paper code noise 1/30": {"preset": "fast", "code_noise_std": 1 / 30},
-    "fast + paper code noise 1/30 run on": {"preset": "fast", "code_noise_std": 1 / 30, "auto_stop": False},
+    "fast + auto-stop + noise-level stop": {"stop_loss": "auto"},
+    "fast + auto-stop + noise-level stop + code noise 1/60": {"stop_loss": "auto", "code_noise_std": 1 / 60},
+    "fast run on (no auto-stop)": {"auto_stop": False},
 }
 MARGIN = 0.2  # dB below the reference's best that counts as reaching it
 
@@ -151,63 +152,61 @@ def seconds_per_iteration(task: str, inputs: tuple, kwargs: dict, iterations: in
 def image_rows(task: str, name: str, args) -> dict[str, list]:
     """Every method's row on one image: iterations and time to the target, s/it, speed-up, what it returns.
 
-    With ``--cache`` the rows are kept too (keyed by the methods' options), so images can be run in parts.
+    A method's outcome (in iterations and dB) and every method's seconds per iteration are kept in ``--cache``
+    (keyed by the method's options and the default preset), so images and methods can be run in parts; the seconds
+    per iteration are measured side by side, for all methods at once, whenever one is missing or with ``--repace``.
     """
-    from napari_dip.core.presets import task_preset
-
     size = args.size or (64 if args.quick else 128)
     extra = {} if args.iterations is None else {"iterations": args.iterations}
     methods = {"paper (reference)": {"preset": "paper"}, **{m: CANDIDATES[m] for m in args.candidates}}
-    default = task_preset(task, factor=4 if task == "super_resolution" else 1, kind="sparse")
-    key = f"rows:{task}:{name}:{size}:{args.iterations}:{args.threads}:{args.past_best}:{methods}:{default}"
-    cached = read_cache(args.cache).get(key)
+    keys = {method: outcome_key(task, name, args, options) for method, options in methods.items()}
+    pace_key = f"pace:{task}:{name}:{size}:{args.threads}"
+    cache = read_cache(args.cache)
     image = common.crop(common.load(args.data, name), size)
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=-1)
     inputs, clean, kwargs = problem(task, image)
     kwargs = {**kwargs, **extra}
-    if cached is not None:
-        if not args.repace:
-            return cached
-        pace = {method: seconds_per_iteration(task, inputs, {**kwargs, **options}) for method, options in methods.items()}
-        return repaced(cached, pace)
     ref = reference_trace(task, name, inputs, clean, kwargs, args)
-    # Every method's seconds per iteration, measured side by side now: fit times are iterations x these, so a
-    # cached reference and a machine that got busier in between do not skew the ratios.
-    pace = {method: seconds_per_iteration(task, inputs, {**kwargs, **options}) for method, options in methods.items()}
+    outcomes = {method: cache.get(key) for method, key in keys.items()}
+    pace = cache.get(pace_key, {})
+    if args.repace or any(method not in pace for method in methods):
+        # Measured side by side now: fit times are iterations x these, so runs made in parts, or on a machine that
+        # got busier in between, do not skew the ratios.
+        pace = {method: seconds_per_iteration(task, inputs, {**kwargs, **options}) for method, options in methods.items()}
     ref_iteration = ref.first_iteration(ref.best)
-    ref_time = ref_iteration * pace["paper (reference)"]
-    traces = {"paper (reference)": ref}
+    outcomes["paper (reference)"] = {"reached": ref_iteration, "stop": ref.stop_iteration or (
+        ref.iterations[-1] if ref.returned_psnr is not None else None), "returned": ref.returned_psnr}
     for method in args.candidates:
-        options = CANDIDATES[method]
-        traces[method] = trace(task, inputs, clean, {**kwargs, **options},
-                               None if options.get("auto_stop", True) else args.past_best)
-    rows = {}
-    for method, result in traces.items():
-        reached = ref_iteration if result is ref else result.first_iteration(ref.best - MARGIN)
-        time_to = None if reached is None else reached * pace[method]
-        stop = result.stop_iteration or (result.iterations[-1] if result.returned_psnr is not None else None)
-        returned = result.returned_psnr
-        rows[method] = [reached, pace[method], time_to, None if time_to is None else ref_time / time_to, returned,
-                        None if returned is None else returned - ref.best, None if stop is None else stop * pace[method]]
-        print(f"  {method}: {'-' if reached is None else reached} iterations to the target, returned "
-              f"{'-' if returned is None else f'{returned:.2f}'} dB at iteration {stop}", flush=True)
+        if outcomes[method] is None:
+            options = CANDIDATES[method]
+            result = trace(task, inputs, clean, {**kwargs, **options},
+                           None if options.get("auto_stop", True) else args.past_best)
+            outcomes[method] = {"reached": result.first_iteration(ref.best - MARGIN), "returned": result.returned_psnr,
+                                "stop": result.stop_iteration}
+        print(f"  {method}: {outcomes[method]}", flush=True)
+    if args.cache:
+        args.cache.write_text(json.dumps({**read_cache(args.cache), pace_key: pace,
+                                          **{keys[m]: outcomes[m] for m in args.candidates}}, indent=0))
+    ref_time = ref_iteration * pace["paper (reference)"]
     print(f"done {task} {name}: reference best {ref.best:.2f} dB at iteration {ref_iteration} "
           f"({ref_time:.0f} s at {pace['paper (reference)']:.3f} s/it)", flush=True)
-    if args.cache:
-        args.cache.write_text(json.dumps({**read_cache(args.cache), key: rows}, indent=0))
+    rows = {}
+    for method, outcome in outcomes.items():
+        reached, stop, returned = outcome["reached"], outcome["stop"], outcome["returned"]
+        time_to = None if reached is None else reached * pace[method]
+        rows[method] = [reached, pace[method], time_to, None if time_to is None else ref_time / time_to, returned,
+                        None if returned is None else returned - ref.best, None if stop is None else stop * pace[method]]
     return rows
 
 
-def repaced(rows: dict[str, list], pace: dict[str, float]) -> dict[str, list]:
-    """Cached rows with their times recomputed from new seconds-per-iteration (iterations are kept)."""
-    ref_time = rows["paper (reference)"][0] * pace["paper (reference)"]
-    new = {}
-    for method, (reached, old_pace, _, _, returned, gap, stop_time) in rows.items():
-        time_to = None if reached is None else reached * pace[method]
-        new[method] = [reached, pace[method], time_to, None if time_to is None else ref_time / time_to, returned, gap,
-                       None if stop_time is None else stop_time / old_pace * pace[method]]
-    return new
+def outcome_key(task: str, name: str, args, options: dict) -> str:
+    """The cache key of one method's outcome on one image: the run's settings, its options and the default preset."""
+    from napari_dip.core.presets import task_preset
+
+    size = args.size or (64 if args.quick else 128)
+    default = task_preset(task, factor=4 if task == "super_resolution" else 1, kind="sparse")
+    return f"outcome:{task}:{name}:{size}:{args.iterations}:{args.threads}:{args.past_best}:{options}:{default}"
 
 
 def task_table(task: str, args) -> str:

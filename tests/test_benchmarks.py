@@ -115,8 +115,9 @@ def test_time_to_quality(tmp_path):
     for rows in tables:
         assert rows[0][:5] == ["method", "reached best - 0.2 dB", "iterations to it", "s/it", "time to it (s)"]
         assert [r[0] for r in rows[2:]] == ["paper (reference)", "default: fast + auto-stop",
-                                            "fast + auto-stop + paper code noise 1/30",
-                                            "fast + paper code noise 1/30 run on"]
+                                            "fast + auto-stop + noise-level stop",
+                                            "fast + auto-stop + noise-level stop + code noise 1/60",
+                                            "fast run on (no auto-stop)"]
         assert float(rows[2][5]) == 1.0  # the reference against itself
     cached = cache.read_text()
     assert "denoise:" in cached and "inpaint:" in cached

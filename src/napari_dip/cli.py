@@ -121,12 +121,11 @@ def load_config(path: Path, task: str) -> dict:
     informational entries (task, network, ...) are dropped; the values are
     checked like the flags, in :func:`validate`.
     """
-    from .core.tasks import IMAGE_KEYS, RECORDED_KEYS, settings_to_kwargs
+    from .core.tasks import RECORDED_KEYS, settings_to_kwargs
     from .core.validation import device_name as check_device_name
 
     settings = read_settings(path)
-    unknown = sorted(set(settings) - set(settings_to_kwargs(settings)) - set(RECORDED_KEYS) - set(IMAGE_KEYS)
-                     - set(LAYER_KEYS))
+    unknown = sorted(set(settings) - set(settings_to_kwargs(settings)) - set(RECORDED_KEYS) - set(LAYER_KEYS))
     if unknown:
         raise InputError(f"{path}: unknown key {unknown[0]!r}: use the names of napari_dip.FitConfig's fields, "
                          "preset, device, factor and kind (or a file saved by the napari widgets).")
@@ -211,7 +210,8 @@ def validate(task: str, options: dict) -> None:
     resolve_device(check.device_name(options.get("device", "auto")))
     task_preset(TASKS[task][0], factor=options.get("factor", 4), kind=options.get("kind"),
                 preset=options.get("preset", DEFAULT_PRESET))
-    FitConfig(**{k: v for k, v in options.items() if k in FitConfig.__dataclass_fields__})
+    FitConfig(**{k: v for k, v in options.items()
+                 if k in FitConfig.__dataclass_fields__ and not (k == "stop_loss" and v == "auto")})
 
 
 def plan_outputs(args: argparse.Namespace, sources: list[Path], options: dict) -> list[list[Path]]:

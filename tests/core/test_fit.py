@@ -209,11 +209,11 @@ def test_auto_stop_iteration_is_public_and_none_without_auto_stop():
 
 def test_denoise_stops_by_itself_by_default_and_runs_on_when_asked():
     image = np.random.default_rng(3).random((24, 24)).astype(np.float32)
-    stopped = prepare_denoise(image, iterations=2000, device="cpu", patience=30, stop_loss=0.0)
+    stopped = prepare_denoise(image, iterations=2000, device="cpu", patience=30)
     stopped.run()
     assert stopped.history.stop_reason == "auto_stop"
     assert stopped.history.stop_iteration < 2000
-    # With the discrepancy out of reach (stop_loss=0) the variance rule stops it, patience after its minimum.
+    # The moving variance of the outputs stops it, patience after its minimum.
     assert stopped.history.stop_iteration == stopped.fit.auto_stop_iteration + 30
     full = prepare_denoise(image, iterations=150, device="cpu", patience=30, auto_stop=False)
     full.run()
@@ -284,8 +284,9 @@ def test_denoise_stops_where_the_noise_variance_is_explained():
     rng = np.random.default_rng(1)
     y, x = np.mgrid[:32, :32]
     noisy = (0.5 + 0.3 * np.sin(x / 4) + rng.normal(0, 0.1, (32, 32))).astype(np.float32)
-    task = prepare_denoise(noisy, iterations=3000, device="cpu")
-    assert task.fit.config.stop_loss == pytest.approx(task.settings["stop_loss"])
+    task = prepare_denoise(noisy, iterations=3000, device="cpu", stop_loss="auto")
+    assert task.settings["stop_loss"] == "auto"
+    assert task.fit.config.stop_loss == pytest.approx(task.settings["noise_variance"])
     task.run()
     assert task.history.stop_reason == "auto_stop"
     assert task.fit.auto_stop_iteration == task.history.stop_iteration  # the discrepancy, not the variance, stopped it

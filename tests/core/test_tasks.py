@@ -131,7 +131,7 @@ def test_replayed_denoise_settings_estimate_the_noise_of_the_new_image():
 
     rng = np.random.default_rng(0)
     quiet, loud = (np.clip(0.5 + rng.normal(0, sigma, (32, 32)), 0, 1) for sigma in (0.02, 0.2))
-    first = prepare_denoise(quiet, iterations=2, device="cpu")
+    first = prepare_denoise(quiet, iterations=2, device="cpu", stop_loss="auto")
     replay = prepare_denoise(loud, **settings_to_kwargs(first.settings))
     assert replay.fit.config.stop_loss > 10 * first.fit.config.stop_loss
     again = prepare_denoise(quiet, **settings_to_kwargs(first.settings))

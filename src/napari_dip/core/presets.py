@@ -108,10 +108,10 @@ TASK_PRESETS = {
 
 
 #: What ``"fast"`` changes besides the network, per paper case: the default of the Python API, the command line
-#: and the widgets. Denoising and JPEG restoration stop by themselves (no clean image needed); denoising perturbs
-#: the code half as much, which gets near its best picture in fewer iterations (benchmarks/time_to_quality.py).
+#: and the widgets. Denoising and JPEG restoration stop by themselves, with no clean image
+#: (benchmarks/time_to_quality.py).
 FAST_CHANGES: dict[str, dict] = {
-    "denoise": {"code_noise_std": 1 / 60, "auto_stop": True, "patience": 200},
+    "denoise": {"auto_stop": True, "patience": 200},
     "jpeg": {"auto_stop": True, "patience": 200},
     # The EMA of the outputs beats the last output wherever the code is perturbed (benchmarks/ema_vs_last.py).
     "sr4": {"use_ema": True},

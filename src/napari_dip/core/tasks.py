@@ -42,7 +42,10 @@ def prepare_denoise(
     Poisson-Gaussian likelihood of photon-limited data, with the camera's
     ``gain`` (intensity per photon), ``read_noise`` (standard deviation) and
     ``offset`` (dark level) in the image's units, estimated from the image
-    when not given (see :mod:`napari_dip.core.noise`).
+    when not given (see :mod:`napari_dip.core.noise`). With Gaussian noise,
+    ``stop_loss="auto"`` lets the automatic stop also end the fit once the
+    returned image's squared error falls to the noise variance estimated from
+    the image (the discrepancy principle; a number gives the variance).
     """
     if noise not in NOISE_MODELS:
         raise ValueError(f"noise={noise!r}: choose 'gaussian' or 'poisson' (photon-limited images).")
@@ -50,9 +53,13 @@ def prepare_denoise(
         raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
     target, info = read_input(image, channel_axis, spatial_dims)
     if noise == "gaussian":
-        # What the automatic stop waits for: the returned image's squared error down to the noise's variance.
-        kwargs.setdefault("stop_loss", gaussian_noise_variance(target))
-        return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
+        if kwargs.get("stop_loss") != "auto":
+            return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
+        # The automatic stop also ends the fit once the returned image's squared error is down to the noise's variance.
+        variance = gaussian_noise_variance(target)
+        task = build_run("denoise", target, info, spatial_dims=spatial_dims, **{**kwargs, "stop_loss": variance})
+        task.settings.update(stop_loss="auto", noise_variance=variance)  # a replay estimates its own image's noise
+        return task
     span = info.high - info.low
     flat = target.reshape(target.shape[0], -1, target.shape[-1])  # a volume's slices one above the other
     model = estimate_noise(flat * span[:, None, None] + info.low[:, None, None], gain, read_noise, offset)
@@ -181,9 +188,7 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
 #: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
 _TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset", "tile")
 #: Settings keys that only record how a result was made (dropped when settings are replayed).
-RECORDED_KEYS = ("task", "network", "memory_estimate_bytes")
-#: Settings measured on the input image (dropped when replayed: another image gets its own).
-IMAGE_KEYS = ("stop_loss",)
+RECORDED_KEYS = ("task", "network", "memory_estimate_bytes", "noise_variance")
 
 
 def settings_to_kwargs(settings: dict) -> dict:
@@ -192,5 +197,5 @@ def settings_to_kwargs(settings: dict) -> dict:
     Informational entries (task, network, memory estimate, ...) are dropped, so
     settings stored in a layer's metadata or a JSON file can be replayed.
     """
-    keys = (set(FitConfig.__dataclass_fields__) | set(_TASK_KEYWORDS)) - set(IMAGE_KEYS)
+    keys = set(FitConfig.__dataclass_fields__) | set(_TASK_KEYWORDS)
     return {key: value for key, value in settings.items() if key in keys}
