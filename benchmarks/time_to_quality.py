@@ -166,7 +166,7 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
     """
     size = args.size or (64 if args.quick else 128)
     extra = {} if args.iterations is None else {"iterations": args.iterations}
-    methods = {"paper (reference)": {"preset": "paper"}, **{m: CANDIDATES[m] for m in args.candidates}}
+    methods = {"paper (reference)": {"preset": "paper"}, **{m: CANDIDATES[m] for m in candidates(task, args)}}
     keys = {method: outcome_key(task, name, args, options) for method, options in methods.items()}
     pace_key = f"pace:{task}:{name}:{size}:{args.threads}"
     cache = read_cache(args.cache)
@@ -185,7 +185,7 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
     ref_iteration = ref.first_iteration(ref.best)
     outcomes["paper (reference)"] = {"reached": ref_iteration, "stop": ref.stop_iteration or (
         ref.iterations[-1] if ref.returned_psnr is not None else None), "returned": ref.returned_psnr}
-    for method in args.candidates:
+    for method in candidates(task, args):
         if outcomes[method] is None:
             options = CANDIDATES[method]
             result = trace(task, inputs, clean, {**kwargs, **options},
@@ -195,7 +195,7 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
         print(f"  {method}: {outcomes[method]}", flush=True)
     if args.cache:
         args.cache.write_text(json.dumps({**read_cache(args.cache), pace_key: pace,
-                                          **{keys[m]: outcomes[m] for m in args.candidates}}, indent=0))
+                                          **{keys[m]: outcomes[m] for m in candidates(task, args)}}, indent=0))
     ref_time = ref_iteration * pace["paper (reference)"]
     print(f"done {task} {name}: reference best {ref.best:.2f} dB at iteration {ref_iteration} "
           f"({ref_time:.0f} s at {pace['paper (reference)']:.3f} s/it)", flush=True)
@@ -206,6 +206,11 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
         rows[method] = [reached, pace[method], time_to, None if time_to is None else ref_time / time_to, returned,
                         None if returned is None else returned - ref.best, None if stop is None else stop * pace[method]]
     return rows
+
+
+def candidates(task: str, args) -> list[str]:
+    """The chosen candidates that apply to ``task`` (the noise-level stop is for denoising only)."""
+    return [m for m in args.candidates if task == "denoise" or "stop_loss" not in CANDIDATES[m]]
 
 
 def outcome_key(task: str, name: str, args, options: dict) -> str:
