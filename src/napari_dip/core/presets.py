@@ -1,8 +1,9 @@
 """Named settings for every case of the paper (supplementary material, section 4).
 
 A :class:`Preset` bundles the network, the code and the fitting defaults.
-Each case of a task has a paper preset; ``"fast"`` keeps the case's settings
-but swaps in a lighter network for CPU users. :func:`task_preset` maps
+Each case of a task has a paper preset; ``"fast"``, the default, keeps the
+case's settings but swaps in a lighter network and applies
+:data:`FAST_CHANGES` (automatic stop, EMA output). :func:`task_preset` maps
 (task, factor, inpainting kind, preset) to the settings: the one place that
 knows, e.g., that x8 super-resolution uses the paper's x8 case. The Python
 API, the command line and the widgets all call it.
