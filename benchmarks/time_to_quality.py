@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +68,10 @@ MARGIN = 0.2  # dB below the reference's best that counts as reaching it
 class Trace:
     """PSNR of the returned kind of image at the checked iterations, and what the fit returned."""
 
-    seconds: list[float]
+    iterations: list[int]
     psnr: list[float]
     returned_psnr: float | None  # None: a reference stopped once it was past its best
-    returned_seconds: float | None
-    iterations: list[int] = field(default_factory=list)
-    stop_iteration: int | None = None  # where the fit ended (None: a reference stopped past its best)
+    stop_iteration: int | None  # where the fit ended (None: a reference stopped past its best)
 
     def first_iteration(self, target: float) -> int | None:
         """Checked iteration at which the PSNR first reached ``target`` (None if it never did)."""
@@ -109,22 +107,19 @@ def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: 
     from napari_dip.core.tasks import TASKS
 
     run = TASKS[task](*inputs, reference=clean, seed=0, device="cpu", channel_axis=-1, **kwargs)
-    seconds, values, iterations = [], [], []
+    values, iterations = [], []
 
     def watch(record) -> bool:
         value = record.psnr_ema if run.use_ema else record.psnr
         if value is not None:
-            seconds.append(record.elapsed)
             values.append(value)
             iterations.append(record.iteration)
         return past_best is None or not values or values[-1] > max(values) - past_best
 
-    start = time.perf_counter()
     output, result = run.run(watch)
-    elapsed = time.perf_counter() - start
     if result.history.stop_reason == "interrupted":
-        return Trace(seconds, values, None, None, iterations)
-    return Trace(seconds, values, common.psnr(output, clean), elapsed, iterations, result.history.stop_iteration)
+        return Trace(iterations, values, None, None)
+    return Trace(iterations, values, common.psnr(output, clean), result.history.stop_iteration)
 
 
 def reference_trace(task: str, name: str, inputs: tuple, clean: np.ndarray, kwargs: dict, args) -> Trace:
@@ -183,8 +178,7 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
         # got busier in between, do not skew the ratios.
         pace = {method: seconds_per_iteration(task, inputs, {**kwargs, **options}) for method, options in methods.items()}
     ref_iteration = ref.first_iteration(ref.best)
-    outcomes["paper (reference)"] = {"reached": ref_iteration, "stop": ref.stop_iteration or (
-        ref.iterations[-1] if ref.returned_psnr is not None else None), "returned": ref.returned_psnr}
+    outcomes["paper (reference)"] = {"reached": ref_iteration, "stop": ref.stop_iteration, "returned": ref.returned_psnr}
     for method in candidates(task, args):
         if outcomes[method] is None:
             options = CANDIDATES[method]

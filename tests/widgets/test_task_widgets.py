@@ -64,13 +64,17 @@ def test_super_resolution_overlays_input(dock, run_widget, add_source, configure
     assert output.metadata["napari_dip"]["factor"] == 2
 
 
+def add_mask(viewer, name: str):
+    """A Labels layer marking a 4 x 20 strip of the 32 x 32 source as missing."""
+    labels = np.zeros((32, 32), dtype=np.uint8)
+    labels[10:14, 5:25] = 1
+    return viewer.add_labels(labels, name=name)
+
+
 def test_inpaint(dock, run_widget, add_source, configure):
     viewer, widget = dock(InpaintWidget)
     add_source(viewer)
-    labels = np.zeros((32, 32), dtype=np.uint8)
-    labels[10:14, 5:25] = 1
-    viewer.add_labels(labels, name="mask")
-    widget.mask.value = viewer.layers["mask"]
+    widget.mask.value = add_mask(viewer, "mask")
     configure(widget)
     run_widget(widget)
     output = viewer.layers["src [inpainted]"]
@@ -116,10 +120,7 @@ def test_reference_adds_a_psnr_curve(dock, run_widget, add_source, configure, ti
 def test_inpaint_metadata_names_the_mask(dock, run_widget, add_source, configure):
     viewer, widget = dock(InpaintWidget)
     add_source(viewer)
-    labels = np.zeros((32, 32), dtype=np.uint8)
-    labels[10:14, 5:25] = 1
-    viewer.add_labels(labels, name="scratches")
-    widget.image.value, widget.mask.value = viewer.layers["src"], viewer.layers["scratches"]
+    widget.image.value, widget.mask.value = viewer.layers["src"], add_mask(viewer, "scratches")
     configure(widget, iterations=2)
     run_widget(widget)
     assert viewer.layers["src [inpainted]"].metadata["napari_dip"]["mask"] == "scratches"
