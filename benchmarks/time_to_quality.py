@@ -12,7 +12,9 @@ over the images:
 * the PSNR of what it returns with no ground truth (its own stopping rule: the
   iteration count, or auto-stop) and the fit time that took.
 
-PSNR is over all channels in [0, 1], as the fit computes it. Tasks:
+A candidate with ``runs`` averages that many fits (seeds 0, 1, ...), as
+``napari_dip.denoise(runs=...)`` does; its iterations count the steps of all
+its fits. PSNR is over all channels in [0, 1], as the fit computes it. Tasks:
 denoising sigma = 25/255, super-resolution x4 (Set5, Lanczos down-sampled HR
 crops) and inpainting of 50 % random pixels.
 
@@ -60,6 +62,9 @@ CANDIDATES = {
     "fast + auto-stop + noise-level stop": {"stop_loss": "auto"},
     "fast + auto-stop + noise-level stop + code noise 1/60": {"stop_loss": "auto", "code_noise_std": 1 / 60},
     "fast run on (no auto-stop)": {"auto_stop": False},
+    "fast + auto-stop + TV 0.01": {"tv_weight": 0.01},
+    "code + network under RMS + TV (preset='drp': 300 iterations)": {"preset": "drp"},
+    "preset='drp' and the average of 2 runs (2 x 300 iterations)": {"preset": "drp", "runs": 2},
 }
 MARGIN = 0.2  # dB below the reference's best that counts as reaching it
 
@@ -106,6 +111,10 @@ def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: 
     """
     from napari_dip.core.tasks import TASKS
 
+    kwargs = dict(kwargs)
+    runs = kwargs.pop("runs", 1)
+    if runs > 1:
+        return ensemble_trace(task, inputs, clean, kwargs, runs)
     run = TASKS[task](*inputs, reference=clean, seed=0, device="cpu", channel_axis=-1, **kwargs)
     values, iterations = [], []
 
@@ -120,6 +129,25 @@ def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: 
     if result.history.stop_reason == "interrupted":
         return Trace(iterations, values, None, None)
     return Trace(iterations, values, common.psnr(output, clean), result.history.stop_iteration)
+
+
+def ensemble_trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: dict, runs: int) -> Trace:
+    """``runs`` fits with seeds 0, 1, ... stepped side by side and averaged, as ``napari_dip.denoise(runs=...)``
+    averages them: the PSNR of the average of their images every 10 iterations. Iterations count the steps of all
+    the fits, so times are iterations x one fit's seconds per iteration."""
+    from napari_dip.core.tasks import TASKS
+
+    fits = [TASKS[task](*inputs, seed=k, device="cpu", channel_axis=-1, **{**kwargs, "preview_every": 10})
+            for k in range(runs)]
+    steps = [fit.steps() for fit in fits]
+    values, iterations = [], []
+    for records in zip(*steps):  # ends with the first fit that ends
+        if records[0].image is not None:
+            images = [r.ema_image if fit.use_ema else r.image for r, fit in zip(records, fits)]
+            values.append(common.psnr(fits[0].to_image(np.mean(images, axis=0)), clean))
+            iterations.append(runs * records[0].iteration)
+    output = np.mean([fit.result() for fit in fits], axis=0)
+    return Trace(iterations, values, common.psnr(output, clean), sum(fit.history.stop_iteration for fit in fits))
 
 
 def reference_trace(task: str, name: str, inputs: tuple, clean: np.ndarray, kwargs: dict, args) -> Trace:
@@ -146,6 +174,7 @@ def seconds_per_iteration(task: str, inputs: tuple, kwargs: dict, iterations: in
     """Median seconds per iteration of a method, from a short fit (its first 5 iterations left out)."""
     from napari_dip.core.tasks import TASKS
 
+    kwargs = {key: value for key, value in kwargs.items() if key != "runs"}
     run = TASKS[task](*inputs, seed=0, device="cpu", channel_axis=-1, **{**kwargs, "iterations": iterations})
     times = []
     run.run(lambda record: times.append(record.elapsed))
@@ -202,9 +231,13 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
     return rows
 
 
+#: Options of candidates made for denoising only: the noise-level stop, the drp preset and averaged runs.
+DENOISING_OPTIONS = ("stop_loss", "preset", "runs")
+
+
 def candidates(task: str, args) -> list[str]:
-    """The chosen candidates that apply to ``task`` (the noise-level stop is for denoising only)."""
-    return [m for m in args.candidates if task == "denoise" or "stop_loss" not in CANDIDATES[m]]
+    """The chosen candidates that apply to ``task``."""
+    return [m for m in args.candidates if task == "denoise" or not set(CANDIDATES[m]) & set(DENOISING_OPTIONS)]
 
 
 def outcome_key(task: str, name: str, args, options: dict) -> str:

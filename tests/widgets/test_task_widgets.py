@@ -133,8 +133,10 @@ def test_preset_choice_shows_its_defaults_auto_stop_included(dock):
     denoise.fit.preset.value = "paper"
     assert not denoise.fit.auto_stop.value
     assert (denoise.fit.iterations.value, denoise.fit.patience.value) == (1800, 500)
+    denoise.fit.tv_weight.value, denoise.fit.optimize.value = 0.5, "both"
     denoise.fit.preset.value = "fast"
     assert denoise.fit.auto_stop.value
+    assert (denoise.fit.tv_weight.value, denoise.fit.optimize.value) == (0.0, "net")  # the preset's, again
     _, sr = dock(SuperResolutionWidget)
     assert not sr.fit.auto_stop.value and sr.fit.iterations.value == 2000
 

@@ -37,13 +37,14 @@ def device_choices() -> list[str]:
 
 
 def preset_defaults(case: str, preset: str) -> dict[str, Any]:
-    """Iterations, learning rate, EMA use and automatic stop of ``preset`` ("fast" or "paper") for a paper case
-    (a key of :data:`napari_dip.core.presets.PRESETS`)."""
+    """Iterations, learning rate, EMA use, automatic stop, what is optimised and the TV weight of ``preset``
+    ("fast" or "paper") for a paper case (a key of :data:`napari_dip.core.presets.PRESETS`)."""
     from napari_dip.core.presets import case_preset
 
     chosen = case_preset(case, preset)
     return {"iterations": chosen.iterations, "lr": chosen.lr, "use_ema": chosen.use_ema,
-            "auto_stop": chosen.auto_stop, "patience": chosen.patience}
+            "auto_stop": chosen.auto_stop, "patience": chosen.patience, "optimize": chosen.optimize,
+            "tv_weight": chosen.tv_weight}
 
 
 class FitControls:

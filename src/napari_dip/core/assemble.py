@@ -84,6 +84,10 @@ def fit_config(
         seed=seed,
         auto_stop=preset.auto_stop if auto_stop is None else auto_stop,
         patience=preset.patience,
+        optimize=preset.optimize,
+        code_lr=preset.code_lr,
+        tv_weight=preset.tv_weight,
+        root_loss=preset.root_loss,
     )
     unknown = set(options) - set(FitConfig.__dataclass_fields__)
     if unknown:

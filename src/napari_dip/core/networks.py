@@ -37,6 +37,9 @@ class NetworkSpec:
     ``z_down[s]`` says whether scale ``s`` halves Z as well as Y and X, and
     ``z_kernel[s]`` whether its kernels span Z (k x k x k) or not (1 x k x k);
     empty tuples mean True at every scale.
+
+    ``input_norm`` puts a BatchNorm on the code before the skip net, so an
+    optimised code steps in units of its own spread (skip / hourglass only).
     """
 
     architecture: str = "skip"
@@ -53,6 +56,7 @@ class NetworkSpec:
     dims: int = 2
     z_down: tuple[bool, ...] = ()
     z_kernel: tuple[bool, ...] = ()
+    input_norm: bool = False
 
     @property
     def depth(self) -> int:
@@ -216,11 +220,12 @@ class SkipNet(nn.Module):
         scales = len(spec.down)
         if not (len(spec.up) == len(spec.skip) == scales):
             raise ValueError("down, up and skip need one entry per scale.")
+        self.norm = _batch_norm(c_in, spec.dims) if spec.input_norm else nn.Identity()
         self.body = SkipLevel(spec, 0, c_in)
         self.head = nn.Sequential(PadConv(spec.up[0], c_out, 1, dims=spec.dims), nn.Sigmoid())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(z))
+        return self.head(self.body(self.norm(z)))
 
 
 class UNet(nn.Module):
