@@ -75,20 +75,11 @@ def fit_config(
     Every value is checked here, before any work (ValueError naming the field);
     ``seed=None`` becomes a fresh random seed, recorded in the config.
     """
-    values = dict(
-        iterations=preset.iterations if iterations is None else iterations,
-        lr=preset.lr if lr is None else lr,
-        ema=preset.ema,
-        use_ema=preset.use_ema,
-        code_noise_std=preset.code_noise_std,
-        seed=seed,
-        auto_stop=preset.auto_stop if auto_stop is None else auto_stop,
-        patience=preset.patience,
-        optimize=preset.optimize,
-        code_lr=preset.code_lr,
-        tv_weight=preset.tv_weight,
-        root_loss=preset.root_loss,
-    )
+    # Every fit setting a preset holds (iterations, lr, EMA, code noise, stop, what is optimised, TV, loss root).
+    shared = [name for name in Preset.__dataclass_fields__ if name in FitConfig.__dataclass_fields__]
+    values = {name: getattr(preset, name) for name in shared}
+    given = {"iterations": iterations, "lr": lr, "auto_stop": auto_stop}
+    values.update({name: value for name, value in given.items() if value is not None}, seed=seed)
     unknown = set(options) - set(FitConfig.__dataclass_fields__)
     if unknown:
         raise ValueError(f"Unknown option(s) {', '.join(sorted(unknown))}: see napari_dip.FitConfig for the names.")

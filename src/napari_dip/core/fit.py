@@ -210,17 +210,17 @@ class Fit:
         and shifts at ``code_lr``."""
         cfg = self.config
         code_lr = cfg.lr if cfg.code_lr is None else cfg.code_lr
-        weights: list[torch.Tensor] = []
-        fast: list[torch.Tensor] = []
+        at_lr: list[torch.Tensor] = []
+        at_code_lr: list[torch.Tensor] = []
         if cfg.optimize in ("net", "both"):
             for module in self.network.modules():
                 own = list(module.parameters(recurse=False))
                 normalises = isinstance(module, nn.modules.batchnorm._BatchNorm)
-                (fast if normalises and cfg.code_lr is not None else weights).extend(own)
+                (at_code_lr if normalises and cfg.code_lr is not None else at_lr).extend(own)
         if cfg.optimize in ("code", "both"):
             self.code.requires_grad_(True)
-            fast.append(self.code)
-        return [group for group in ({"params": weights, "lr": cfg.lr}, {"params": fast, "lr": code_lr})
+            at_code_lr.append(self.code)
+        return [group for group in ({"params": at_lr, "lr": cfg.lr}, {"params": at_code_lr, "lr": code_lr})
                 if group["params"]]
 
     @property
