@@ -36,20 +36,3 @@ def test_tiling_worker_reports_one_fit(tiling, capsys):
     tiling.worker("blended", 48, 32, 2, 1)
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["tiles"] == 4 and result["estimate"] > 0 and np.isfinite(result["psnr"])
-
-
-def test_averaged_runs_are_traced_as_the_api_averages_them(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    import common
-    import time_to_quality
-
-    import napari_dip
-
-    clean = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
-    inputs, clean, _ = time_to_quality.problem("denoise", clean)
-    options = {"preset": "drp", "iterations": 10}
-    trace = time_to_quality.trace("denoise", inputs, clean, {**options, "runs": 2})
-    assert trace.iterations == [20] and trace.stop_iteration == 20  # the steps of both fits
-    averaged = napari_dip.denoise(inputs[0], runs=2, channel_axis=-1, seed=0, device="cpu", **options)
-    assert trace.returned_psnr == pytest.approx(common.psnr(averaged, clean), abs=1e-4)
-    assert trace.psnr[-1] == pytest.approx(trace.returned_psnr, abs=1e-4)  # the last preview is what it returns

@@ -44,7 +44,7 @@ TASKS = {
 #: How the --stack option restores the slices of a TIFF stack.
 STACK_MODES = ("slices", "warm", "3d")
 #: Flags copied into the engine's keywords when given (they override --config).
-FLAGS = ("preset", "iterations", "lr", "seed", "device", "precision", "threads", "tv_weight")
+FLAGS = ("preset", "iterations", "lr", "seed", "device", "precision", "threads", "tv_weight", "holdout")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--threads", type=int, help="CPU threads per fit (default: all cores but one)")
     common.add_argument("--tv-weight", type=float, metavar="W",
                         help="add W x the total variation of the output to the loss (DIP-TV; default 0)")
+    common.add_argument("--holdout", type=float, metavar="F",
+                        help="leave this share of the pixels out of the fit; the automatic stop then ends the fit "
+                             "where their error is lowest (noise independent from pixel to pixel; default 0)")
     common.add_argument("--auto-stop", action=argparse.BooleanOptionalAction,
                         help="stop when the outputs settle (no ground truth); default: on for denoise and jpeg with "
                              "the fast preset; --no-auto-stop runs all --iterations")

@@ -224,3 +224,6 @@ def test_tv_weight_and_precision_flags_reach_the_fit(files, tmp_path, capsys, mo
     code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "b.png", "--precision", "bfloat16", *FAST)
     assert code == 0, err
     assert configs[-1].tv_weight == 0.0 and configs[-1].precision == "bfloat16"
+    code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "c.png", "--holdout", "0.05", *FAST)
+    assert code == 0, err
+    assert configs[-1].holdout == 0.05 and configs[-2].holdout == 0.0

@@ -87,4 +87,4 @@ def test_the_drp_preset_fits_code_and_network_and_fast_and_paper_only_the_networ
     image = np.random.default_rng(0).random((32, 32)).astype(np.float32)
     run_ = prepare_denoise(image, preset="drp", iterations=2, device="cpu")
     assert (run_.settings["optimize"], run_.settings["code_lr"], run_.settings["root_loss"]) == ("both", 0.1, True)
-    assert run_.settings["network"]["input_norm"] and run_.fit.code.shape[1] == 3
+    assert run_.settings["network"]["input_norm"] and run_.fit.code.shape[:2] == (2, 3)  # two networks' codes

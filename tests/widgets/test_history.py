@@ -81,14 +81,14 @@ def test_thinning_keeps_the_snapshots_evenly_spread():
 
 
 def test_auto_stop_choice_is_marked_and_kept_in_the_history(dock, run_widget, monkeypatch, tiny_image, configure):
-    from napari_dip.core.stopping import VarianceStopper
+    from napari_dip.core.stopping import MinimumStopper
 
-    def check(self, output, iteration):  # the stopper's decision, made quick: choose iteration 20, stop at 30
+    def check(self, score, output, iteration):  # the stopper's decision, made quick: choose iteration 20, stop at 30
         if iteration == 20:
             self.best_iteration, self.best_image = iteration, output.detach().float().clone()
         return iteration >= 30
 
-    monkeypatch.setattr(VarianceStopper, "check", check)
+    monkeypatch.setattr(MinimumStopper, "check", check)
     viewer, widget = dock(DenoiseWidget)
     viewer.add_image(tiny_image((16, 16)), name="src")
     configure(widget, iterations=600, preview_every=10)

@@ -139,6 +139,24 @@ def test_preset_choice_shows_its_defaults_auto_stop_included(dock):
     assert (denoise.fit.tv_weight.value, denoise.fit.optimize.value) == (0.0, "net")  # the preset's, again
     _, sr = dock(SuperResolutionWidget)
     assert not sr.fit.auto_stop.value and sr.fit.iterations.value == 2000
+    assert "drp" not in sr.fit.preset.choices
+
+
+def test_denoising_offers_the_drp_preset_with_its_settings(dock, run_widget, add_source, configure):
+    viewer, denoise = dock(DenoiseWidget)
+    assert denoise.fit.preset.choices == ("fast", "paper", "drp") and denoise.fit.preset.value == "fast"
+    denoise.fit.preset.value = "drp"
+    fit = denoise.fit
+    assert (fit.iterations.value, fit.lr.value, fit.optimize.value, fit.tv_weight.value) == (300, 0.001, "both", 0.2)
+    assert not fit.auto_stop.value
+    add_source(viewer)
+    configure(denoise, iterations=3)  # the fast preset, for a tiny fit
+    denoise.fit.preset.value = "drp"
+    denoise.fit.iterations.value = 3
+    run_widget(denoise)
+    meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
+    assert meta["preset"] == "drp" and meta["optimize"] == "both" and meta["tv_weight"] == pytest.approx(0.2)
+    assert viewer.layers["src [denoised]"].data.shape == viewer.layers["src"].data.shape  # the networks' average
 
 
 def test_advanced_tv_weight_and_auto_precision(dock, run_widget, add_source, configure):
@@ -154,3 +172,14 @@ def test_advanced_tv_weight_and_auto_precision(dock, run_widget, add_source, con
     meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
     assert meta["tv_weight"] == pytest.approx(0.05)
     assert meta["precision"] == resolve_precision("auto", "cpu")  # recorded as resolved
+
+
+def test_denoising_can_hold_pixels_out_for_the_automatic_stop(dock, run_widget, add_source, configure):
+    viewer, widget = dock(DenoiseWidget)
+    add_source(viewer)
+    configure(widget, iterations=3)
+    assert widget.holdout.value == 0.0
+    widget.holdout.value, widget.fit.auto_stop.value = 0.05, True
+    run_widget(widget)
+    meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
+    assert meta["holdout"] == pytest.approx(0.05) and meta["auto_stop"]

@@ -10,6 +10,12 @@ from qtpy.QtWidgets import QWidget
 from superqt import QCollapsible
 
 PRESETS = ("fast", "paper")
+PRESET_TIPS = {
+    "drp": "drp: two light networks fitted with their codes, averaged; stops where held-out pixels say the picture "
+           "is best (denoising).",
+    "fast": "fast: a lighter network for CPUs.",
+    "paper": "paper: the network and settings of the DIP paper (best on a GPU).",
+}
 #: How a layer with more than two dimensions is restored: one 2D slice, every slice in turn, or its last 3 axes
 #: (Z, Y, X) as one volume.
 SLICE_MODES = ("current slice", "all slices (warm start)", "whole volume (3D)")
@@ -38,10 +44,11 @@ def device_choices() -> list[str]:
 
 def preset_defaults(case: str, preset: str) -> dict[str, Any]:
     """Iterations, learning rate, EMA use, automatic stop, what is optimised and the TV weight of ``preset``
-    ("fast" or "paper") for a paper case (a key of :data:`napari_dip.core.presets.PRESETS`)."""
-    from napari_dip.core.presets import case_preset
+    ("fast", "paper" or a named preset such as "drp") for a paper case (a key of
+    :data:`napari_dip.core.presets.PRESETS`)."""
+    from napari_dip.core.presets import PRESETS as NAMED, case_preset
 
-    chosen = case_preset(case, preset)
+    chosen = case_preset(case, preset) if preset in PRESETS else NAMED[preset]
     return {"iterations": chosen.iterations, "lr": chosen.lr, "use_ema": chosen.use_ema,
             "auto_stop": chosen.auto_stop, "patience": chosen.patience, "optimize": chosen.optimize,
             "tv_weight": chosen.tv_weight}
@@ -50,10 +57,10 @@ def preset_defaults(case: str, preset: str) -> dict[str, Any]:
 class FitControls:
     """The settings every fit shares, as magicgui widgets (``basic`` shown, ``advanced`` folded away)."""
 
-    def __init__(self) -> None:
+    def __init__(self, presets: tuple[str, ...] = PRESETS) -> None:
         self.preset = ComboBox(
-            label="preset", choices=PRESETS, value="fast",
-            tooltip="fast: a lighter network for CPUs; paper: the network of the DIP paper (best on a GPU).",
+            label="preset", choices=presets, value=presets[0],
+            tooltip="\n".join(PRESET_TIPS[name] for name in presets),
         )
         self.iterations = SpinBox(label="iterations", min=1, max=100_000, step=50, value=1800)
         self.lr = FloatSpinBox(label="learning rate", min=1e-5, max=1.0, step=0.001, value=0.01)

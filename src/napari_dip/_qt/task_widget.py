@@ -23,7 +23,7 @@ from napari_dip.core.classic import methods_for
 from napari_dip.core.volumes import VOLUME_TASKS
 
 from .compare import ComparePanel, CompareRequest
-from .controls import SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
+from .controls import PRESETS, SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
 from .layers import (
     InputError, SliceSource, channel_axis, check_image, companion, contrast_limits, current_index, image_shape,
     leading_shape, output_geometry,
@@ -47,6 +47,7 @@ class TaskWidget(QWidget):
     preset_key: ClassVar[str] = ""
     outputs: ClassVar[tuple[OutputSpec, ...]] = ()
     image_label: ClassVar[str] = "image"
+    presets: ClassVar[tuple[str, ...]] = PRESETS  # the first is the default
     help_text: ClassVar[str] = ""
 
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None):
@@ -67,7 +68,7 @@ class TaskWidget(QWidget):
             napari_viewer, Image, "reference", nullable=True,
             tooltip="Optional clean image of the output's size: adds a PSNR curve.",
         )
-        self.fit = FitControls()
+        self.fit = FitControls(self.presets)
         self.slices = ComboBox(label="stack", choices=SLICE_MODES, value=SLICE_MODES[0],
                                tooltip="For 3D / time-lapse layers: the slice shown now; every slice in turn, each "
                                        "fit starting from the previous one's; or the last three axes as one volume.")

@@ -8,7 +8,7 @@ from magicgui.widgets import ComboBox, Container, FloatSpinBox, PushButton, Spin
 from napari.layers import Image, Labels
 from napari.utils.notifications import show_error
 
-from .controls import layer_picker
+from .controls import PRESETS, layer_picker
 from .layers import InputError, SliceSource, companion, image_shape
 from .masks import default_range, mask_from_intensities, new_mask
 from .session import OutputSpec
@@ -17,6 +17,7 @@ from .task_widget import TaskWidget
 class DenoiseWidget(TaskWidget):
     task = "denoise"
     preset_key = "denoise"
+    presets = (*PRESETS, "drp")
     outputs = (OutputSpec("denoised"),)
     help_text = "Blind denoising. Watch the preview; press Stop when it looks clean (the result is kept)."
 
@@ -24,10 +25,16 @@ class DenoiseWidget(TaskWidget):
         self.noise = ComboBox(label="noise", choices=("gaussian", "poisson"), value="gaussian",
                               tooltip="poisson: photon-limited images (fluorescence, low light); the camera's gain "
                                       "and read noise are estimated from the image.")
-        return [self.noise]
+        self.holdout = FloatSpinBox(
+            label="hold-out", min=0.0, max=0.5, step=0.01, value=0.0,
+            tooltip="Share of the pixels left out of the fit for the automatic stop, which then ends the fit where "
+                    "their error is lowest: robust on fine texture, a little lower elsewhere. 0: the outputs' "
+                    "variance decides.",
+        )
+        return [self.noise, self.holdout]
 
     def _task_kwargs(self) -> dict[str, Any]:
-        return {"noise": self.noise.value}
+        return {"noise": self.noise.value, "holdout": float(self.holdout.value)}
 
 
 class JpegWidget(TaskWidget):

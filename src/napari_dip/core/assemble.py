@@ -18,11 +18,11 @@ import torch
 
 from . import devices
 from . import validation as check
-from .codes import guide_code, meshgrid_code, noise_code, stream_seeds
+from .codes import guide_code, held_out_mask, member_seed, meshgrid_code, noise_code, stream_seeds
 from .devices import fit_memory, resolve_device, resolve_precision
 from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_amounts, pad_to_multiple, scale_like
-from .networks import build_network, code_downscale, volume_spec
+from .networks import Members, build_network, code_downscale, volume_spec
 from .operators import Identity, LanczosDownsample, Mask
 from .presets import DEFAULT_PRESET, Preset, task_preset
 from .threads import resolve_threads
@@ -88,17 +88,34 @@ def fit_config(
 
 
 def seeded_network(preset: Preset, in_channels: int, out_channels: int, seed: int) -> torch.nn.Module:
-    """Build ``preset``'s network with weights drawn from ``seed``'s weight stream (global RNG untouched)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(stream_seeds(seed).weights)
-        return build_network(preset.network, in_channels, out_channels)
+    """Build ``preset``'s network with weights drawn from ``seed``'s weight stream (global RNG untouched).
+
+    With ``preset.members`` = k > 1, k networks (:class:`Members`), the one of member j from
+    :func:`~.codes.member_seed`: the network a run with that seed would start from.
+    """
+    networks = []
+    for member in range(preset.members):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(stream_seeds(member_seed(seed, member)).weights)
+            networks.append(build_network(preset.network, in_channels, out_channels))
+    return networks[0] if preset.members == 1 else Members(networks)
 
 
 def make_code(
     preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None, depth: int | None = None
 ) -> torch.Tensor:
     """The code z for an output of ``height`` x ``width`` (x ``depth`` slices): the guide, a meshgrid or noise
-    from ``seed``'s code stream."""
+    from ``seed``'s code stream; with ``preset.members`` = k > 1, k codes along the batch axis, member j's from
+    :func:`~.codes.member_seed`."""
+    codes = [member_code(preset, height, width, member_seed(seed, member), guide, depth)
+             for member in range(preset.members)]
+    return torch.cat(codes)
+
+
+def member_code(
+    preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None, depth: int | None = None
+) -> torch.Tensor:
+    """One network's code (see :func:`make_code`)."""
     if depth is not None:
         # The noise of the (depth * height) x width image of the slices, seen as a volume.
         generator = torch.Generator().manual_seed(stream_seeds(seed).code)
@@ -227,6 +244,11 @@ def build_run(
                 f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be {expected}: "
                 "pass a reference of the output's size."
             )
+    if config.holdout and factor > 1:
+        raise ValueError(f"holdout={config.holdout!r} leaves pixels of the output out of the fit; a super-resolved "
+                         "output is compared with the input only after decimation: use holdout=0.")
+    # Pixels are held out for the automatic stop only: a fit that runs on uses them all.
+    held_out = held_out_mask(target.shape[1:], config.holdout, seed) if config.holdout and config.auto_stop else None
     if factor > 1:
         data_term = LanczosDownsample(factor, channels)
     elif known is None and data_term is None:
@@ -247,7 +269,11 @@ def build_run(
             term = Mask(torch.from_numpy(mask))
         net = seeded_network(chosen, code.shape[1], channels, seed) if plan.tiled else network
         tile_ref = None if ref is None else ref[(slice(None), *out_region)]
-        return Fit(Problem(net, code, term, torch.from_numpy(padded)[None], out_crop, tile_ref), config, device)
+        held = None
+        if held_out is not None:  # padded like the target, so a held-out pixel's mirror image is held out too
+            held = torch.from_numpy(pad_to_multiple(held_out[region][None], multiple, minimum)[0][None] > 0)
+        problem = Problem(net, code, term, torch.from_numpy(padded)[None], out_crop, tile_ref, held)
+        return Fit(problem, config, device)
 
     if plan.tiled:
         fallback = target if factor == 1 else target.repeat(factor, axis=1).repeat(factor, axis=2)

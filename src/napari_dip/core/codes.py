@@ -1,8 +1,8 @@
 """Input codes z: uniform noise, a 2-channel meshgrid, or a guide image; and the random streams of a fit.
 
-One user seed gives three independent streams (:func:`stream_seeds`): the
-network's initial weights, the code z, and the noise added to z at every
-iteration. Drawing them from one stream would correlate the weights with the
+One user seed gives four independent streams (:func:`stream_seeds`): the
+network's initial weights, the code z, the noise added to z at every
+iteration, and the observations held out for the automatic stop. Drawing them from one stream would correlate the weights with the
 noise; ``seed`` and ``seed + 1`` would share streams between runs.
 """
 
@@ -20,12 +20,29 @@ class StreamSeeds(NamedTuple):
     weights: int
     code: int
     noise: int
+    held_out: int
+
+
+#: Member ``j`` of a fit of several networks draws from ``seed + j * MEMBER_STRIDE``: no member of one run is a
+#: member of another (runs use the seeds seed, seed + 1, ...).
+MEMBER_STRIDE = 2**32
+
+
+def member_seed(seed: int, member: int) -> int:
+    """The seed of network ``member`` (0-based) of a fit seeded with ``seed``; member 0 uses ``seed`` itself."""
+    return seed + member * MEMBER_STRIDE
 
 
 def stream_seeds(seed: int) -> StreamSeeds:
     """Derive independent seeds for weights, code and noise from one seed (``numpy.random.SeedSequence.spawn``)."""
     children = np.random.SeedSequence(seed).spawn(len(StreamSeeds._fields))
     return StreamSeeds(*(int(child.generate_state(1, np.uint64)[0] >> 1) for child in children))
+
+
+def held_out_mask(shape: tuple[int, ...], fraction: float, seed: int) -> np.ndarray:
+    """A boolean mask of ``shape`` marking about ``fraction`` of its entries, at random, from ``seed``'s
+    held-out stream."""
+    return np.random.default_rng(stream_seeds(seed).held_out).random(shape) < fraction
 
 
 def noise_code(channels: int, height: int, width: int, generator: torch.Generator, scale: float = 0.1) -> torch.Tensor:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from . import validation as check
+from .networks import member_count
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 #: Autocast precisions of a fit; "auto" picks bfloat16 where the device computes it natively, else float32.
@@ -112,7 +113,7 @@ def estimate_memory(network: nn.Module, code_shape: tuple[int, ...], probe_side:
     device = next(network.parameters()).device
     try:
         with torch.no_grad():
-            network(torch.zeros(1, channels, *probe, device=device))
+            network(torch.zeros(member_count(network), channels, *probe, device=device))
     finally:
         for hook in hooks:
             hook.remove()
@@ -138,4 +139,5 @@ def free_memory(device: torch.device) -> int | None:
 
 def fit_memory(network: nn.Module, code_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> int:
     """Bytes of a fit from shapes alone: :func:`estimate_memory` plus the float32 code and target."""
-    return estimate_memory(network, code_shape) + 4 * (math.prod(code_shape) + math.prod(target_shape))
+    code_bytes = 4 * member_count(network) * math.prod(code_shape)
+    return estimate_memory(network, code_shape) + code_bytes + 4 * math.prod(target_shape)

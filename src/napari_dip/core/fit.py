@@ -23,7 +23,7 @@ from .codes import perturb, stream_seeds
 from .devices import PRECISIONS as PRECISION_CHOICES
 from .devices import resolve_precision
 from .operators import total_variation
-from .stopping import MIN_WARMUP, Backtracker, VarianceStopper
+from .stopping import MIN_WARMUP, Backtracker, MinimumStopper, VarianceStopper
 from .threads import resolve_threads, torch_threads
 
 OPTIMIZE = ("net", "code", "both")
@@ -48,6 +48,14 @@ class FitConfig:
     learning rate of their own (None: ``lr``). ``root_loss`` fits the root of
     the data term (the RMS error for denoising): beside it, a TV term weighs
     less and less as the error falls.
+
+    ``holdout`` > 0, with ``auto_stop``, leaves that fraction of the pixels,
+    drawn at random, out of the data term, and the fit stops at the minimum
+    of their error instead of the outputs' variance (without ``auto_stop``
+    every pixel is fitted). The noise of a held-out
+    pixel is not fitted, so its error is the image's error plus the noise
+    level: a ground-truth-free estimate of the image's error, as long as the
+    noise is independent from pixel to pixel (not for JPEG artefacts).
     """
 
     iterations: int = 1800
@@ -70,6 +78,7 @@ class FitConfig:
     stop_loss: float | None = None
     code_lr: float | None = None
     root_loss: bool = False
+    holdout: float = 0.0
 
     def __post_init__(self):
         """Refuse any bad value, naming the field and what it accepts (no fit has started yet)."""
@@ -79,6 +88,7 @@ class FitConfig:
         check.real_number("ema", self.ema, 0.0, 1.0, open_high=True, accepted="an EMA weight in [0, 1)")
         check.non_negative("code_noise_std", self.code_noise_std)
         check.non_negative("tv_weight", self.tv_weight)
+        check.real_number("holdout", self.holdout, 0.0, 0.5, accepted="a fraction of the pixels in [0, 0.5]")
         check.real_number("backtrack_ratio", self.backtrack_ratio, 1.0, open_low=True,
                           accepted="a loss ratio above 1 (the paper's is 10 ** 0.5)")
         check.real_number("variance_alpha", self.variance_alpha, 0.0, 1.0, open_low=True,
@@ -107,7 +117,10 @@ class Problem:
     ``data_term`` is any module with ``loss(output, target) -> scalar``
     (see :mod:`.operators`). ``crop`` selects the part of the output that is
     reported (padding removed); ``reference``, when given, is compared with
-    that crop to give a PSNR.
+    that crop to give a PSNR. ``held_out``, a boolean mask broadcastable to
+    the target, marks observations the data term leaves out: their error
+    tells how far the image is from the truth, for the automatic stop
+    (pixel-wise data terms only).
     """
 
     network: nn.Module
@@ -116,6 +129,7 @@ class Problem:
     target: torch.Tensor
     crop: tuple[slice, ...] = (slice(None), slice(None))
     reference: torch.Tensor | None = None
+    held_out: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -197,7 +211,11 @@ class Fit:
         self._pending: list[torch.Tensor] = []  # device losses not yet in the history
         self._last: torch.Tensor | None = None
         self._ema: torch.Tensor | None = None
-        self._stopper = VarianceStopper(config.patience, config.variance_alpha) if config.auto_stop else None
+        self.held_out = None if problem.held_out is None else problem.held_out.to(self.device)
+        self._stopper: MinimumStopper | None = None
+        if config.auto_stop:
+            self._stopper = (VarianceStopper(config.patience, config.variance_alpha) if self.held_out is None
+                             else MinimumStopper(config.patience))
         self._explained_at: int | None = None  # where the loss fell to config.stop_loss
         self._backtracker: Backtracker | None = None  # made at the first check, once the EMA exists
         try:
@@ -232,8 +250,32 @@ class Fit:
             return None
         return self._stopper.best_iteration
 
+    def _loss(self, output: torch.Tensor) -> torch.Tensor:
+        """What Adam minimises: the data term (its root with ``root_loss``) plus the weighted total variation,
+        summed over the members' outputs, so each member steps exactly as its own fit would."""
+        cfg = self.config
+        fitted = output if self.held_out is None else torch.where(self.held_out, self.target, output)
+        terms = [self.data_term.loss(member, self.target) for member in fitted.split(1)]
+        if cfg.root_loss:
+            terms = [term.clamp_min(1e-12).sqrt() for term in terms]
+        loss = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
+        if cfg.tv_weight:
+            loss = loss + cfg.tv_weight * len(terms) * total_variation(output)  # the TV is a mean over members
+        return loss
+
+    def held_out_error(self, image: torch.Tensor) -> float:
+        """The data term of ``image`` on the held-out observations alone (one host sync)."""
+        with torch.no_grad():
+            return float(self.data_term.loss(torch.where(self.held_out, self._average(image), self.target),
+                                             self.target))
+
+    @staticmethod
+    def _average(output: torch.Tensor) -> torch.Tensor:
+        """The image of an output: the mean of the members' outputs (batch axis kept)."""
+        return output if output.shape[0] == 1 else output.mean(0, keepdim=True)
+
     def _crop(self, output: torch.Tensor) -> torch.Tensor:
-        return output[(0, slice(None), *self.problem.crop)]
+        return self._average(output)[(0, slice(None), *self.problem.crop)]
 
     def _to_host(self, output: torch.Tensor) -> np.ndarray:
         return self._crop(output).detach().float().cpu().numpy()
@@ -256,11 +298,7 @@ class Fit:
             with torch.autocast(self.device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
                 output = self.network(code)
             output = output.float()
-            loss = self.data_term.loss(output, self.target)
-            if cfg.root_loss:
-                loss = loss.clamp_min(1e-12).sqrt()
-            if cfg.tv_weight:
-                loss = loss + cfg.tv_weight * total_variation(output)
+            loss = self._loss(output)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -272,7 +310,7 @@ class Fit:
                 self._ema.lerp_(self._last, 1 - ema_decay(cfg.ema, i))
             if self._stopper is not None:
                 self._stopper.update(self._crop(self._last))
-            self._pending.append(loss.detach())
+            self._pending.append(loss.detach() / len(output))  # per member
             self.history.stop_iteration = i
 
             if i % cfg.check_every and i % cfg.preview_every and i != cfg.iterations:
@@ -326,10 +364,12 @@ class Fit:
         kept = self._ema if cfg.use_ema else self._last
         if self._stopper is not None and cfg.stop_loss is not None and i >= MIN_WARMUP:
             with torch.no_grad():
-                if float(self.data_term.loss(kept, self.target)) <= cfg.stop_loss:
+                if float(self.data_term.loss(self._average(kept), self.target)) <= cfg.stop_loss:
                     self._explained_at = i
-        stop = self._explained_at is not None or (
-            self._stopper is not None and self._stopper.check(self._crop(kept), i))
+        stop = self._explained_at is not None
+        if self._stopper is not None and not stop:
+            score = self._stopper.score() if self.held_out is None else self.held_out_error(kept)
+            stop = self._stopper.check(score, self._crop(kept), i)
         preview = i % cfg.preview_every == 0 or i == cfg.iterations or stop
         record = Progress(
             i,

@@ -304,6 +304,29 @@ class DeepDecoder(nn.Module):
         return self.net(z)
 
 
+class Members(nn.Module):
+    """Independent generators fitted side by side: member ``k`` maps code ``k`` of the batch.
+
+    The output is the members' outputs stacked along the batch axis; a fit
+    averages them into its image (independent fits averaged, as the paper
+    averages runs, in one fit).
+    """
+
+    def __init__(self, networks: Sequence[nn.Module]):
+        super().__init__()
+        self.networks = nn.ModuleList(networks)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.shape[0] != len(self.networks):
+            raise ValueError(f"A code with {z.shape[0]} entries for {len(self.networks)} members: give one per member.")
+        return torch.cat([network(code) for network, code in zip(self.networks, z.split(1), strict=True)])
+
+
+def member_count(network: nn.Module) -> int:
+    """How many codes (batch entries) one forward pass of ``network`` takes."""
+    return len(network.networks) if isinstance(network, Members) else 1
+
+
 def code_downscale(spec: NetworkSpec) -> int:
     """How many times smaller per side the code is than the output."""
     return 2 ** len(spec.down) if spec.architecture == "deep_decoder" else 1

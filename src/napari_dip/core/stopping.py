@@ -51,7 +51,42 @@ class Backtracker:
         return False
 
 
-class VarianceStopper:
+class MinimumStopper:
+    """Automatic early stopping at the minimum of a ground-truth-free score.
+
+    :meth:`check` is given the score of the current image every check; once it
+    has not reached a new minimum for ``patience`` iterations the fit stops
+    and the image at the minimum is returned. No minimum counts before
+    ``warmup`` iterations.
+    """
+
+    def __init__(self, patience: int = 500, warmup: int = MIN_WARMUP):
+        self.patience = patience
+        self.warmup = warmup
+        self.best_score = math.inf
+        self.best_iteration = 0
+        self.best_image: torch.Tensor | None = None
+
+    def update(self, output: torch.Tensor) -> None:
+        """Follow one output between checks (nothing to follow here)."""
+
+    def score(self) -> float | None:
+        """The stopper's own score, for stoppers that compute one (None: the caller gives it)."""
+        return None
+
+    def check(self, score: float | None, output: torch.Tensor, iteration: int) -> bool:
+        """Record a new minimum of ``score`` (with ``output``); return True when the patience has run out."""
+        if score is None or iteration < self.warmup:
+            return False
+        if score < self.best_score:
+            self.best_score = score
+            self.best_iteration = iteration
+            self.best_image = output.detach().float().clone()
+            return False
+        return iteration - self.best_iteration >= self.patience
+
+
+class VarianceStopper(MinimumStopper):
     """Automatic early stopping from the variance of the outputs (no ground truth).
 
     An exponential moving variance of the outputs (the buffer-free variant of
@@ -62,15 +97,11 @@ class VarianceStopper:
     """
 
     def __init__(self, patience: int = 500, alpha: float = 0.01):
-        self.patience = patience
-        self.alpha = alpha
         # No minimum counts before the moving statistics have settled (and the image took shape).
-        self.warmup = max(round(1 / alpha), MIN_WARMUP)
+        super().__init__(patience, max(round(1 / alpha), MIN_WARMUP))
+        self.alpha = alpha
         self.mean: torch.Tensor | None = None
         self.variance: torch.Tensor | None = None
-        self.best_variance = math.inf
-        self.best_iteration = 0
-        self.best_image: torch.Tensor | None = None
 
     @torch.no_grad()
     def update(self, output: torch.Tensor) -> None:
@@ -84,14 +115,6 @@ class VarianceStopper:
         self.variance.mul_(1 - self.alpha).add_(self.alpha * (1 - self.alpha) * deviation)
         self.mean.lerp_(output, self.alpha)
 
-    def check(self, output: torch.Tensor, iteration: int) -> bool:
-        """Record a new minimum; return True when the patience has run out."""
-        if self.variance is None or iteration < self.warmup:
-            return False
-        variance = float(self.variance)
-        if variance < self.best_variance:
-            self.best_variance = variance
-            self.best_iteration = iteration
-            self.best_image = output.detach().float().clone()
-            return False
-        return iteration - self.best_iteration >= self.patience
+    def score(self) -> float | None:
+        """The moving variance (one host sync), once there is one."""
+        return None if self.variance is None else float(self.variance)

@@ -1,0 +1,91 @@
+"""Held-out pixels: left out of the data term, their error drives the automatic stop (``holdout``)."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import napari_dip
+from napari_dip.core.codes import held_out_mask
+from napari_dip.core.fit import Fit
+from napari_dip.core.networks import NetworkSpec
+from napari_dip.core.presets import Preset
+from napari_dip.core.stopping import MinimumStopper, VarianceStopper
+from napari_dip.core.tasks import prepare_denoise, prepare_super_resolution
+
+TINY = Preset(NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2)), code_channels=4, iterations=40)
+
+
+def noisy_image(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).random((24, 24)).astype(np.float32)
+
+
+def test_the_held_out_pixels_are_not_fitted():
+    image = noisy_image()
+    held = held_out_mask(image.shape, 0.2, seed=0)
+    changed = image.copy()
+    changed[held] = 1 - changed[held]  # differs from the image on held-out pixels only
+    a, b = (prepare_denoise(x, preset=TINY, holdout=0.2, auto_stop=True).run()[1] for x in (image, changed))
+    np.testing.assert_array_equal(a.image, b.image)  # (40 iterations: no stop before iteration 100)
+    c = prepare_denoise(changed, preset=TINY, auto_stop=True).run()[1]  # without a hold-out they count
+    assert not np.array_equal(a.image, c.image)
+
+
+def test_a_fit_without_automatic_stop_holds_no_pixel_out():
+    image = noisy_image()
+    running_on = prepare_denoise(image, preset=TINY, holdout=0.2, auto_stop=False)
+    assert running_on.fit.held_out is None and running_on.settings["holdout"] == 0.2
+    plain = prepare_denoise(image, preset=TINY, auto_stop=False)
+    np.testing.assert_array_equal(running_on.run()[1].image, plain.run()[1].image)
+
+
+def test_the_stop_keeps_the_image_at_the_minimum_of_the_held_out_error(monkeypatch):
+    scores = []
+    error = Fit.held_out_error
+
+    def recorded(self, image):
+        scores.append((self.history.stop_iteration, error(self, image)))
+        return scores[-1][1]
+
+    monkeypatch.setattr(Fit, "held_out_error", recorded)
+    run = prepare_denoise(noisy_image(), preset=replace(TINY, iterations=400, lr=0.05), holdout=0.1, auto_stop=True,
+                          patience=40)
+    result = run.run()[1]
+    assert isinstance(run.fit._stopper, MinimumStopper) and not isinstance(run.fit._stopper, VarianceStopper)
+    counted = [(score, i) for i, score in scores if i >= run.fit._stopper.warmup]
+    assert run.fit.auto_stop_iteration == min(counted)[1]
+    assert result.history.stop_reason == "auto_stop"
+    assert result.history.stop_iteration == run.fit.auto_stop_iteration + 40
+    np.testing.assert_array_equal(result.image, run.fit._stopper.best_image.numpy())
+
+
+def test_without_a_hold_out_the_stop_follows_the_outputs_variance():
+    run = prepare_denoise(noisy_image(), preset=TINY, auto_stop=True)
+    assert isinstance(run.fit._stopper, VarianceStopper) and run.fit.held_out is None
+
+
+def test_the_mask_holds_out_the_fraction_asked_for_and_follows_the_seed():
+    mask = held_out_mask((200, 200), 0.05, seed=1)
+    assert mask.dtype == bool and abs(mask.mean() - 0.05) < 0.005
+    np.testing.assert_array_equal(mask, held_out_mask((200, 200), 0.05, seed=1))
+    assert not np.array_equal(mask, held_out_mask((200, 200), 0.05, seed=2))
+
+
+def test_a_held_out_pixel_is_held_out_in_the_padding_too():
+    run = prepare_denoise(noisy_image()[:20, :20], preset=TINY, holdout=0.2, auto_stop=True)  # padded to 24 x 24
+    held = run.fit.held_out[0, 0].numpy()
+    inner = held[run.fit.problem.crop]
+    np.testing.assert_array_equal(inner, held_out_mask((20, 20), 0.2, seed=0))
+    np.testing.assert_array_equal(held, np.pad(inner, [(s.start, held.shape[k] - s.stop) for k, s in
+                                                       enumerate(run.fit.problem.crop)], mode="symmetric"))
+
+
+@pytest.mark.parametrize("holdout", [-0.1, 0.6, "5%", float("nan")])
+def test_a_bad_holdout_is_refused_by_name(holdout):
+    with pytest.raises(ValueError, match="holdout"):
+        napari_dip.denoise(noisy_image(), preset=TINY, holdout=holdout)
+
+
+def test_super_resolution_refuses_a_holdout():
+    with pytest.raises(ValueError, match="holdout=0.1.*super-resolved"):
+        prepare_super_resolution(noisy_image(), factor=2, preset=TINY, holdout=0.1)
