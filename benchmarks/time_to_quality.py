@@ -12,9 +12,7 @@ over the images:
 * the PSNR of what it returns with no ground truth (its own stopping rule: the
   iteration count, or auto-stop) and the fit time that took.
 
-A candidate with ``runs`` averages that many fits (seeds 0, 1, ...), as
-``napari_dip.denoise(runs=...)`` does; its iterations count the steps of all
-its fits. PSNR is over all channels in [0, 1], as the fit computes it. Tasks:
+PSNR is over all channels in [0, 1], as the fit computes it. Tasks:
 denoising sigma = 25/255, super-resolution x4 (Set5, Lanczos down-sampled HR
 crops) and inpainting of 50 % random pixels.
 
@@ -39,6 +37,7 @@ no other argument on each denoising image.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -59,12 +58,15 @@ IMAGES = {
 #: Candidate methods: keywords of the task's prepare function.
 CANDIDATES = {
     "default: fast + auto-stop": {},
+    "fast + hold-out stop": {"holdout": 0.05},
+    "fast + hold-out stop (2 % of the pixels)": {"holdout": 0.02},
     "fast + auto-stop + noise-level stop": {"stop_loss": "auto"},
     "fast + auto-stop + noise-level stop + code noise 1/60": {"stop_loss": "auto", "code_noise_std": 1 / 60},
     "fast run on (no auto-stop)": {"auto_stop": False},
     "fast + auto-stop + TV 0.01": {"tv_weight": 0.01},
-    "code + network under RMS + TV (preset='drp': 300 iterations)": {"preset": "drp"},
-    "preset='drp' and the average of 2 runs (2 x 300 iterations)": {"preset": "drp", "runs": 2},
+    "preset='drp': 2 networks averaged (300 iterations)": {"preset": "drp"},
+    "drp + TV 0.1 + hold-out stop": {"preset": "drp", "tv_weight": 0.1, "holdout": 0.05, "auto_stop": True,
+                                     "patience": 200, "iterations": 1000},
 }
 MARGIN = 0.2  # dB below the reference's best that counts as reaching it
 
@@ -111,10 +113,6 @@ def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: 
     """
     from napari_dip.core.tasks import TASKS
 
-    kwargs = dict(kwargs)
-    runs = kwargs.pop("runs", 1)
-    if runs > 1:
-        return ensemble_trace(task, inputs, clean, kwargs, runs)
     run = TASKS[task](*inputs, reference=clean, seed=0, device="cpu", channel_axis=-1, **kwargs)
     values, iterations = [], []
 
@@ -129,25 +127,6 @@ def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: 
     if result.history.stop_reason == "interrupted":
         return Trace(iterations, values, None, None)
     return Trace(iterations, values, common.psnr(output, clean), result.history.stop_iteration)
-
-
-def ensemble_trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: dict, runs: int) -> Trace:
-    """``runs`` fits with seeds 0, 1, ... stepped side by side and averaged, as ``napari_dip.denoise(runs=...)``
-    averages them: the PSNR of the average of their images every 10 iterations. Iterations count the steps of all
-    the fits, so times are iterations x one fit's seconds per iteration."""
-    from napari_dip.core.tasks import TASKS
-
-    fits = [TASKS[task](*inputs, seed=k, device="cpu", channel_axis=-1, **{**kwargs, "preview_every": 10})
-            for k in range(runs)]
-    steps = [fit.steps() for fit in fits]
-    values, iterations = [], []
-    for records in zip(*steps):  # ends with the first fit that ends
-        if records[0].image is not None:
-            images = [r.ema_image if fit.use_ema else r.image for r, fit in zip(records, fits)]
-            values.append(common.psnr(fits[0].to_image(np.mean(images, axis=0)), clean))
-            iterations.append(runs * records[0].iteration)
-    output = np.mean([fit.result() for fit in fits], axis=0)
-    return Trace(iterations, values, common.psnr(output, clean), sum(fit.history.stop_iteration for fit in fits))
 
 
 def reference_trace(task: str, name: str, inputs: tuple, clean: np.ndarray, kwargs: dict, args) -> Trace:
@@ -165,8 +144,11 @@ def read_cache(path: Path | None) -> dict:
     return json.loads(path.read_text()) if path and path.exists() else {}
 
 
-def median(values: list[float | None]) -> float | None:
-    found = [v for v in values if v is not None]
+def median(values: list[float | None], never: float | None = None) -> float | None:
+    """The median of the values found; with ``never``, an image that never reached the target counts as that
+    value (inf for times and iterations, 0 for speed-ups) instead of being left out."""
+    found = [v if v is not None else never for v in values]
+    found = [v for v in found if v is not None]
     return float(np.median(found)) if found else None
 
 
@@ -174,7 +156,6 @@ def seconds_per_iteration(task: str, inputs: tuple, kwargs: dict, iterations: in
     """Median seconds per iteration of a method, from a short fit (its first 5 iterations left out)."""
     from napari_dip.core.tasks import TASKS
 
-    kwargs = {key: value for key, value in kwargs.items() if key != "runs"}
     run = TASKS[task](*inputs, seed=0, device="cpu", channel_axis=-1, **{**kwargs, "iterations": iterations})
     times = []
     run.run(lambda record: times.append(record.elapsed))
@@ -231,8 +212,8 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
     return rows
 
 
-#: Options of candidates made for denoising only: the noise-level stop, the drp preset and averaged runs.
-DENOISING_OPTIONS = ("stop_loss", "preset", "runs")
+#: Options of candidates made for denoising only: the noise-level stop, the hold-out stop, a named preset.
+DENOISING_OPTIONS = ("stop_loss", "holdout", "preset")
 
 
 def candidates(task: str, args) -> list[str]:
@@ -241,12 +222,14 @@ def candidates(task: str, args) -> list[str]:
 
 
 def outcome_key(task: str, name: str, args, options: dict) -> str:
-    """The cache key of one method's outcome on one image: the run's settings, its options and the default preset."""
-    from napari_dip.core.presets import task_preset
+    """The cache key of one method's outcome on one image: the run's settings, its options and the preset they
+    use (so a changed preset is fitted again)."""
+    from napari_dip.core.presets import DEFAULT_PRESET, task_preset
 
     size = args.size or (64 if args.quick else 128)
-    default = task_preset(task, factor=4 if task == "super_resolution" else 1, kind="sparse")
-    return f"outcome:{task}:{name}:{size}:{args.iterations}:{args.threads}:{args.past_best}:{options}:{default}"
+    preset = task_preset(task, factor=4 if task == "super_resolution" else 1, kind="sparse",
+                         preset=options.get("preset", DEFAULT_PRESET))
+    return f"outcome:{task}:{name}:{size}:{args.iterations}:{args.threads}:{args.past_best}:{options}:{preset}"
 
 
 def task_table(task: str, args) -> str:
@@ -262,9 +245,9 @@ def task_table(task: str, args) -> str:
     for method, values in rows.items():
         columns = list(zip(*values))
         reached = sum(v is not None for v in columns[0])
-        table.append([method, f"{reached} / {len(values)}", common.fmt(median(columns[0]), 0),
-                      common.fmt(median(columns[1]), 3), common.fmt(median(columns[2]), 1),
-                      common.fmt(median(columns[3]), 1), common.fmt(median(columns[4])),
+        table.append([method, f"{reached} / {len(values)}", common.fmt(median(columns[0], math.inf), 0),
+                      common.fmt(median(columns[1]), 3), common.fmt(median(columns[2], math.inf), 1),
+                      common.fmt(median(columns[3], 0.0), 1), common.fmt(median(columns[4])),
                       common.fmt(median(columns[5])), common.fmt(median(columns[6]), 1)])
     headers = ["method", f"reached best - {MARGIN} dB", "iterations to it", "s/it", "time to it (s)",
                "speed-up vs reference", "returned PSNR (dB)", "returned - reference best (dB)", "returned after (s)"]
@@ -326,7 +309,8 @@ def main(argv: list[str] | None = None) -> str:
         "Medians over the images. Reference: the paper preset; its time is when it first reached its own best PSNR "
         f"(checked every 10 iterations); it stops once {args.past_best or 0:g} dB past its best (0: runs to the end), "
         "so what it returns at the end is then not measured ('-'). Candidates: time to the reference's best - "
-        f"{MARGIN} dB and the speed-up against the reference's time; 'returned' is what each method gives with no "
+        f"{MARGIN} dB and the speed-up against the reference's time (an image where a method never got there counts "
+        "as never, speed-up 0, in the medians: 'inf' when most never did); 'returned' is what each method gives with no "
         "ground truth (its iteration count or automatic stop), its PSNR and fit time. Times are iterations x the "
         "seconds per iteration (s/it) of each method, measured side by side on each image in one run."
     )
