@@ -11,8 +11,8 @@ from superqt import QCollapsible
 
 PRESETS = ("fast", "paper")
 PRESET_TIPS = {
-    "drp": "drp: two light networks fitted with their codes, averaged; stops where held-out pixels say the picture "
-           "is best (denoising).",
+    "drp": "drp: two light networks fitted with their codes and averaged, 300 iterations: about 10x sooner on "
+           "smooth photos, smooths fine texture away.",
     "fast": "fast: a lighter network for CPUs.",
     "paper": "paper: the network and settings of the DIP paper (best on a GPU).",
 }

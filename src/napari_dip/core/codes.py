@@ -2,8 +2,9 @@
 
 One user seed gives four independent streams (:func:`stream_seeds`): the
 network's initial weights, the code z, the noise added to z at every
-iteration, and the observations held out for the automatic stop. Drawing them from one stream would correlate the weights with the
-noise; ``seed`` and ``seed + 1`` would share streams between runs.
+iteration, and the pixels held out for the automatic stop. Drawing them from
+one stream would correlate the weights with the noise; ``seed`` and
+``seed + 1`` would share streams between runs.
 """
 
 from __future__ import annotations
