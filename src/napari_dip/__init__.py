@@ -22,7 +22,7 @@ _EXPORTS = {
     "noise_impedance": "napari_dip.core.diagnostics",
     "invert_features": "napari_dip.core.features",
     "maximize_activation": "napari_dip.core.features",
-    "FitConfig": "napari_dip.core.fit",
+    "FitConfig": "napari_dip.core.config",
     "Progress": "napari_dip.core.fit",
     "History": "napari_dip.core.fit",
     "PRESETS": "napari_dip.core.presets",
@@ -34,8 +34,9 @@ __all__ = ["__version__", *_EXPORTS]
 if TYPE_CHECKING:
     from .core.api import denoise, enhance, flash_no_flash, inpaint, restore_jpeg, super_resolve
     from .core.diagnostics import noise_impedance, prior_samples
+    from .core.config import FitConfig
     from .core.features import invert_features, maximize_activation
-    from .core.fit import FitConfig, History, Progress
+    from .core.fit import History, Progress
     from .core.presets import PRESETS
     from .distributed import map_blocks
 

@@ -207,7 +207,7 @@ def validate(task: str, options: dict) -> None:
     """Check the device, preset and fit settings once, before any file is read (ValueError naming the value)."""
     from .core import validation as check
     from .core.devices import resolve_device
-    from .core.fit import FitConfig
+    from .core.config import FitConfig
     from .core.presets import DEFAULT_PRESET, task_preset
 
     resolve_device(check.device_name(options.get("device", "auto")))

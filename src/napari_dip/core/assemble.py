@@ -20,7 +20,8 @@ from . import devices
 from . import validation as check
 from .codes import guide_code, held_out_mask, member_seed, meshgrid_code, noise_code, stream_seeds
 from .devices import fit_memory, resolve_device, resolve_precision
-from .fit import Fit, FitConfig, FitResult, History, Problem, Progress, run
+from .config import FitConfig
+from .fit import Fit, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_amounts, pad_to_multiple, scale_like
 from .networks import Members, build_network, code_downscale, volume_spec
 from .operators import Identity, LanczosDownsample, Mask

@@ -18,7 +18,8 @@ import numpy as np
 
 from . import validation as check
 from .assemble import TaskRun, build_run
-from .fit import FitConfig, History, Progress, run
+from .config import FitConfig
+from .fit import History, Progress, run
 from .images import ImageInfo, prepare_image, restore_image
 from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise, gaussian_noise_variance
 from .presets import DEFAULT_PRESET, INPAINT_KINDS, Preset

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .fit import Fit, FitConfig, FitResult, History, Progress
+from .config import FitConfig
+from .fit import Fit, FitResult, History, Progress
 
 Box = tuple[slice, slice]
 #: Fraction of the free memory a fit may plan to use.
