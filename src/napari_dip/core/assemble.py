@@ -272,7 +272,7 @@ def build_run(
         tile_ref = None if ref is None else ref[(slice(None), *out_region)]
         held = None
         if held_out is not None:  # padded like the target, so a held-out pixel's mirror image is held out too
-            held = torch.from_numpy(pad_to_multiple(held_out[region][None], multiple, minimum)[0][None] > 0)
+            held = torch.from_numpy(pad_to_multiple(held_out[region][None], multiple, minimum)[0][None])
         problem = Problem(net, code, term, torch.from_numpy(padded)[None], out_crop, tile_ref, held)
         return Fit(problem, config, device)
 

@@ -31,10 +31,10 @@ class FitConfig:
     ``holdout`` > 0, with ``auto_stop``, leaves that fraction of the pixels,
     drawn at random, out of the data term, and the fit stops at the minimum
     of their error instead of the outputs' variance (without ``auto_stop``
-    every pixel is fitted). The noise of a held-out
-    pixel is not fitted, so its error is the image's error plus the noise
-    level: a ground-truth-free estimate of the image's error, as long as the
-    noise is independent from pixel to pixel (not for JPEG artefacts).
+    every pixel is fitted). The noise of a held-out pixel is not fitted, so
+    its error is the image's error plus the noise level: a ground-truth-free
+    estimate of the image's error, as long as the noise is independent from
+    pixel to pixel (not for JPEG artefacts).
     """
 
     iterations: int = 1800

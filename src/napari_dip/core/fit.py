@@ -21,6 +21,7 @@ from torch import nn
 from .codes import perturb, stream_seeds
 from .config import FitConfig
 from .devices import resolve_precision
+from .networks import member_count
 from .operators import total_variation
 from .stopping import MIN_WARMUP, Backtracker, MinimumStopper, VarianceStopper
 from .threads import resolve_threads, torch_threads
@@ -134,6 +135,7 @@ class Fit:
         self._pending: list[torch.Tensor] = []  # device losses not yet in the history
         self._last: torch.Tensor | None = None
         self._ema: torch.Tensor | None = None
+        self._members = member_count(self.network)  # the loss sums over them
         self.held_out = None if problem.held_out is None else problem.held_out.to(self.device)
         self._stopper: MinimumStopper | None = None
         if config.auto_stop:
@@ -231,9 +233,9 @@ class Fit:
                 self._ema = self._last.clone()
             else:
                 self._ema.lerp_(self._last, 1 - ema_decay(cfg.ema, i))
-            if self._stopper is not None:
+            if self._stopper is not None and self._stopper.follows_outputs:
                 self._stopper.update(self._crop(self._last))
-            self._pending.append(loss.detach() / len(output))  # per member
+            self._pending.append(loss.detach())
             self.history.stop_iteration = i
 
             if i % cfg.check_every and i % cfg.preview_every and i != cfg.iterations:
@@ -251,7 +253,7 @@ class Fit:
         """Move the losses waiting on the device into the history (one host sync)."""
         if not self._pending:
             return
-        losses = torch.stack(self._pending).float().cpu().tolist()
+        losses = (torch.stack(self._pending).float() / self._members).cpu().tolist()  # per member
         last = self.history.stop_iteration
         self.history.iterations.extend(range(last - len(losses) + 1, last + 1))
         self.history.losses.extend(losses)

@@ -60,6 +60,9 @@ class MinimumStopper:
     ``warmup`` iterations.
     """
 
+    #: Whether :meth:`update` must see every output (the fit skips the call otherwise).
+    follows_outputs = False
+
     def __init__(self, patience: int = 500, warmup: int = MIN_WARMUP):
         self.patience = patience
         self.warmup = warmup
@@ -95,6 +98,8 @@ class VarianceStopper(MinimumStopper):
     the minimum is returned (the EMA image when the fit returns the EMA).
     ``alpha`` sets the effective window (~1/alpha).
     """
+
+    follows_outputs = True
 
     def __init__(self, patience: int = 500, alpha: float = 0.01):
         # No minimum counts before the moving statistics have settled (and the image took shape).
