@@ -89,3 +89,15 @@ def test_a_bad_holdout_is_refused_by_name(holdout):
 def test_super_resolution_refuses_a_holdout():
     with pytest.raises(ValueError, match="holdout=0.1.*super-resolved"):
         prepare_super_resolution(noisy_image(), factor=2, preset=TINY, holdout=0.1)
+
+
+@pytest.mark.parametrize("holdout", [0.1, 0.0])  # the held-out error's minimum, and the outputs' variance's
+def test_a_fit_that_ends_before_its_patience_runs_out_returns_the_stop_s_choice(holdout):
+    run = prepare_denoise(noisy_image(), preset=replace(TINY, iterations=300, lr=0.05), holdout=holdout,
+                          auto_stop=True, patience=1000, variance_alpha=0.05)
+    result = run.run()[1]
+    assert result.history.stop_reason == "completed"
+    chosen = run.fit.auto_stop_iteration
+    assert chosen is not None and chosen < 300
+    np.testing.assert_array_equal(result.image, run.fit._stopper.best_image.numpy())
+    assert not np.array_equal(result.image, result.ema)  # the EMA moved on after the chosen iteration

@@ -105,3 +105,26 @@ def test_auto_stop_choice_is_marked_and_kept_in_the_history(dock, run_widget, mo
     assert viewer.dims.current_step[0] == position
     # The history's snapshot at the auto-stop's choice is the returned output.
     np.testing.assert_array_equal(viewer.layers["src [history]"].data[position], viewer.layers["src [denoised]"].data)
+
+
+def test_a_run_that_ends_before_the_patience_marks_the_stop_s_choice(dock, run_widget, monkeypatch, tiny_image,
+                                                                     configure):
+    from napari_dip.core.stopping import MinimumStopper
+
+    def check(self, score, output, iteration):  # chooses iteration 20 and never runs out of patience
+        if iteration == 20:
+            self.best_iteration, self.best_image = iteration, output.detach().float().clone()
+        return False
+
+    monkeypatch.setattr(MinimumStopper, "check", check)
+    viewer, widget = dock(DenoiseWidget)
+    viewer.add_image(tiny_image((16, 16)), name="src")
+    configure(widget, iterations=40, preview_every=10)
+    widget.fit.auto_stop.value = True
+    run_widget(widget)
+    meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
+    assert meta["stop_reason"] == "completed" and meta["stopped_at"] == 40
+    assert widget.plot.markers()["auto-stop"] == 20
+    iterations = viewer.layers["src [history]"].metadata["napari_dip"]["iterations"]
+    np.testing.assert_array_equal(viewer.layers["src [history]"].data[iterations.index(20)],
+                                  viewer.layers["src [denoised]"].data)

@@ -106,7 +106,7 @@ def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[Worker
 
 
 def _auto_stop_choice(run: Any) -> int:
-    """The iteration whose output the automatic stop returned (the minimum of the moving variance)."""
+    """The iteration whose output the fit returned: the automatic stop's minimum, else the last one."""
     chosen = getattr(run.fit, "auto_stop_iteration", None)  # tiled fits have none
     return int(chosen or run.history.stop_iteration)
 
@@ -144,7 +144,8 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
             yield from _fit_slice(request, run, position)
             outputs = _outputs(run.result())
             history = run.history
-            chosen = _auto_stop_choice(run) if history.stop_reason == "auto_stop" else history.stop_iteration
+            ended = history.stop_reason in ("auto_stop", "completed")  # the stop's choice is returned
+            chosen = _auto_stop_choice(run) if ended else history.stop_iteration
             yield SliceFinished(position, tuple(index), outputs, history.stop_iteration, history.stop_reason, chosen)
     except Exception as exc:  # noqa: BLE001
         yield _failure(exc, device, position)

@@ -300,7 +300,7 @@ class TaskWidget(QWidget):
             self.history.begin(session, message.index)
         elif isinstance(message, SliceFinished):
             session.finished(message)
-            if message.stop_reason == "auto_stop":
+            if message.stop_reason == "auto_stop" or message.chosen_at != message.stopped_at:
                 self.history.add(message.chosen_at, message.outputs, pin=True)
                 self.history.mark(AUTO_STOP, message.chosen_at)
         elif isinstance(message, RunFailed):

@@ -310,13 +310,19 @@ class Fit:
         return record, stop
 
     def result(self) -> FitResult:
-        """The result so far (also after the consumer stopped iterating)."""
+        """The result so far (also after the consumer stopped iterating).
+
+        With the automatic stop, a fit that stopped by it, or ran to its last
+        iteration first, returns the image at the stop's minimum; an
+        interrupted fit returns its latest image (EMA or last output).
+        """
         if self._last is None:
             raise RuntimeError("The fit has not run a single iteration yet.")
         self._flush_losses()
         last, ema = self._to_host(self._last), self._to_host(self._ema)
         chose_minimum = self._explained_at is None and self._stopper is not None
-        if self.history.stop_reason == "auto_stop" and chose_minimum and self._stopper.best_image is not None:
+        ended = self.history.stop_reason in ("auto_stop", "completed")
+        if ended and chose_minimum and self._stopper.best_image is not None:
             image = self._stopper.best_image.cpu().numpy()
         else:
             image = ema if self.config.use_ema else last
