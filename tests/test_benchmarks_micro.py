@@ -1,4 +1,4 @@
-"""The photon-noise and tiling benchmarks run with tiny settings and print their tables (no quality assertions)."""
+"""The photon-noise, fluorescence-preset and tiling benchmarks run with tiny settings and print their tables (no quality assertions)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,15 @@ def test_photon_noise_table():
     assert rows[0] == ["method", "5 photons", "s / fit"]
     assert [r[0] for r in rows[2:]] == ["noisy input", "Gaussian (squared error)", "Poisson likelihood",
                                         "Anscombe + exact unbiased inverse", "Anscombe + algebraic inverse"]
+
+
+def test_presets_fluorescence_table():
+    rows = table_rows(run_script("presets_fluorescence.py", "--size", "32", "--photons", "5"))
+    assert rows[0] == ["preset", "data term", "5 photons", "stop", "s / fit"]
+    assert [r[:2] for r in rows[2:]] == [["noisy input", "-"], ["fast", "gaussian"], ["fast", "poisson"],
+                                         ["drp", "gaussian"], ["drp", "poisson"]]
+    assert rows[-1][2] == "refused"  # drp fits the root of the data term, which the photon-noise likelihood refuses
+    assert all(float(row[2]) > 0 for row in rows[2:-1])
 
 
 @pytest.fixture

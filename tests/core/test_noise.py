@@ -99,10 +99,15 @@ def test_poisson_denoise_records_the_model_and_replays(camera_crop):
     assert given.settings["gain"] == [4.0] and given.settings["offset"] == [100.0]
 
 
-@pytest.mark.parametrize("kwargs, match", [({"noise": "speckle"}, "gaussian"), ({"gain": 2.0}, "noise='poisson'")])
+@pytest.mark.parametrize("kwargs, match", [
+    ({"noise": "speckle"}, "gaussian"),
+    ({"gain": 2.0}, "noise='poisson'"),
+    ({"noise": "poisson", "preset": "drp"}, "root of the data term"),
+    ({"noise": "poisson", "root_loss": True}, "root of the data term"),
+])
 def test_denoise_noise_options_are_checked(camera_crop, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        napari_dip.denoise(camera_crop, preset="fast", iterations=1, **kwargs)
+        napari_dip.denoise(camera_crop, **{"preset": "fast", "iterations": 1, **kwargs})
 
 
 def test_gaussian_noise_variance_recovers_the_noise_of_a_smooth_image():

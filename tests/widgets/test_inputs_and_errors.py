@@ -120,6 +120,19 @@ def test_image_too_large_for_the_device(dock, run_widget, notes, monkeypatch, ti
     assert widget.run_button.isEnabled()
 
 
+def test_drp_with_photon_noise_is_refused(dock, run_widget, notes, tiny_image, configure):
+    viewer, widget = dock(DenoiseWidget)
+    viewer.add_image(tiny_image(), name="src")
+    configure(widget, iterations=2)
+    widget.noise.value = "poisson"
+    widget.fit.preset.value = "drp"
+    run_widget(widget)
+    errors = _errors(notes)
+    assert any("root of the data term" in m and "preset='fast'" in m for m in errors), errors
+    assert _layer_names(viewer) == ["src"]
+    assert widget.run_button.isEnabled()
+
+
 def test_defaults_follow_the_core_rule_for_factor_and_kind(dock):
     from napari_dip.core.presets import PRESETS
 

@@ -22,7 +22,7 @@ from .config import FitConfig
 from .fit import History, Progress, run
 from .images import ImageInfo, prepare_image, restore_image
 from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise, gaussian_noise_variance
-from .presets import DEFAULT_PRESET, INPAINT_KINDS, Preset
+from .presets import DEFAULT_PRESET, INPAINT_KINDS, Preset, task_preset
 from .volumes import VolumeInfo, read_input
 
 
@@ -52,6 +52,14 @@ def prepare_denoise(
         raise ValueError(f"noise={noise!r}: choose 'gaussian' or 'poisson' (photon-limited images).")
     if noise == "gaussian" and any(v is not None for v in (gain, read_noise, offset)):
         raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
+    rooted = kwargs.get("root_loss", task_preset("denoise", preset=kwargs.get("preset", DEFAULT_PRESET)).root_loss)
+    if noise == "poisson" and rooted:
+        # The root of the Poisson deviance (per photon) dwarfs a TV weight set for the RMS error of [0, 1] images.
+        raise ValueError(
+            "noise='poisson' cannot fit the root of the data term (root_loss, which preset='drp' uses): its TV weight "
+            "is set for the RMS error of Gaussian noise, and the fit keeps the photon noise. Use preset='fast' (the "
+            "default) or 'paper' with noise='poisson', or noise='gaussian'."
+        )
     target, info = read_input(image, channel_axis, spatial_dims)
     if noise == "gaussian":
         if kwargs.get("stop_loss") != "auto":
