@@ -80,22 +80,26 @@ def test_thinning_keeps_the_snapshots_evenly_spread():
     assert snapshots.iterations[0] == 1 and gaps.max() <= 2 * gaps.min() + 1, snapshots.iterations
 
 
-def test_auto_stop_choice_is_marked_and_kept_in_the_history(dock, run_widget, monkeypatch, tiny_image, configure):
+# Stopped by the rule at 30, or run to the last of 40 iterations before the patience ran out: either way the stop's
+# choice (iteration 20) is returned, marked on the plot and kept in the history.
+@pytest.mark.parametrize("iterations, stop_at, reason", [(600, 30, "auto_stop"), (40, None, "completed")])
+def test_auto_stop_choice_is_marked_and_kept_in_the_history(dock, run_widget, monkeypatch, tiny_image, configure,
+                                                            iterations, stop_at, reason):
     from napari_dip.core.stopping import MinimumStopper
 
-    def check(self, score, output, iteration):  # the stopper's decision, made quick: choose iteration 20, stop at 30
+    def check(self, score, output, iteration):  # the stopper's decision, made quick: choose iteration 20
         if iteration == 20:
             self.best_iteration, self.best_image = iteration, output.detach().float().clone()
-        return iteration >= 30
+        return stop_at is not None and iteration >= stop_at
 
     monkeypatch.setattr(MinimumStopper, "check", check)
     viewer, widget = dock(DenoiseWidget)
     viewer.add_image(tiny_image((16, 16)), name="src")
-    configure(widget, iterations=600, preview_every=10)
+    configure(widget, iterations=iterations, preview_every=10)
     widget.fit.auto_stop.value = True
     run_widget(widget)
     meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
-    assert meta["stop_reason"] == "auto_stop" and meta["stopped_at"] == 30
+    assert meta["stop_reason"] == reason and meta["stopped_at"] == (stop_at or iterations)
     chosen = widget.plot.markers()["auto-stop"]
     assert chosen == 20 and widget.history.targets["auto-stop"] == chosen
     iterations = viewer.layers["src [history]"].metadata["napari_dip"]["iterations"]
@@ -105,26 +109,3 @@ def test_auto_stop_choice_is_marked_and_kept_in_the_history(dock, run_widget, mo
     assert viewer.dims.current_step[0] == position
     # The history's snapshot at the auto-stop's choice is the returned output.
     np.testing.assert_array_equal(viewer.layers["src [history]"].data[position], viewer.layers["src [denoised]"].data)
-
-
-def test_a_run_that_ends_before_the_patience_marks_the_stop_s_choice(dock, run_widget, monkeypatch, tiny_image,
-                                                                     configure):
-    from napari_dip.core.stopping import MinimumStopper
-
-    def check(self, score, output, iteration):  # chooses iteration 20 and never runs out of patience
-        if iteration == 20:
-            self.best_iteration, self.best_image = iteration, output.detach().float().clone()
-        return False
-
-    monkeypatch.setattr(MinimumStopper, "check", check)
-    viewer, widget = dock(DenoiseWidget)
-    viewer.add_image(tiny_image((16, 16)), name="src")
-    configure(widget, iterations=40, preview_every=10)
-    widget.fit.auto_stop.value = True
-    run_widget(widget)
-    meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
-    assert meta["stop_reason"] == "completed" and meta["stopped_at"] == 40
-    assert widget.plot.markers()["auto-stop"] == 20
-    iterations = viewer.layers["src [history]"].metadata["napari_dip"]["iterations"]
-    np.testing.assert_array_equal(viewer.layers["src [history]"].data[iterations.index(20)],
-                                  viewer.layers["src [denoised]"].data)
