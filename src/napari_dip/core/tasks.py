@@ -52,9 +52,9 @@ def prepare_denoise(
         raise ValueError(f"noise={noise!r}: choose 'gaussian' or 'poisson' (photon-limited images).")
     if noise == "gaussian" and any(v is not None for v in (gain, read_noise, offset)):
         raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
-    rooted = kwargs.get("root_loss", task_preset("denoise", preset=kwargs.get("preset", DEFAULT_PRESET)).root_loss)
-    if noise == "poisson" and rooted:
-        # The root of the Poisson deviance (per photon) dwarfs a TV weight set for the RMS error of [0, 1] images.
+    rooted = noise == "poisson" and kwargs.get(
+        "root_loss", task_preset("denoise", preset=kwargs.get("preset", DEFAULT_PRESET)).root_loss)
+    if rooted:  # the root of the Poisson deviance (per photon) dwarfs a TV weight set for the RMS error of [0, 1] images
         raise ValueError(
             "noise='poisson' cannot fit the root of the data term (root_loss, which preset='drp' uses): its TV weight "
             "is set for the RMS error of Gaussian noise, and the fit keeps the photon noise. Use preset='fast' (the "
