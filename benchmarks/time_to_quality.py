@@ -67,6 +67,7 @@ CANDIDATES = {
     "preset='drp': 2 networks averaged (300 iterations)": {"preset": "drp"},
     "drp + TV 0.1 + hold-out stop": {"preset": "drp", "tv_weight": 0.1, "holdout": 0.05, "auto_stop": True,
                                      "patience": 200, "iterations": 1000},
+    "preset='sure': the noisy image as input; SURE + blind spots": {"preset": "sure"},
 }
 MARGIN = 0.2  # dB below the reference's best that counts as reaching it
 PACE_ROUNDS = 3  # rounds in which the methods take turns for their seconds per iteration

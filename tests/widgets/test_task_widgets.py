@@ -144,7 +144,7 @@ def test_preset_choice_shows_its_defaults_auto_stop_included(dock):
 
 def test_denoising_offers_the_drp_preset_with_its_settings(dock, run_widget, add_source, configure):
     viewer, denoise = dock(DenoiseWidget)
-    assert denoise.fit.preset.choices == ("fast", "paper", "drp") and denoise.fit.preset.value == "fast"
+    assert denoise.fit.preset.choices == ("fast", "paper", "drp", "sure") and denoise.fit.preset.value == "fast"
     denoise.fit.preset.value = "drp"
     fit = denoise.fit
     assert (fit.iterations.value, fit.lr.value, fit.optimize.value, fit.tv_weight.value) == (300, 0.001, "both", 0.2)
@@ -183,3 +183,17 @@ def test_denoising_can_hold_pixels_out_for_the_automatic_stop(dock, run_widget, 
     run_widget(widget)
     meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
     assert meta["holdout"] == pytest.approx(0.05) and meta["auto_stop"]
+
+
+def test_the_sure_preset_shows_its_blind_spots_and_fits_the_noisy_image(dock, run_widget, add_source, configure):
+    viewer, widget = dock(DenoiseWidget)
+    add_source(viewer)
+    configure(widget, iterations=3)  # (it picks the fast preset)
+    widget.fit.preset.value = "sure"
+    assert widget.holdout.value == pytest.approx(0.05) and widget.fit.auto_stop.value
+    widget.fit.iterations.value = 3
+    run_widget(widget)
+    meta = viewer.layers["src [denoised]"].metadata["napari_dip"]
+    assert meta["preset"] == "sure" and meta["holdout"] == pytest.approx(0.05) and meta["sure_sigma"] > 0
+    widget.fit.preset.value = "fast"
+    assert widget.holdout.value == 0.0

@@ -14,6 +14,8 @@ PRESET_TIPS = {
     "drp": "drp: two light networks fitted with their codes and averaged, 300 iterations: about 10x sooner on "
            "smooth photos, smooths fine texture away.",
     "fast": "fast: a lighter network for CPUs.",
+    "sure": "sure: the network maps the noisy image itself, fitted to an estimate of its error that needs no clean "
+            "image (Gaussian noise only).",
     "paper": "paper: the network and settings of the DIP paper (best on a GPU).",
 }
 #: How a layer with more than two dimensions is restored: one 2D slice, every slice in turn, or its last 3 axes
@@ -77,8 +79,8 @@ class FitControls:
         self.patience = SpinBox(label="auto-stop patience", min=10, max=100_000, step=50, value=500)
         self.precision = ComboBox(
             label="precision", choices=("auto", "float32", "bfloat16", "float16"), value="auto",
-            tooltip="auto: bfloat16 where the device computes it natively (recent GPUs, CPUs with AVX512-BF16 or "
-                    "AMX), else float32.",
+            tooltip="auto: bfloat16 where the device computes it natively (recent GPUs; CPUs with AVX512-BF16 or "
+                    "AMX, 2D fits only), else float32.",
         )
         self.tv_weight = FloatSpinBox(
             label="TV weight", min=0.0, max=10.0, step=0.001, value=0.0,

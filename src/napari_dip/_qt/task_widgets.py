@@ -17,7 +17,7 @@ from .task_widget import TaskWidget
 class DenoiseWidget(TaskWidget):
     task = "denoise"
     preset_key = "denoise"
-    presets = (*PRESETS, "drp")
+    presets = (*PRESETS, "drp", "sure")
     outputs = (OutputSpec("denoised"),)
     help_text = "Blind denoising. Watch the preview; press Stop when it looks clean (the result is kept)."
 
@@ -31,7 +31,14 @@ class DenoiseWidget(TaskWidget):
                     "their error is lowest: robust on fine texture, a little lower elsewhere. 0: the outputs' "
                     "variance decides.",
         )
+        self.fit.preset.changed.connect(self._show_preset_holdout)
         return [self.noise, self.holdout]
+
+    def _show_preset_holdout(self, preset: str) -> None:
+        """Show the hold-out the chosen preset fits with (the sure preset's blind spots)."""
+        from napari_dip.core.presets import task_preset
+
+        self.holdout.value = task_preset(self.task, preset=preset).holdout
 
     def _task_kwargs(self) -> dict[str, Any]:
         return {"noise": self.noise.value, "holdout": float(self.holdout.value)}

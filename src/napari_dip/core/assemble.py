@@ -18,7 +18,7 @@ import torch
 
 from . import devices
 from . import validation as check
-from .codes import guide_code, held_out_mask, member_seed, meshgrid_code, noise_code, stream_seeds
+from .codes import blind_spots, guide_code, held_out_mask, member_seed, meshgrid_code, noise_code, stream_seeds
 from .devices import fit_memory, resolve_device, resolve_precision
 from .config import FitConfig
 from .fit import Fit, FitResult, History, Problem, Progress, run
@@ -215,23 +215,39 @@ def build_run(
         raise ValueError(f"tile={tile!r}: tiles are for 2D images; crop a large volume or restore it slice by slice "
                          "with stack_axis=0.")
     chosen = task_preset(task, factor=factor, kind=kind, preset=preset)
+    observed = chosen.code == "observation"
+    if observed and (task != "denoise" or data_term is not None or factor != 1 or known is not None):
+        named = f"preset={preset!r}" if isinstance(preset, str) else "A preset with code='observation'"
+        raise ValueError(f"{named} fits the noisy image through Stein's risk estimate: it is for denoising images with "
+                         "Gaussian noise only. Use preset='fast' (the default) or 'paper' here.")
     if volume:
         if guide is not None or chosen.code != "noise":
-            raise ValueError(f"3D fits use a noise code, not a {chosen.code} code: pick a preset with a noise code.")
+            raise ValueError(f"3D fits use a noise code, not the {chosen.code} code: pick a preset with a noise code.")
         chosen = replace(chosen, network=volume_spec(chosen.network, target.shape[1], spacing or (1.0, 1.0, 1.0)))
     config = fit_config(chosen, iterations, lr, seed, auto_stop, options)
+    if config.sure_sigma is not None and not observed:
+        raise ValueError(f"sure_sigma={config.sure_sigma!r} needs the noisy image as the network's input: use "
+                         "preset='sure', or leave sure_sigma out.")
     seed = config.seed
     check.device_name(device)
     device = resolve_device(device)
-    config = replace(config, precision=resolve_precision(config.precision, device))  # recorded as resolved
+    config = replace(config, precision=resolve_precision(config.precision, device, 3 if volume else 2))  # as resolved
     multiple, minimum = padding_rule(chosen, factor)
     channels = target.shape[0]
+    if config.holdout and factor > 1:
+        raise ValueError(f"holdout={config.holdout!r} leaves pixels of the output out of the fit; a super-resolved "
+                         "output is compared with the input only after decimation: use holdout=0.")
+    # Pixels are held out for the automatic stop only: a fit that runs on uses them all.
+    held_out = held_out_mask(target.shape[1:], config.holdout, seed) if config.holdout and config.auto_stop else None
+    if observed:  # the code is the observation, its held-out pixels masked
+        guide = blind_spots(target, held_out)
     guide_channels = None if guide is None else guide.shape[0]
+    forwards = 1 if config.sure_sigma is None else 2  # SURE's probe runs the network again, kept for the backward
 
     def needed(height: int, width: int) -> int:
         padded = padded_sides((*target.shape[1:-2], height, width), multiple, minimum)
-        return fit_memory(network, code_shape(chosen, [side * factor for side in padded], guide_channels),
-                          (channels, *padded))
+        return forwards * fit_memory(network, code_shape(chosen, [side * factor for side in padded], guide_channels),
+                                     (channels, *padded))
 
     network = seeded_network(chosen, code_shape(chosen, (1, 1), guide_channels)[0], channels, seed)
     yx_multiple = multiple[-1] if isinstance(multiple, tuple) else multiple
@@ -245,11 +261,6 @@ def build_run(
                 f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be {expected}: "
                 "pass a reference of the output's size."
             )
-    if config.holdout and factor > 1:
-        raise ValueError(f"holdout={config.holdout!r} leaves pixels of the output out of the fit; a super-resolved "
-                         "output is compared with the input only after decimation: use holdout=0.")
-    # Pixels are held out for the automatic stop only: a fit that runs on uses them all.
-    held_out = held_out_mask(target.shape[1:], config.holdout, seed) if config.holdout and config.auto_stop else None
     if factor > 1:
         data_term = LanczosDownsample(factor, channels)
     elif known is None and data_term is None:

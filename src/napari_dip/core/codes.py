@@ -59,14 +59,37 @@ def meshgrid_code(height: int, width: int) -> torch.Tensor:
     return torch.stack([grid_x, grid_y])[None]
 
 
+def blind_spots(image_chw: np.ndarray, held_out: np.ndarray | None) -> np.ndarray:
+    """``image_chw`` (C, H, W) with each ``held_out`` (H, W) pixel replaced by the mean of its 8 neighbours.
+
+    As a code, the observation then carries no trace of a held-out pixel's
+    noise, so the network's error there stays an honest estimate of the
+    image's error (the image borders are mirrored).
+    """
+    if held_out is None or not held_out.any():
+        return image_chw
+    padded = np.pad(image_chw, ((0, 0), (1, 1), (1, 1)), mode="reflect")
+    height, width = image_chw.shape[-2:]
+    neighbours = sum(padded[:, dy:dy + height, dx:dx + width] for dy in range(3) for dx in range(3)
+                     if (dy, dx) != (1, 1)) / 8
+    return np.where(held_out, neighbours, image_chw).astype(image_chw.dtype)
+
+
 def guide_code(guide_chw: np.ndarray) -> torch.Tensor:
     """A guide image (e.g. the flash image), (C, H, W) in [0, 1], as the code."""
     return torch.from_numpy(np.ascontiguousarray(guide_chw, dtype=np.float32))[None]
 
 
-def perturb(code: torch.Tensor, std: float, generator: torch.Generator | None) -> torch.Tensor:
-    """Return ``code`` plus Gaussian noise of standard deviation ``std`` (sigma_p)."""
+def perturb(code: torch.Tensor, std: float, generator: torch.Generator | None, random_std: bool = False
+            ) -> torch.Tensor:
+    """Return ``code`` plus Gaussian noise of standard deviation ``std`` (sigma_p).
+
+    With ``random_std`` the standard deviation is drawn from U(0, ``std``)
+    afresh on every call (on the device: no host sync).
+    """
     if std <= 0:
         return code
     noise = torch.randn(code.shape, generator=generator, device=code.device, dtype=code.dtype)
+    if random_std:
+        noise = noise * torch.rand((), generator=generator, device=code.device, dtype=code.dtype)
     return code + std * noise

@@ -35,6 +35,15 @@ class FitConfig:
     its error is the image's error plus the noise level: a ground-truth-free
     estimate of the image's error, as long as the noise is independent from
     pixel to pixel (not for JPEG artefacts).
+
+    ``sure_sigma``, the standard deviation of white Gaussian noise in the
+    fitted [0, 1] image, turns the squared error into Stein's unbiased risk
+    estimate of the error against the clean image (DIP-SURE, Jo et al.,
+    ICCV 2021): the network's divergence, measured by one random probe, is
+    added as a penalty for reproducing the noise. It needs the observation
+    itself as the code (``preset="sure"``), which is then perturbed by
+    Gaussian noise of a standard deviation drawn from U(0, sure_sigma / 2)
+    every iteration, in place of ``code_noise_std``.
     """
 
     iterations: int = 1800
@@ -58,6 +67,7 @@ class FitConfig:
     code_lr: float | None = None
     root_loss: bool = False
     holdout: float = 0.0
+    sure_sigma: float | None = None
 
     def __post_init__(self):
         """Refuse any bad value, naming the field and what it accepts (no fit has started yet)."""
@@ -80,6 +90,11 @@ class FitConfig:
             check.positive_whole("threads", self.threads)
         if self.stop_loss is not None:
             check.non_negative("stop_loss", self.stop_loss)
+        if self.sure_sigma is not None:
+            check.positive("sure_sigma", self.sure_sigma, "the noise's standard deviation in the [0, 1] image")
+            if self.root_loss:
+                raise ValueError("sure_sigma and root_loss=True exclude each other: the risk estimate can be "
+                                 "negative and has no root; use root_loss=False.")
         if self.code_lr is not None:
             check.positive("code_lr", self.code_lr, "the learning rate of the code")
         object.__setattr__(self, "seed", check.seed(self.seed))

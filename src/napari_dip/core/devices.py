@@ -75,18 +75,21 @@ def cuda_native_bf16(device: torch.device) -> bool:
         return torch.cuda.is_bf16_supported(including_emulation=False)
 
 
-def resolve_precision(precision: str, device: torch.device | str) -> str:
+def resolve_precision(precision: str, device: torch.device | str, spatial_dims: int = 2) -> str:
     """The autocast precision of a fit on ``device``: ``"auto"`` becomes "bfloat16" or "float32", others pass through.
 
     "auto" is bfloat16 on a CUDA device that runs it natively and on a CPU with
-    AVX512-BF16 or AMX, float32 everywhere else (MPS included), where
-    bfloat16 would be emulated or unsupported.
+    AVX512-BF16 or AMX (2D fits only: there, the bfloat16 3D convolutions
+    turned a volume's loss NaN within 10 iterations with torch 2.11),
+    float32 everywhere else (MPS included), where bfloat16 would be emulated
+    or unsupported.
     """
     check.choice("precision", precision, PRECISIONS)
     if precision != "auto":
         return precision
     device = torch.device(device)
-    native = {"cuda": lambda: cuda_native_bf16(device), "cpu": cpu_native_bf16}.get(device.type, lambda: False)
+    cpu = (lambda: False) if spatial_dims == 3 else cpu_native_bf16
+    native = {"cuda": lambda: cuda_native_bf16(device), "cpu": cpu}.get(device.type, lambda: False)
     return "bfloat16" if native() else "float32"
 
 

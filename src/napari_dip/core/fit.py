@@ -137,6 +137,9 @@ class Fit:
         self._ema: torch.Tensor | None = None
         self._members = member_count(self.network)  # the loss sums over them
         self.held_out = None if problem.held_out is None else problem.held_out.to(self.device)
+        # The share of the observations the data term sees (its mean counts held-out ones as fitted exactly).
+        self._fitted_share = 1.0 if self.held_out is None else 1 - float(
+            self.held_out.expand_as(self.target).float().mean())
         self._stopper: MinimumStopper | None = None
         if config.auto_stop:
             self._stopper = (VarianceStopper(config.patience, config.variance_alpha) if self.held_out is None
@@ -175,18 +178,36 @@ class Fit:
             return None
         return self._stopper.best_iteration
 
-    def _loss(self, output: torch.Tensor) -> torch.Tensor:
-        """What Adam minimises: the data term (its root with ``root_loss``) plus the weighted total variation,
-        summed over the members' outputs, so each member steps exactly as its own fit would."""
+    def _loss(self, output: torch.Tensor, divergence: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """What Adam minimises and what the history records, summed over the members' outputs (so each member
+        steps exactly as its own fit would).
+
+        Adam minimises the data term (its root with ``root_loss``; with ``sure_sigma``, Stein's estimate of the
+        error against the clean image from it and the members' ``divergence``) plus the weighted total variation.
+        The history records the same, except with ``sure_sigma``: the data term alone, which unlike the estimate
+        stays positive for the backtracking.
+        """
         cfg = self.config
         fitted = output if self.held_out is None else torch.where(self.held_out, self.target, output)
         terms = [self.data_term.loss(member, self.target) for member in fitted.split(1)]
+        data = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
         if cfg.root_loss:
             terms = [term.clamp_min(1e-12).sqrt() for term in terms]
+        if cfg.sure_sigma is not None:
+            variance = cfg.sure_sigma**2
+            terms = [term / self._fitted_share - variance + 2 * variance * div for term, div in zip(terms, divergence)]
         loss = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
         if cfg.tv_weight:
             loss = loss + cfg.tv_weight * len(terms) * total_variation(output)  # the TV is a mean over members
-        return loss
+        return loss, (loss if cfg.sure_sigma is None else data)
+
+    def _divergence(self, code: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """Each member's divergence of the output with respect to the code (the observation), by one Gaussian probe
+        and a finite difference of step ``sure_sigma / 2``: the Monte-Carlo estimate of DIP-SURE."""
+        step = self.config.sure_sigma / 2
+        probe = torch.randn(output.shape, generator=self._noise, device=output.device, dtype=code.dtype)
+        moved = self.network(code + step * probe)
+        return (probe * (moved.float() - output.float())).flatten(1).mean(1) / step
 
     def held_out_error(self, image: torch.Tensor) -> float:
         """The data term of ``image`` on the held-out observations alone (one host sync)."""
@@ -219,11 +240,17 @@ class Fit:
         autocast = PRECISIONS[resolve_precision(cfg.precision, self.device)]
         start = time.perf_counter()
         for i in range(1, cfg.iterations + 1):
-            code = perturb(self.code, cfg.code_noise_std, self._noise)
+            if cfg.sure_sigma is None:
+                code = perturb(self.code, cfg.code_noise_std, self._noise)
+            else:
+                code = perturb(self.code, cfg.sure_sigma / 2, self._noise, random_std=True)
+            divergence = None
             with torch.autocast(self.device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
                 output = self.network(code)
+                if cfg.sure_sigma is not None:
+                    divergence = self._divergence(code, output)
             output = output.float()
-            loss = self._loss(output)
+            loss, recorded = self._loss(output, divergence)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -235,7 +262,7 @@ class Fit:
                 self._ema.lerp_(self._last, 1 - ema_decay(cfg.ema, i))
             if self._stopper is not None and self._stopper.follows_outputs:
                 self._stopper.update(self._crop(self._last))
-            self._pending.append(loss.detach())
+            self._pending.append(recorded.detach())
             self.history.stop_iteration = i
 
             if i % cfg.check_every and i % cfg.preview_every and i != cfg.iterations:

@@ -22,7 +22,7 @@ class Preset:
     """Network, code and optimisation defaults for one case."""
 
     network: NetworkSpec
-    code: str = "noise"  # "noise", "meshgrid" or "guide"
+    code: str = "noise"  # "noise", "meshgrid", "guide" or "observation" (the noisy image, held-out pixels masked)
     code_channels: int = 32
     code_noise_std: float = 1 / 30  # sigma_p
     iterations: int = 1800
@@ -37,6 +37,7 @@ class Preset:
     root_loss: bool = False  # fit the root of the data term (the RMS error)
     members: int = 1  # independent networks (own weights and code) fitted side by side, outputs averaged
     holdout: float = 0.0  # share of the pixels left out of the fit; the automatic stop follows their error
+    sure_sigma: float | str | None = None  # noise level of a SURE data term ("auto": estimated from the image)
 
     def __post_init__(self):
         check.positive_whole("members", self.members)
@@ -98,6 +99,14 @@ PRESETS: dict[str, Preset] = {
     "drp": Preset(
         replace(FAST_NET, input_norm=True), code_channels=3, code_noise_std=0.0, iterations=300, lr=0.001,
         code_lr=0.1, optimize="both", tv_weight=0.2, root_loss=True, ema=0.9, members=2,
+    ),
+    # Denoising from the noisy image itself, after DIP-SURE (Jo et al., ICCV 2021): the fast network maps the noisy
+    # image (with a random share of Gaussian noise added) to the clean one, fitted to Stein's unbiased estimate of
+    # its error for the noise level estimated from the image. 5 % of the pixels are blind spots: held out of the
+    # loss and, in the input, replaced by the mean of their neighbours; the fit stops where their error is lowest.
+    "sure": Preset(
+        FAST_NET, code="observation", code_noise_std=0.0, iterations=1000, auto_stop=True, patience=100,
+        holdout=0.05, sure_sigma="auto",
     ),
     # Alternative generators for denoising (the paper compares U-Net and ResNet with the skip net).
     "unet": Preset(NetworkSpec(architecture="unet", down=(32, 64, 128, 256), up=(), skip=()), iterations=1800),

@@ -11,6 +11,7 @@ and layout at any time (:mod:`.assemble` builds the fit). With ``spatial_dims=3`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -52,15 +53,21 @@ def prepare_denoise(
         raise ValueError(f"noise={noise!r}: choose 'gaussian' or 'poisson' (photon-limited images).")
     if noise == "gaussian" and any(v is not None for v in (gain, read_noise, offset)):
         raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
-    rooted = noise == "poisson" and kwargs.get(
-        "root_loss", task_preset("denoise", preset=kwargs.get("preset", DEFAULT_PRESET)).root_loss)
+    chosen = task_preset("denoise", preset=kwargs.get("preset", DEFAULT_PRESET))
+    rooted = noise == "poisson" and kwargs.get("root_loss", chosen.root_loss)
     if rooted:  # the root of the Poisson deviance (per photon) dwarfs a TV weight set for the RMS error of [0, 1] images
         raise ValueError(
             "noise='poisson' cannot fit the root of the data term (root_loss, which preset='drp' uses): its TV weight "
             "is set for the RMS error of Gaussian noise, and the fit keeps the photon noise. Use preset='fast' (the "
             "default) or 'paper' with noise='poisson', or noise='gaussian'."
         )
+    if noise == "poisson" and chosen.code == "observation":
+        raise ValueError("noise='poisson': the preset fits Stein's risk estimate of images with Gaussian noise only. "
+                         "Use preset='fast' (the default) or 'paper' with noise='poisson'.")
     target, info = read_input(image, channel_axis, spatial_dims)
+    if noise == "gaussian" and kwargs.get("sure_sigma", chosen.sure_sigma) == "auto":
+        # Stein's risk estimate needs the noise level: estimated from the image, recorded for replays.
+        kwargs["sure_sigma"] = math.sqrt(gaussian_noise_variance(target))
     if noise == "gaussian":
         if kwargs.get("stop_loss") != "auto":
             return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
