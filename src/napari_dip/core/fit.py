@@ -190,16 +190,17 @@ class Fit:
         cfg = self.config
         fitted = output if self.held_out is None else torch.where(self.held_out, self.target, output)
         terms = [self.data_term.loss(member, self.target) for member in fitted.split(1)]
-        data = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
+        recorded = None
         if cfg.root_loss:
             terms = [term.clamp_min(1e-12).sqrt() for term in terms]
-        if cfg.sure_sigma is not None:
+        if cfg.sure_sigma is not None:  # (never with root_loss)
+            recorded = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
             variance = cfg.sure_sigma**2
             terms = [term / self._fitted_share - variance + 2 * variance * div for term, div in zip(terms, divergence)]
         loss = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
         if cfg.tv_weight:
             loss = loss + cfg.tv_weight * len(terms) * total_variation(output)  # the TV is a mean over members
-        return loss, (loss if cfg.sure_sigma is None else data)
+        return loss, (loss if recorded is None else recorded)
 
     def _divergence(self, code: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         """Each member's divergence of the output with respect to the code (the observation), by one Gaussian probe
