@@ -1,4 +1,4 @@
-"""The photon-noise, fluorescence-preset and tiling benchmarks run with tiny settings and print their tables (no quality assertions)."""
+"""The photon-noise, fluorescence-preset, sure-clipping and tiling benchmarks run with tiny settings and print their tables (no quality assertions)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ def test_presets_fluorescence_table():
                                          ["drp", "gaussian"], ["drp", "poisson"]]
     assert rows[-1][2] == "refused"  # drp fits the root of the data term, which the photon-noise likelihood refuses
     assert all(float(row[2]) > 0 for row in rows[2:-1])
+
+
+def test_sure_clipping_table():
+    rows = table_rows(run_script("sure_clipping.py"))
+    assert rows[0] == ["image", "clipped values (%)", "noise growth", "sure warns", "noisy (dB)", "sure (dB)",
+                       "fast (dB)", "sure - fast (dB)"]
+    assert [r[0] for r in rows[2:]] == ["astronaut", "chelsea"]
+    for row in rows[2:]:
+        clipped, sure, fast, difference = float(row[1]), float(row[5]), float(row[6]), float(row[7])
+        assert row[3] == ("yes" if clipped > 5 or float(row[2]) > 1.3 else "no")
+        assert abs(sure - fast - difference) < 0.011
 
 
 @pytest.fixture

@@ -185,6 +185,23 @@ def test_denoising_can_hold_pixels_out_for_the_automatic_stop(dock, run_widget, 
     assert meta["holdout"] == pytest.approx(0.05) and meta["auto_stop"]
 
 
+def test_the_sure_preset_warns_in_the_viewer_about_a_clipped_image_and_still_fits_it(dock, run_widget, configure,
+                                                                                      notes):
+    viewer, widget = dock(DenoiseWidget)
+    clean = np.full((32, 32), 0.3, np.float32)
+    clean[:, 16:] = 0.97
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 0.08, clean.shape), 0, 1).astype(np.float32)
+    viewer.add_image(noisy, name="bright")
+    configure(widget, iterations=3)
+    widget.fit.preset.value = "sure"
+    widget.fit.iterations.value = 3
+    run_widget(widget)
+    warned = [message for severity, message in notes() if "clipped" in message]
+    assert warned and "preset='fast'" in warned[0]
+    assert viewer.layers["bright [denoised]"].metadata["napari_dip"]["preset"] == "sure"
+    np.testing.assert_array_equal(viewer.layers["bright"].data, noisy)
+
+
 def test_the_sure_preset_shows_its_blind_spots_and_fits_the_noisy_image(dock, run_widget, add_source, configure):
     viewer, widget = dock(DenoiseWidget)
     add_source(viewer)

@@ -18,6 +18,7 @@ from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from .live import make_worker
 from .session import LayerPlan
 
 
@@ -104,12 +105,10 @@ class ComparePanel(QWidget):
         except ValueError as exc:
             show_error(str(exc))
             return
-        from napari.qt.threading import create_worker
-
         self.layers, self.scores = [], []
         self.table.setRowCount(0)
         self.table.setVisible(request.reference is not None)
-        worker = create_worker(compare_methods, request, _start_thread=False)
+        worker = make_worker(compare_methods, request)
         worker.yielded.connect(self._guard(self._on_done))
         worker.returned.connect(self._guard(self._on_returned))
         worker.finished.connect(self._guard(self._on_finished))

@@ -1,4 +1,4 @@
-"""Pieces that follow a run in the viewer: the widget's lifeline and the live preview layer."""
+"""Pieces that follow a run in the viewer: its worker, the widget's lifeline and the live preview layer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,20 @@ from typing import Any
 import numpy as np
 
 from .layers import spatial_geometry
+
+
+def make_worker(func: Any, *args: Any) -> Any:
+    """A napari thread worker (not started) running ``func(*args)``, whose warnings reach the viewer.
+
+    napari relays a worker's warnings to its notifications only where its mixin gets initialised, which some Qt
+    bindings skip; this relay shows each warning once either way (the notification manager drops repeats).
+    """
+    from napari.qt.threading import create_worker
+    from napari.utils.notifications import notification_manager
+
+    worker = create_worker(func, *args, _start_thread=False)
+    worker.warned.connect(lambda shown: notification_manager.receive_warning(*shown))
+    return worker
 
 
 class Lifeline:

@@ -24,7 +24,7 @@ from .controls import PRESETS, device_choices, layer_picker
 from .layers import InputError, channel_axis, check_image, current_index
 from .messages import Failure, RunFailed
 from .plot import CurvePlot
-from .live import Lifeline
+from .live import Lifeline, make_worker
 
 ARCHITECTURES = ("skip", "hourglass", "unet", "resnet", "deep_decoder")
 
@@ -188,9 +188,7 @@ class PriorExplorerWidget(QWidget):
             self.curves_form.reset_choices()
 
     def _start(self, func: Any, *args: Any) -> None:
-        from napari.qt.threading import create_worker
-
-        worker = create_worker(func, *args, _start_thread=False)
+        worker = make_worker(func, *args)
         worker.returned.connect(self._lifeline.guard(self._on_returned))
         if hasattr(worker, "yielded"):
             worker.yielded.connect(self._lifeline.guard(self._on_sample))

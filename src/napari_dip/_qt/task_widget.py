@@ -30,7 +30,7 @@ from .layers import (
 )
 from .history import snapshot_every
 from .history_panel import AUTO_STOP, HistoryPanel
-from .live import Lifeline, PreviewLayer
+from .live import Lifeline, PreviewLayer, make_worker
 from .messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
 from .plot import CurvePlot
 from .runner import RunRequest, run_request
@@ -231,9 +231,7 @@ class TaskWidget(QWidget):
         except ValueError as exc:
             show_error(str(exc))
             return
-        from napari.qt.threading import create_worker
-
-        worker = create_worker(run_request, request, _start_thread=False)
+        worker = make_worker(run_request, request)
         worker.yielded.connect(self._lifeline.guard(self._on_message))
         worker.finished.connect(self._lifeline.guard(self._on_finished))
         self._worker, self._session, self._lifeline.worker = worker, session, worker

@@ -97,7 +97,7 @@ def _per_channel(value: float | Sequence[float] | None, channels: int, name: str
     return array
 
 
-def _noise_statistics(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def binned_noise_statistics(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Local means, robust noise variances and pixel counts of intensity bins of one (H, W) channel."""
     height, width = channel.shape
     side = int(math.sqrt(ESTIMATE_PIXELS))
@@ -160,7 +160,7 @@ def estimate_noise(
         return PhotonNoise(gains, reads, offsets)
     out_gain, out_read, out_offset = np.zeros(channels), np.zeros(channels), offsets.copy()
     for c in range(channels):
-        means, variances, counts = _noise_statistics(chw[c])
+        means, variances, counts = binned_noise_statistics(chw[c])
         fit_gain, fit_b = _fit_line(means, variances, counts, None if gains is None else gains[c])
         if not fit_gain > 0:
             raise ValueError(

@@ -12,6 +12,7 @@ and layout at any time (:mod:`.assemble` builds the fit). With ``spatial_dims=3`
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from .fit import History, Progress, run
 from .images import ImageInfo, prepare_image, restore_image
 from .noise import NOISE_MODELS, PoissonLikelihood, estimate_noise, gaussian_noise_variance
 from .presets import DEFAULT_PRESET, INPAINT_KINDS, Preset, task_preset
+from .sure_checks import sure_caveat
 from .volumes import VolumeInfo, read_input
 
 
@@ -68,6 +70,10 @@ def prepare_denoise(
     if noise == "gaussian" and kwargs.get("sure_sigma", chosen.sure_sigma) == "auto":
         # Stein's risk estimate needs the noise level: estimated from the image, recorded for replays.
         kwargs["sure_sigma"] = math.sqrt(gaussian_noise_variance(target))
+    if chosen.code == "observation" and spatial_dims == 2:  # (3D is refused below)
+        caveat = sure_caveat(target)
+        if caveat is not None:
+            warnings.warn(caveat, stacklevel=2)
     if noise == "gaussian":
         if kwargs.get("stop_loss") != "auto":
             return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
