@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> str:
     caption = (f"PSNR over all channels of {size}x{size} crops with sigma = 25/255 Gaussian noise clipped to [0, 1] "
                "(seed 0); each preset with its own iterations and automatic stop, seed 0. 'sure warns': preset='sure' "
                "warned that the image is clipped (over 5 % of its values at a channel's extremes) or that its noise "
-               "grows with the intensity (over 1.3).")
+               "grows with the intensity (over 1.5).")
     return common.emit("preset='sure' on clipped photos", caption, common.table(headers, rows), args)
 
 

@@ -48,13 +48,25 @@ def test_sure_warns_about_a_clipped_image_and_names_the_other_preset():
 
 
 def test_sure_warns_about_noise_that_grows_with_the_intensity():
-    photons, _ = fluorescence_image((96, 96), photons=50)
+    photons, _ = fluorescence_image((128, 128), photons=50)
     with pytest.warns(UserWarning, match=r"grows with the intensity.*noise='poisson'"):
         prepare_denoise(photons, preset=TINY_SURE)
 
 
+def astronaut_sky(seed: int = 0) -> np.ndarray:
+    """A bright photo crop with Gaussian noise: 3.4 % of its values clipped, its noise growth about 1.3."""
+    import skimage.data
+
+    clean = skimage.data.astronaut()[:96, 200:296].astype(np.float64)
+    return np.clip(clean + np.random.default_rng(seed).normal(0, 25, clean.shape), 0, 255).astype(np.uint8)
+
+
 def test_sure_fits_gaussian_noise_without_a_warning_and_other_presets_are_not_checked():
+    photo = astronaut_sky()
+    chw = np.moveaxis(photo, -1, 0)
+    assert clipped_share(chw) < 0.05 and 1.2 < noise_growth(chw) < 1.5  # dark clipping raises the growth a little
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         prepare_denoise(gaussian_image(), preset=TINY_SURE)
+        prepare_denoise(photo, preset=TINY_SURE, channel_axis=-1)
         prepare_denoise(gaussian_image(level_bright=0.97), preset="fast", iterations=5)
