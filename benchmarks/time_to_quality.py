@@ -55,9 +55,10 @@ IMAGES = {
     "super_resolution": tuple(f"set5/{name}.png" for name in ("baby", "bird", "butterfly", "head", "woman")),
     "inpaint": ("dip/restoration/barbara.png", "dip/restoration/kate.png"),
 }
-#: Candidate methods: keywords of the task's prepare function.
+#: Candidate methods: keywords of the task's prepare function (with the fast preset where they name none).
 CANDIDATES = {
-    "default: fast + auto-stop": {},
+    "default: preset='auto' (sure; fast where sure's checks fail)": {"preset": "auto"},
+    "fast + auto-stop": {},
     "fast + hold-out stop": {"holdout": 0.05},
     "fast + hold-out stop (2 % of the pixels)": {"holdout": 0.02},
     "fast + auto-stop + noise-level stop": {"stop_loss": "auto"},
@@ -181,13 +182,11 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
     """Every method's row on one image: iterations and time to the target, s/it, speed-up, what it returns.
 
     A method's outcome (in iterations and dB) and every method's seconds per iteration are kept in ``--cache``
-    (keyed by the method's options and the default preset), so images and methods can be run in parts; the seconds
+    (keyed by the method's options and the preset they run), so images and methods can be run in parts; the seconds
     per iteration are measured side by side, for all methods at once, whenever one is missing or with ``--repace``.
     """
     size = args.size or (64 if args.quick else 128)
     extra = {} if args.iterations is None else {"iterations": args.iterations}
-    methods = {"paper (reference)": {"preset": "paper"}, **{m: CANDIDATES[m] for m in candidates(task, args)}}
-    keys = {method: outcome_key(task, name, args, options) for method, options in methods.items()}
     pace_key = f"pace:{task}:{name}:{size}:{args.threads}"
     cache = read_cache(args.cache)
     image = common.crop(common.load(args.data, name), size)
@@ -195,19 +194,23 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
         image = np.repeat(image[..., None], 3, axis=-1)
     inputs, clean, kwargs = problem(task, image)
     kwargs = {**kwargs, **extra}
+    methods = {"paper (reference)": {"preset": "paper"},
+               **{m: resolved_options(task, inputs, CANDIDATES[m]) for m in candidates(task, args)}}
+    keys = {method: outcome_key(task, name, args, options) for method, options in methods.items()}
     ref = reference_trace(task, name, inputs, clean, kwargs, args)
     outcomes = {method: cache.get(key) for method, key in keys.items()}
     pace = cache.get(pace_key, {})
     if args.repace or any(method not in pace for method in methods):
         # Measured side by side now: fit times are iterations x these, so runs made in parts, or on a machine that
         # got busier in between, do not skew the ratios.
-        pace = seconds_per_iteration(task, inputs, {method: {**kwargs, **options} for method, options in methods.items()})
+        pace = seconds_per_iteration(task, inputs, {method: {**kwargs, **fit_options(options)}
+                                                    for method, options in methods.items()})
     ref_iteration = ref.first_iteration(ref.best)
     outcomes["paper (reference)"] = {"reached": ref_iteration, "stop": ref.stop_iteration, "returned": ref.returned_psnr}
     for method in candidates(task, args):
         if outcomes[method] is None:
-            options = CANDIDATES[method]
-            result = trace(task, inputs, clean, {**kwargs, **options},
+            options = methods[method]
+            result = trace(task, inputs, clean, {**kwargs, **fit_options(options)},
                            None if options.get("auto_stop", True) else args.past_best)
             outcomes[method] = {"reached": result.first_iteration(ref.best - MARGIN), "returned": result.returned_psnr,
                                 "stop": result.stop_iteration}
@@ -231,6 +234,26 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
 DENOISING_OPTIONS = ("stop_loss", "holdout", "preset")
 
 
+def fit_options(options: dict) -> dict:
+    """A candidate's keywords: the fast preset unless it names one."""
+    return {"preset": "fast", **options}
+
+
+def resolved_options(task: str, inputs: tuple, options: dict) -> dict:
+    """A candidate's keywords with ``preset="auto"`` replaced by what it picks for this image (the same fit)."""
+    if options.get("preset") != "auto":
+        return options
+    if task != "denoise":
+        return {key: value for key, value in options.items() if key != "preset"}
+    from napari_dip.core.auto_preset import denoise_choice
+    from napari_dip.core.images import prepare_image
+
+    target, _ = prepare_image(inputs[0], -1)
+    choice, _ = denoise_choice(target, options=options)
+    rest = {key: value for key, value in options.items() if key != "preset"}
+    return rest if choice == "fast" else {**rest, "preset": choice}
+
+
 def candidates(task: str, args) -> list[str]:
     """The chosen candidates that apply to ``task``."""
     return [m for m in args.candidates if task == "denoise" or not set(CANDIDATES[m]) & set(DENOISING_OPTIONS)]
@@ -239,11 +262,11 @@ def candidates(task: str, args) -> list[str]:
 def outcome_key(task: str, name: str, args, options: dict) -> str:
     """The cache key of one method's outcome on one image: the run's settings, its options and the preset they
     use (so a changed preset is fitted again)."""
-    from napari_dip.core.presets import DEFAULT_PRESET, task_preset
+    from napari_dip.core.presets import task_preset
 
     size = args.size or (64 if args.quick else 128)
     preset = task_preset(task, factor=4 if task == "super_resolution" else 1, kind="sparse",
-                         preset=options.get("preset", DEFAULT_PRESET))
+                         preset=fit_options(options)["preset"])
     return f"outcome:{task}:{name}:{size}:{args.iterations}:{args.threads}:{args.past_best}:{options}:{preset}"
 
 
@@ -283,12 +306,13 @@ def default_call_table(args) -> str:
         start = time.perf_counter()
         output, history = napari_dip.denoise(noisy, return_history=True)
         seconds = time.perf_counter() - start
-        rows.append([Path(name).stem, f"{size}x{size}x3", common.fmt(seconds, 1), history.stop_iteration,
+        picked = resolved_options("denoise", (noisy,), {"preset": "auto"}).get("preset", "fast")
+        rows.append([Path(name).stem, f"{size}x{size}x3", picked, common.fmt(seconds, 1), history.stop_iteration,
                      common.fmt(common.psnr(noisy, image)), common.fmt(common.psnr(output, image))])
-    seconds = [float(row[2]) for row in rows]
-    rows.append(["median", "", common.fmt(float(np.median(seconds)), 1), "", "", ""])
-    headers = ["image", "size", "napari_dip.denoise(noisy) wall time (s)", "stopped at iteration", "noisy PSNR (dB)",
-               "returned PSNR (dB)"]
+    seconds = [float(row[3]) for row in rows]
+    rows.append(["median", "", "", common.fmt(float(np.median(seconds)), 1), "", "", ""])
+    headers = ["image", "size", "preset picked", "napari_dip.denoise(noisy) wall time (s)", "stopped at iteration",
+               "noisy PSNR (dB)", "returned PSNR (dB)"]
     return "**the default call**\n\n" + common.table(headers, rows)
 
 

@@ -112,14 +112,16 @@ def test_time_to_quality(tmp_path):
     tables = [table_rows(t) for t in text.split("\n\n") if t.startswith("|")]
     assert len(tables) == 3
     default_call = tables.pop()
-    assert default_call[0][2] == "napari_dip.denoise(noisy) wall time (s)" and default_call[-1][0] == "median"
+    assert default_call[0][3] == "napari_dip.denoise(noisy) wall time (s)" and default_call[-1][0] == "median"
+    assert {row[2] for row in default_call[2:-1]} <= {"sure", "fast"}
     stops = ["fast + hold-out stop", "fast + hold-out stop (2 % of the pixels)", "fast + auto-stop + noise-level stop",
              "fast + auto-stop + noise-level stop + code noise 1/60"]
     presets = ["preset='drp': 2 networks averaged (300 iterations)", "drp + TV 0.1 + hold-out stop",
                "preset='sure': the noisy image as input; SURE + blind spots"]
     for rows, denoising in zip(tables, (True, False)):  # denoise, then inpaint (no denoising-only candidates)
         assert rows[0][:5] == ["method", "reached best - 0.2 dB", "iterations to it", "s/it", "time to it (s)"]
-        assert [r[0] for r in rows[2:]] == ["paper (reference)", "default: fast + auto-stop",
+        default = ["default: preset='auto' (sure; fast where sure's checks fail)"] if denoising else []
+        assert [r[0] for r in rows[2:]] == ["paper (reference)", *default, "fast + auto-stop",
                                             *(stops if denoising else []), "fast run on (no auto-stop)",
                                             "fast + auto-stop + TV 0.01", *(presets if denoising else [])]
         assert float(rows[2][5]) == 1.0  # the reference against itself

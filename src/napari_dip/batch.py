@@ -113,9 +113,13 @@ def restore_pieces(args: argparse.Namespace, images: list[np.ndarray], pieces: l
     With ``--stack warm`` every fit after the first starts from the previous one's weights and runs
     ``--warm-iterations`` steps (default: half the first fit's).
     """
+    from .core.auto_preset import stack_preset
+    from .core.presets import DEFAULT_PRESET
     from .core.stacks import warm_iterations_for
 
     warm = getattr(args, "stack", "slices") == "warm"
+    if warm and len(pieces) > 1:  # every slice starts from the previous one's network: one preset for all
+        options = {**options, "preset": stack_preset(options.get("preset", DEFAULT_PRESET))}
     results, history, previous = [], None, None
     for image, piece in zip(images, pieces, strict=True):
         outputs, history, run = restore_slice(args, image, axis, piece.paired, options, piece.label, piece.snapshots,

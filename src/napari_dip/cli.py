@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-o", "--output", help="output file (one input) or folder (default: next to inputs)")
     common.add_argument("--format", choices=("png", "jpg", "tif"), help="output format (default: the input's; "
                         "PNG for JPEG inputs)")
-    common.add_argument("--preset", help="'fast' (default: lighter network; denoise and jpeg stop by themselves), "
+    common.add_argument("--preset", help="'auto' (default: 'sure' to denoise an unclipped 8-bit 2D image with "
+                        "Gaussian noise, else 'fast'), 'fast' (lighter network; denoise and jpeg stop by themselves), "
                         "'paper' (the paper's settings) or a preset name")
     common.add_argument("--iterations", type=int, help="number of Adam steps (default: the preset's)")
     common.add_argument("--lr", type=float, help="learning rate (default: the preset's)")

@@ -58,3 +58,14 @@ def test_stack_as_one_volume(zstack, tmp_path, capsys):
 def test_bad_stack_options(zstack, tmp_path, capsys, argv, message):
     code, _, err = run(capsys, argv[0], zstack, *argv[1:], "-o", tmp_path / "x.tif", *FAST)
     assert code == 1 and message in err, err
+
+
+def test_a_warm_stack_whose_slices_the_default_would_fit_differently_runs_with_one_preset(tmp_path, capsys):
+    clean = np.full((2, 32, 32), 0.3, np.float32)
+    clean[0, :, 16:], clean[1, :, 16:] = 0.7, 0.97  # alone, slice 0 would get preset "sure", clipped slice 1 "fast"
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 0.08, clean.shape), 0, 1)
+    source, out = tmp_path / "mixed.tif", tmp_path / "out.tif"
+    tifffile.imwrite(source, (noisy * 255).round().astype(np.uint8), photometric="minisblack")
+    code, stdout, err = run(capsys, "denoise", source, "--iterations", "2", "-o", out, "--device", "cpu")
+    assert code == 0, err
+    assert tifffile.imread(out).shape == (2, 32, 32)

@@ -128,7 +128,7 @@ def test_inpaint_metadata_names_the_mask(dock, run_widget, add_source, configure
 
 def test_preset_choice_shows_its_defaults_auto_stop_included(dock):
     _, denoise = dock(DenoiseWidget)
-    assert denoise.fit.preset.value == "fast"
+    denoise.fit.preset.value = "fast"
     assert denoise.fit.auto_stop.value and denoise.fit.patience.value == 200
     denoise.fit.preset.value = "paper"
     assert not denoise.fit.auto_stop.value
@@ -144,7 +144,7 @@ def test_preset_choice_shows_its_defaults_auto_stop_included(dock):
 
 def test_denoising_offers_the_drp_preset_with_its_settings(dock, run_widget, add_source, configure):
     viewer, denoise = dock(DenoiseWidget)
-    assert denoise.fit.preset.choices == ("fast", "paper", "drp", "sure") and denoise.fit.preset.value == "fast"
+    assert denoise.fit.preset.choices == ("auto", "fast", "paper", "drp", "sure")
     denoise.fit.preset.value = "drp"
     fit = denoise.fit
     assert (fit.iterations.value, fit.lr.value, fit.optimize.value, fit.tv_weight.value) == (300, 0.001, "both", 0.2)
@@ -214,3 +214,34 @@ def test_the_sure_preset_shows_its_blind_spots_and_fits_the_noisy_image(dock, ru
     assert meta["preset"] == "sure" and meta["holdout"] == pytest.approx(0.05) and meta["sure_sigma"] > 0
     widget.fit.preset.value = "fast"
     assert widget.holdout.value == 0.0
+
+
+def test_the_auto_preset_shows_its_choice_for_the_chosen_image_and_runs_it(dock, run_widget, configure):
+    viewer, widget = dock(DenoiseWidget)
+    fit = widget.fit
+    assert fit.preset.value == "auto" and fit.preset.choices[0] == "auto"
+    clean = np.full((32, 32), 0.3, np.float32)
+    clean[:, 16:] = 0.7
+    noise = np.random.default_rng(0).normal(0, 0.08, clean.shape).astype(np.float32)
+    viewer.add_image(np.clip(clean + noise, 0, 1), name="gauss")
+    clean[:, 16:] = 0.97  # half the bright half clips at 1
+    viewer.add_image(np.clip(clean + noise, 0, 1), name="clipped")
+    widget.image.value = viewer.layers["gauss"]
+    assert widget.auto_note.value.startswith("sure (") and not widget.auto_note.native.isHidden()
+    assert (fit.iterations.value, fit.patience.value, widget.holdout.value) == (1000, 100, pytest.approx(0.05))
+    widget.image.value = viewer.layers["clipped"]
+    assert widget.auto_note.value.startswith("fast (") and "clipped" in widget.auto_note.value
+    assert (fit.patience.value, widget.holdout.value) == (200, 0.0)  # the fast preset's settings
+    viewer.add_image(np.zeros((3, 32, 32), np.float32), name="stack")
+    widget.image.value = viewer.layers["stack"]
+    assert widget.auto_note.value == "fast (a stack)"
+    widget.image.value = viewer.layers["gauss"]
+    fit.iterations.value, fit.device.value, widget.preview_interval = 3, "cpu", 0.0
+    viewer.add_points()  # a new layer refreshes the pickers but keeps the edited settings
+    assert fit.iterations.value == 3
+    run_widget(widget)
+    meta = viewer.layers["gauss [denoised]"].metadata["napari_dip"]
+    assert meta["preset"] == "sure" and meta["auto_preset"] == "unclipped 2D image, even noise"
+    assert meta["iterations"] == 3 and meta["holdout"] == pytest.approx(0.05)
+    fit.preset.value = "paper"
+    assert widget.auto_note.native.isHidden() and widget.holdout.value == 0.0

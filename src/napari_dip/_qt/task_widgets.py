@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from magicgui.widgets import ComboBox, Container, FloatSpinBox, PushButton, SpinBox, Widget
+import numpy as np
+from magicgui.widgets import ComboBox, Container, FloatSpinBox, Label, PushButton, SpinBox, Widget
 from napari.layers import Image, Labels
 from napari.utils.notifications import show_error
 
 from .controls import PRESETS, layer_picker
-from .layers import InputError, SliceSource, companion, image_shape
+from .layers import InputError, SliceSource, channel_axis, companion, image_shape, leading_shape
 from .masks import default_range, mask_from_intensities, new_mask
 from .session import OutputSpec
 from .task_widget import TaskWidget
@@ -17,9 +18,13 @@ from .task_widget import TaskWidget
 class DenoiseWidget(TaskWidget):
     task = "denoise"
     preset_key = "denoise"
-    presets = (*PRESETS, "drp", "sure")
+    presets = ("auto", *PRESETS, "drp", "sure")
     outputs = (OutputSpec("denoised"),)
     help_text = "Blind denoising. Watch the preview; press Stop when it looks clean (the result is kept)."
+
+    def __init__(self, napari_viewer: Any, parent: Any = None):
+        super().__init__(napari_viewer, parent)
+        self.form.insert(self.form.index(self.fit.preset) + 1, self.auto_note)  # under the preset it explains
 
     def _task_widgets(self) -> list[Widget]:
         self.noise = ComboBox(label="noise", choices=("gaussian", "poisson"), value="gaussian",
@@ -31,17 +36,53 @@ class DenoiseWidget(TaskWidget):
                     "their error is lowest: robust on fine texture, a little lower elsewhere. 0: the outputs' "
                     "variance decides.",
         )
-        self.fit.preset.changed.connect(self._show_preset_holdout)
+        self.auto_note = Label(label="auto picks", tooltip="The preset 'auto' runs for this image, and why.")
+        self._auto_reason = ""
+        self.fit.preset.changed.connect(lambda *_: self._refresh_auto(force=True))
+        self.noise.changed.connect(lambda *_: self._refresh_auto())
         return [self.noise, self.holdout]
 
-    def _show_preset_holdout(self, preset: str) -> None:
-        """Show the hold-out the chosen preset fits with (the sure preset's blind spots)."""
+    def _on_image_changed(self, *_: Any) -> None:
+        super()._on_image_changed()
+        self._refresh_auto()
+
+    def _auto_pick(self) -> tuple[str, str]:
+        """What preset="auto" picks for the chosen layer: the engine's choice for a 2D layer, fast for a stack
+        (whose slices share one network when all are restored)."""
+        from napari_dip.core.auto_preset import denoise_choice
+        from napari_dip.core.volumes import read_input
+
+        image = self.image.value
+        if image is None:
+            return "fast", "no image chosen"
+        if leading_shape(image):
+            return "fast", "a stack"
+        try:
+            target, info = read_input(np.asarray(image.data), channel_axis(image), 2)
+        except ValueError:  # refused with its message when Run is pressed
+            return "fast", "an image the fit refuses"
+        return denoise_choice(target, noise=self.noise.value, dtype=info.dtype)
+
+    def _refresh_auto(self, force: bool = False) -> None:
+        """Show what "auto" picks and that preset's settings: when the preset is set, or when the choice changes
+        (so adding layers does not reset edited settings)."""
         from napari_dip.core.presets import task_preset
 
-        self.holdout.value = task_preset(self.task, preset=preset).holdout
+        auto = self.fit.preset.value == "auto"
+        choice, self._auto_reason = self._auto_pick() if auto else (None, "")
+        self.auto_note.visible = auto
+        self.auto_note.value = f"{choice} ({self._auto_reason})" if auto else ""
+        if not force and choice == self.fit.auto_choice:
+            return
+        self.fit.auto_choice = choice
+        self.fit.apply_defaults(self._preset_key())
+        self.holdout.value = task_preset(self.task, preset=self.fit.chosen_preset()).holdout
 
     def _task_kwargs(self) -> dict[str, Any]:
         return {"noise": self.noise.value, "holdout": float(self.holdout.value)}
+
+    def _task_metadata(self) -> dict[str, Any]:
+        return {"auto_preset": self._auto_reason} if self.fit.preset.value == "auto" else {}
 
 
 class JpegWidget(TaskWidget):

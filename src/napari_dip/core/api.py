@@ -3,9 +3,12 @@
 Shared keywords
 ---------------
 iterations, lr : override the preset's number of Adam steps and learning rate.
-preset : ``"fast"`` (default: a lighter net; denoising and JPEG restoration
-    stop by themselves), ``"paper"`` (the paper's settings, to reproduce it)
-    or a name of :data:`napari_dip.core.presets.PRESETS`.
+preset : ``"auto"`` (default: ``"sure"`` to denoise one 2D 8-bit or float
+    image with Gaussian noise and few clipped values, ``"fast"`` otherwise; see
+    :mod:`napari_dip.core.auto_preset`), ``"fast"`` (a lighter net;
+    denoising and JPEG restoration stop by themselves), ``"paper"`` (the
+    paper's settings, to reproduce it) or a name of
+    :data:`napari_dip.core.presets.PRESETS`.
 seed : random seed (a whole number from 0 to 2**63 - 1, default 0); the same
     seed on the same device with the same number of torch threads gives the
     same result. ``None`` draws a fresh seed, recorded in the settings and in
@@ -14,7 +17,7 @@ device : ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"mps"``
 auto_stop : stop automatically when the outputs stop settling (no ground
     truth) and return the output where they were most settled. ``None``
     (default): the preset's choice, on for denoising and JPEG restoration
-    with ``"fast"``; ``False`` runs all ``iterations``.
+    with ``"auto"`` and ``"fast"``; ``False`` runs all ``iterations``.
 reference : clean image of the output's size; adds PSNR to the progress records.
 callback : called with every :class:`~napari_dip.core.fit.Progress`; return
     ``False`` to stop early (the result so far is returned).

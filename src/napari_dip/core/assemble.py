@@ -18,6 +18,7 @@ import torch
 
 from . import devices
 from . import validation as check
+from .auto_preset import AUTO
 from .codes import blind_spots, guide_code, held_out_mask, member_seed, meshgrid_code, noise_code, stream_seeds
 from .devices import fit_memory, resolve_device, resolve_precision
 from .config import FitConfig
@@ -219,7 +220,7 @@ def build_run(
     if observed and (task != "denoise" or data_term is not None or factor != 1 or known is not None):
         named = f"preset={preset!r}" if isinstance(preset, str) else "A preset with code='observation'"
         raise ValueError(f"{named} fits the noisy image through Stein's risk estimate: it is for denoising images with "
-                         "Gaussian noise only. Use preset='fast' (the default) or 'paper' here.")
+                         "Gaussian noise only. Use preset='fast' (what the default picks here) or 'paper'.")
     if volume:
         if guide is not None or chosen.code != "noise":
             raise ValueError(f"3D fits use a noise code, not the {chosen.code} code: pick a preset with a noise code.")
@@ -294,7 +295,8 @@ def build_run(
         warnings.warn(f"The image {reason}: it is fitted in {plan.describe()}.", stacklevel=3)
     else:
         fit = make_fit(plan.boxes[0])
-    settings = {"task": task, "preset": preset if isinstance(preset, str) else "custom", "device": str(device)}
+    name = ("fast" if preset == AUTO else preset) if isinstance(preset, str) else "custom"  # what "auto" ran
+    settings = {"task": task, "preset": name, "device": str(device)}
     settings["memory_estimate_bytes"] = plan.memory
     settings.update(asdict(config))
     settings["threads"] = resolve_threads(config.threads)  # results depend on it: record it for replays

@@ -1,9 +1,11 @@
 """Named settings for every case of the paper (supplementary material, section 4).
 
 A :class:`Preset` bundles the network, the code and the fitting defaults.
-Each case of a task has a paper preset; ``"fast"``, the default, keeps the
-case's settings but swaps in a lighter network and applies
-:data:`FAST_CHANGES` (automatic stop, EMA output). :func:`task_preset` maps
+Each case of a task has a paper preset; ``"fast"`` keeps the case's settings
+but swaps in a lighter network and applies :data:`FAST_CHANGES` (automatic
+stop, EMA output). ``"auto"``, the default, is ``"fast"`` here: denoising
+picks ``"sure"`` or ``"fast"`` once it has the image (:mod:`.auto_preset`).
+:func:`task_preset` maps
 (task, factor, inpainting kind, preset) to the settings: the one place that
 knows, e.g., that x8 super-resolution uses the paper's x8 case. The Python
 API, the command line and the widgets all call it.
@@ -147,7 +149,9 @@ FAST_CHANGES: dict[str, dict] = {
     "sparse_pixels": {"use_ema": True},
 }
 #: The preset the Python API, the command line and the widgets use when none is given.
-DEFAULT_PRESET = "fast"
+DEFAULT_PRESET = "auto"
+#: Names :func:`task_preset` maps to a case's settings ("auto" has the fast settings until an image decides).
+CASE_PRESETS = ("paper", "fast", "auto")
 
 #: Inpainting kinds and the task of each (the paper's cases).
 INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
@@ -176,23 +180,27 @@ def task_preset(task: str, *, factor: int = 1, kind: str | None = None, preset: 
                 ) -> Preset:
     """The settings of ``task`` (for ``factor`` and inpainting ``kind``) in ``preset``.
 
-    ``preset`` is ``"fast"`` (the default: the case with a lighter network and the changes of
-    :data:`FAST_CHANGES`), ``"paper"`` (the paper's case, for reproducing it), any key of :data:`PRESETS` (used as
-    is) or a :class:`Preset`. Bad values raise ValueError naming the parameter.
+    ``preset`` is ``"fast"`` (the case with a lighter network and the changes of :data:`FAST_CHANGES`),
+    ``"auto"`` (the default: the fast settings; :func:`~.tasks.prepare_denoise` first picks ``"sure"`` or
+    ``"fast"`` for its image), ``"paper"`` (the paper's case, for reproducing it), any key of :data:`PRESETS` (used
+    as is) or a :class:`Preset`. Bad values raise ValueError naming the parameter.
     """
     if isinstance(preset, Preset):
         return preset
     if not isinstance(preset, str):
-        raise ValueError(f"preset={preset!r}: use 'paper', 'fast', one of {', '.join(PRESETS)} or a Preset.")
-    if preset in ("paper", "fast"):
+        raise ValueError(f"preset={preset!r}: use 'auto' (the default), 'paper', 'fast', one of {', '.join(PRESETS)} "
+                         "or a Preset.")
+    if preset in CASE_PRESETS:
         return case_preset(paper_key(task, factor=factor, kind=kind), preset)
     if preset in PRESETS:
         return PRESETS[preset]
-    raise ValueError(f"Unknown preset {preset!r}: use 'paper', 'fast' or one of {', '.join(PRESETS)}.")
+    raise ValueError(f"Unknown preset {preset!r}: use 'auto' (the default), 'paper', 'fast' or one of "
+                     f"{', '.join(PRESETS)}.")
 
 
 def case_preset(key: str, preset: str = DEFAULT_PRESET) -> Preset:
-    """The ``"paper"`` or ``"fast"`` settings of the paper case ``key`` (a key of :data:`PRESETS`)."""
+    """The ``"paper"`` or ``"fast"`` (also ``"auto"``) settings of the paper case ``key`` (a key of
+    :data:`PRESETS`)."""
     base = PRESETS[key]
     if preset == "paper":
         return base

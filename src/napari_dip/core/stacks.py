@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .fit import History, Progress
 from .assemble import TaskRun
+from .auto_preset import stack_preset
+from .fit import History, Progress
+from .presets import DEFAULT_PRESET
 from .tasks import average_runs
 
 #: Without ``warm_iterations``, warm-started slices run the first slice's iterations divided by this.
@@ -120,6 +122,8 @@ def restore_stack(
     histories: list[History] = []
     previous: TaskRun | None = None
     options = dict(kwargs)
+    if warm_start:  # every slice starts from the previous one's network: one preset for all
+        options["preset"] = stack_preset(options.get("preset", DEFAULT_PRESET))
     for k in range(count):
         made: list[TaskRun] = []
 

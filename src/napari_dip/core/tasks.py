@@ -20,6 +20,7 @@ import numpy as np
 
 from . import validation as check
 from .assemble import TaskRun, build_run
+from .auto_preset import AUTO, denoise_choice
 from .config import FitConfig
 from .fit import History, Progress, run
 from .images import ImageInfo, prepare_image, restore_image
@@ -42,6 +43,10 @@ def prepare_denoise(
 ) -> TaskRun:
     """Blind denoising (EMA of the outputs); ``spatial_dims=3`` for a volume.
 
+    ``preset="auto"`` (the default) picks ``"sure"`` or ``"fast"`` for the
+    image (:func:`~.auto_preset.denoise_choice`); the settings record the
+    choice as ``preset`` and why as ``auto_preset``.
+
     ``noise="gaussian"`` fits the squared error; ``noise="poisson"`` the
     Poisson-Gaussian likelihood of photon-limited data, with the camera's
     ``gain`` (intensity per photon), ``read_noise`` (standard deviation) and
@@ -55,18 +60,22 @@ def prepare_denoise(
         raise ValueError(f"noise={noise!r}: choose 'gaussian' or 'poisson' (photon-limited images).")
     if noise == "gaussian" and any(v is not None for v in (gain, read_noise, offset)):
         raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
+    target, info = read_input(image, channel_axis, spatial_dims)
+    choice = None
+    if kwargs.get("preset", DEFAULT_PRESET) == AUTO:
+        kwargs["preset"], choice = denoise_choice(target, spatial_dims=spatial_dims, noise=noise, options=kwargs,
+                                                  dtype=info.dtype)
     chosen = task_preset("denoise", preset=kwargs.get("preset", DEFAULT_PRESET))
     rooted = noise == "poisson" and kwargs.get("root_loss", chosen.root_loss)
     if rooted:  # the root of the Poisson deviance (per photon) dwarfs a TV weight set for the RMS error of [0, 1] images
         raise ValueError(
             "noise='poisson' cannot fit the root of the data term (root_loss, which preset='drp' uses): its TV weight "
-            "is set for the RMS error of Gaussian noise, and the fit keeps the photon noise. Use preset='fast' (the "
-            "default) or 'paper' with noise='poisson', or noise='gaussian'."
+            "is set for the RMS error of Gaussian noise, and the fit keeps the photon noise. Use preset='fast' (what "
+            "the default picks here) or 'paper' with noise='poisson', or noise='gaussian'."
         )
     if noise == "poisson" and chosen.code == "observation":
         raise ValueError("noise='poisson': the preset fits Stein's risk estimate of images with Gaussian noise only. "
-                         "Use preset='fast' (the default) or 'paper' with noise='poisson'.")
-    target, info = read_input(image, channel_axis, spatial_dims)
+                         "Use preset='fast' (what the default picks here) or 'paper' with noise='poisson'.")
     if noise == "gaussian" and kwargs.get("sure_sigma", chosen.sure_sigma) == "auto":
         # Stein's risk estimate needs the noise level: estimated from the image, recorded for replays.
         kwargs["sure_sigma"] = math.sqrt(gaussian_noise_variance(target))
@@ -74,20 +83,22 @@ def prepare_denoise(
         caveat = sure_caveat(target)
         if caveat is not None:
             warnings.warn(caveat, stacklevel=2)
-    if noise == "gaussian":
-        if kwargs.get("stop_loss") != "auto":
-            return build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
+    if noise == "gaussian" and kwargs.get("stop_loss") != "auto":
+        task = build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
+    elif noise == "gaussian":
         # The automatic stop also ends the fit once the returned image's squared error is down to the noise's variance.
         variance = gaussian_noise_variance(target)
         task = build_run("denoise", target, info, spatial_dims=spatial_dims, **{**kwargs, "stop_loss": variance})
         task.settings.update(stop_loss="auto", noise_variance=variance)  # a replay estimates its own image's noise
-        return task
-    span = info.high - info.low
-    flat = target.reshape(target.shape[0], -1, target.shape[-1])  # a volume's slices one above the other
-    model = estimate_noise(flat * span[:, None, None] + info.low[:, None, None], gain, read_noise, offset)
-    likelihood = PoissonLikelihood(info.low, span, model, dims=spatial_dims)
-    task = build_run("denoise", target, info, data_term=likelihood, spatial_dims=spatial_dims, **kwargs)
-    task.settings.update(noise=noise, **model.settings())
+    else:
+        span = info.high - info.low
+        flat = target.reshape(target.shape[0], -1, target.shape[-1])  # a volume's slices one above the other
+        model = estimate_noise(flat * span[:, None, None] + info.low[:, None, None], gain, read_noise, offset)
+        likelihood = PoissonLikelihood(info.low, span, model, dims=spatial_dims)
+        task = build_run("denoise", target, info, data_term=likelihood, spatial_dims=spatial_dims, **kwargs)
+        task.settings.update(noise=noise, **model.settings())
+    if choice is not None:  # "preset" holds the choice, so a replay fits the same way
+        task.settings["auto_preset"] = choice
     return task
 
 
@@ -210,7 +221,7 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
 #: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
 _TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset", "tile")
 #: Settings keys that only record how a result was made (dropped when settings are replayed).
-RECORDED_KEYS = ("task", "network", "memory_estimate_bytes", "noise_variance")
+RECORDED_KEYS = ("task", "network", "memory_estimate_bytes", "noise_variance", "auto_preset")
 
 
 def settings_to_kwargs(settings: dict) -> dict:
