@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,19 @@ def label(name: str) -> str:
     return name[3:] if name.startswith("sk:") else Path(name).stem
 
 
+def noisy_photos(args, size: int) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(label, clean, noisy) of each chosen photo: an RGB centred crop of ``size`` and its sigma = 25/255 version."""
+    names = QUICK_IMAGES if args.quick else IMAGES
+    if args.images:
+        names = [name for name in dict.fromkeys(IMAGES + QUICK_IMAGES) if label(name) in args.images.split(",")]
+    for name in names:
+        image = common.crop(load(args.data, name), size)
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=-1)
+        clean = image[..., :3]
+        yield label(name), clean, common.add_noise(clean, 25 / 255)
+
+
 def main(argv: list[str] | None = None) -> str:
     p = common.parser(__doc__)
     p.add_argument("--size", type=int, help="crop side (default 128; 32 with --quick)")
@@ -56,17 +70,9 @@ def main(argv: list[str] | None = None) -> str:
     from napari_dip.core.sure_checks import clipped_share, noise_growth
 
     size = args.size or (32 if args.quick else 128)
-    names = QUICK_IMAGES if args.quick else IMAGES
-    if args.images:
-        names = [name for name in dict.fromkeys(IMAGES + QUICK_IMAGES) if label(name) in args.images.split(",")]
     extra = {"iterations": 5} if args.quick else {}
     rows = []
-    for name in names:
-        image = common.crop(load(args.data, name), size)
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=-1)
-        clean = image[..., :3]
-        noisy = common.add_noise(clean, 25 / 255)
+    for name, clean, noisy in noisy_photos(args, size):
         chw = np.moveaxis(noisy, -1, 0)
         options = {"seed": 0, "device": "cpu", "threads": args.threads, "channel_axis": -1, **extra}
         with warnings.catch_warnings(record=True) as caught:
@@ -74,7 +80,7 @@ def main(argv: list[str] | None = None) -> str:
             sure = common.psnr(napari_dip.denoise(noisy, preset="sure", **options), clean)
         warned = any("preset='sure'" in str(w.message) for w in caught)
         fast = common.psnr(napari_dip.denoise(noisy, preset="fast", **options), clean)
-        rows.append([label(name), f"{100 * clipped_share(chw):.1f}", f"{noise_growth(chw):.2f}",
+        rows.append([name, f"{100 * clipped_share(chw):.1f}", f"{noise_growth(chw):.2f}",
                      "yes" if warned else "no", common.fmt(common.psnr(noisy, clean)), common.fmt(sure), common.fmt(fast),
                      f"{sure - fast:+.2f}"])
         print(" ".join(rows[-1]), flush=True)

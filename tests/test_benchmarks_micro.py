@@ -56,3 +56,27 @@ def test_tiling_worker_reports_one_fit(tiling, capsys):
     tiling.worker("blended", 48, 32, 2, 1)
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["tiles"] == 4 and result["estimate"] > 0 and np.isfinite(result["psnr"])
+
+
+def test_sure_patience_table():
+    rows = table_rows(run_script("sure_patience.py", "--iterations", "40"))
+    assert rows[0] == ["image", "auto picks", "best PSNR along the fit (iteration)", "s / it",
+                       "patience 30: stop / PSNR kept", "patience 50: stop / PSNR kept",
+                       "patience 100: stop / PSNR kept"]
+    assert [r[0] for r in rows[2:]] == ["astronaut", "chelsea"]
+    for row in rows[2:]:
+        assert row[1] in ("sure", "fast")
+        assert all(cell.startswith("40 / ") for cell in row[4:])  # 40 iterations end before the stop's warm-up
+
+
+def test_sure_patience_replays_the_engine_s_stop(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import sure_patience
+
+    # The held-out error falls to its minimum at iteration 150, then rises; the PSNR peaks at 160.
+    scores = [(i, abs(i - 150) + 1.0, 30.0 - abs(i - 160) / 100) for i in range(10, 401, 10)]
+    assert sure_patience.replay(scores, 30) == (180, pytest.approx(29.9))
+    assert sure_patience.replay(scores, 100) == (250, pytest.approx(29.9))
+    assert sure_patience.replay(scores, 1000) == (400, pytest.approx(29.9))  # ran to the end: the minimum's image
+    early = [(i, 1.0 / i, 20.0 + i) for i in range(10, 61, 10)]
+    assert sure_patience.replay(early, 30) == (60, 80.0)  # ended in the warm-up: its last image

@@ -228,7 +228,7 @@ def test_the_auto_preset_shows_its_choice_for_the_chosen_image_and_runs_it(dock,
     viewer.add_image(np.clip(clean + noise, 0, 1), name="clipped")
     widget.image.value = viewer.layers["gauss"]
     assert widget.auto_note.value.startswith("sure (") and not widget.auto_note.native.isHidden()
-    assert (fit.iterations.value, fit.patience.value, widget.holdout.value) == (1000, 100, pytest.approx(0.05))
+    assert (fit.iterations.value, fit.patience.value, widget.holdout.value) == (1000, 50, pytest.approx(0.05))
     widget.image.value = viewer.layers["clipped"]
     assert widget.auto_note.value.startswith("fast (") and "clipped" in widget.auto_note.value
     assert (fit.patience.value, widget.holdout.value) == (200, 0.0)  # the fast preset's settings

@@ -105,9 +105,10 @@ PRESETS: dict[str, Preset] = {
     # Denoising from the noisy image itself, after DIP-SURE (Jo et al., ICCV 2021): the fast network maps the noisy
     # image (with a random share of Gaussian noise added) to the clean one, fitted to Stein's unbiased estimate of
     # its error for the noise level estimated from the image. 5 % of the pixels are blind spots: held out of the
-    # loss and, in the input, replaced by the mean of their neighbours; the fit stops where their error is lowest.
+    # loss and, in the input, replaced by the mean of their neighbours; the fit stops where their error is lowest
+    # (50 iterations after its minimum: 50 and 100 kept the same pictures on 12 photos, benchmarks/sure_patience.py).
     "sure": Preset(
-        FAST_NET, code="observation", code_noise_std=0.0, iterations=1000, auto_stop=True, patience=100,
+        FAST_NET, code="observation", code_noise_std=0.0, iterations=1000, auto_stop=True, patience=50,
         holdout=0.05, sure_sigma="auto",
     ),
     # Alternative generators for denoising (the paper compares U-Net and ResNet with the skip net).
