@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,7 @@ def scores_of(noisy: np.ndarray, clean: np.ndarray, iterations: int, threads: in
 
     run = prepare_denoise(noisy, preset="sure", reference=clean, seed=0, device="cpu", threads=threads,
                           channel_axis=-1, iterations=iterations, patience=iterations)
-    stopper, seen, checks = run.fit._stopper, [], []
+    stopper, seen, psnr = run.fit._stopper, [], {}
     check = stopper.check
 
     def recorded(score, output, iteration):  # the stop's own input, every check
@@ -50,9 +51,8 @@ def scores_of(noisy: np.ndarray, clean: np.ndarray, iterations: int, threads: in
     start = time.perf_counter()
     for record in run.steps():
         if record.psnr_ema is not None:
-            checks.append((record.iteration, record.psnr_ema))
+            psnr[record.iteration] = record.psnr_ema
     seconds = (time.perf_counter() - start) / iterations
-    psnr = dict(checks)
     return [(i, score, psnr[i]) for i, score in seen], seconds
 
 
@@ -77,8 +77,6 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--images", help="comma-separated image names, as in the table (default: all)")
     args = p.parse_args(argv)
     common.setup(args)
-    import warnings
-
     from napari_dip.core.auto_preset import denoise_choice
 
     size = args.size or (32 if args.quick else 128)
