@@ -81,6 +81,17 @@ def test_speed():
     assert [r[0].split(" (")[0] for r in load[2:]] == ["torch default", "engine default"]
 
 
+def test_thread_policy():
+    rows = table_rows(run_script("thread_policy.py", "--data", "builtin", "--load"))
+    assert rows[0][:3] == ["image", "machine", "threads"] and rows[0][-1] == "default / adaptive s / iteration"
+    assert [r[1:3] for r in rows[2:]] == [["idle", "default"], ["idle", "adaptive"], ["loaded", "default"],
+                                          ["loaded", "adaptive"]] * 2
+    for row in rows[2:6]:  # the quick fits' 60 iterations, each counted under the threads it ran with
+        assert row[4] == "60" and sum(int(part.split(": ")[1]) for part in row[7].split(", ")) == 60
+    assert rows[2][7] == "1: 60"  # the default: all cores but one, with OMP_NUM_THREADS=1 as the test sets
+    assert float(rows[3][8]) > 0 and float(rows[3][9]) > 0
+
+
 def test_denoise_baselines_without_pywavelets(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     monkeypatch.setitem(sys.modules, "pywt", None)  # import pywt now raises ImportError

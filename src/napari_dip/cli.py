@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"),
                         help="autocast precision; auto (default): bfloat16 where the device runs it natively, "
                              "else float32")
-    common.add_argument("--threads", type=int, help="CPU threads per fit (default: all cores but one)")
+    common.add_argument("--threads", type=_thread_count, help="CPU threads per fit (default: all cores but one), or "
+                        "'adaptive': whichever of all cores and all but one is faster as the fit runs")
     common.add_argument("--tv-weight", type=float, metavar="W",
                         help="add W x the total variation of the output to the loss (DIP-TV; default 0)")
     common.add_argument("--holdout", type=float, metavar="F",
@@ -145,9 +146,19 @@ def load_config(path: Path, task: str) -> dict:
     return options
 
 
-def _positive_flag(flag: str, value: int | None) -> None:
+def _thread_count(text: str) -> int | str:
+    """--threads: a number, or "adaptive"."""
+    if text == "adaptive":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of 1 or more, or 'adaptive'") from None
+
+
+def _positive_flag(flag: str, value: int | str | None) -> None:
     """Refuse a zero or negative count given on the command line, naming the flag."""
-    if value is not None and value < 1:
+    if isinstance(value, int) and value < 1:
         raise InputError(f"{flag} {value}: give a whole number of 1 or more.")
 
 
@@ -156,6 +167,9 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     for flag, value in (("--save-every", args.save_every), ("--threads", args.threads),
                         ("--runs", getattr(args, "runs", None))):
         _positive_flag(flag, value)
+    if args.threads == "adaptive" and (getattr(args, "workers", None) or getattr(args, "scheduler", None)):
+        raise InputError("--threads adaptive chooses among all of this machine's cores for one fit at a time: with "
+                         "--workers or --scheduler give a number (or leave --threads out to share the cores).")
     options = load_config(args.config, args.task) if args.config else {}
     if args.device is None and isinstance(options.get("device"), str):  # the settings' device, if it is here
         from .core.devices import resolve_device

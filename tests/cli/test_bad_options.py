@@ -33,6 +33,8 @@ CASES = [
     (["denoise", "{rgb}", "--seed", str(2**70)], "seed=1180591620717411303424"),
     (["denoise", "{rgb}", "--threads", "0"], "--threads 0"),
     (["denoise", "{rgb}", "--threads", "-2"], "--threads -2"),
+    (["denoise", "{rgb}", "--threads", "adaptive", "--workers", "2"], "--threads adaptive.*give a number"),
+    (["denoise", "{rgb}", "--config", {"threads": "auto"}], "threads='auto'.*'adaptive'"),
     (["denoise", "{rgb}", "--runs", "-1"], "--runs -1"),
     (["denoise", "{rgb}", "--tv-weight", "-0.5"], r"tv_weight=-0\.5.*0 or more"),
     (["denoise", "{rgb}", "--tv-weight", "nan"], "tv_weight=nan.*finite"),

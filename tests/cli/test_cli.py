@@ -227,3 +227,27 @@ def test_tv_weight_and_precision_flags_reach_the_fit(files, tmp_path, capsys, mo
     code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "c.png", "--holdout", "0.05", *FAST)
     assert code == 0, err
     assert configs[-1].holdout == 0.05 and configs[-2].holdout == 0.0
+
+
+def test_adaptive_threads_reach_the_fit(files, tmp_path, capsys, monkeypatch):
+    from napari_dip.core import fit as fit_module
+
+    made = []
+
+    class Recording(fit_module.ThreadGovernor):
+        def __init__(self, counts, **kwargs):
+            made.append(tuple(counts))
+            super().__init__(counts, **kwargs)
+
+    monkeypatch.setattr(fit_module, "ThreadGovernor", Recording)
+    code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "a.png", "--threads", "adaptive", *FAST)
+    assert code == 0, err
+    config = tmp_path / "settings.json"
+    config.write_text(json.dumps({"threads": "adaptive"}))
+    code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "b.png", "--config", config, *FAST)
+    assert code == 0, err
+    assert len(made) == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["denoise", str(files["rgb"]), "--threads", "two", *FAST])
+    assert exit_info.value.code == 2
+    assert "'two': give a whole number of 1 or more, or 'adaptive'" in capsys.readouterr().err

@@ -61,7 +61,7 @@ class FitConfig:
     variance_alpha: float = 0.01
     precision: str = "auto"
     seed: int | None = 0  # None: a fresh random seed, recorded here
-    threads: int | None = None  # CPU threads; None: all cores but one (see core.threads)
+    threads: int | str | None = None  # CPU threads; None: all cores but one; "adaptive": core.thread_governor
     tv_weight: float = 0.0
     stop_loss: float | None = None
     code_lr: float | None = None
@@ -86,7 +86,9 @@ class FitConfig:
             check.flag(name, getattr(self, name))
         check.choice("optimize", self.optimize, OPTIMIZE)
         check.choice("precision", self.precision, PRECISION_CHOICES)
-        if self.threads is not None:
+        if self.threads is not None and self.threads != "adaptive":
+            if isinstance(self.threads, str):
+                raise ValueError(f"threads={self.threads!r}: pass a whole number of at least 1, 'adaptive' or None.")
             check.positive_whole("threads", self.threads)
         if self.stop_loss is not None:
             check.non_negative("stop_loss", self.stop_loss)

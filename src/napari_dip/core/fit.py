@@ -24,6 +24,7 @@ from .devices import resolve_precision
 from .networks import member_count
 from .operators import total_variation
 from .stopping import MIN_WARMUP, Backtracker, MinimumStopper, VarianceStopper
+from .thread_governor import ADAPTIVE, ThreadGovernor, candidate_counts
 from .threads import resolve_threads, torch_threads
 
 #: Autocast dtype of each concrete precision (None: plain float32); "auto" is resolved per device first.
@@ -84,6 +85,7 @@ class History:
     stop_reason: str = "interrupted"  # "completed", "auto_stop", "interrupted" or "diverged"
     restored: list[int] = field(default_factory=list)  # iterations that backtracked
     seed: int | None = None  # the fit's seed (drawn afresh when the caller passed None)
+    thread_iterations: dict[int, int] = field(default_factory=dict)  # iterations run with each CPU thread count
 
 
 @dataclass
@@ -230,12 +232,24 @@ class Fit:
     def steps(self) -> Generator[Progress, None, FitResult]:
         """Fit, yielding a :class:`Progress` every iteration; return the :class:`FitResult`.
 
-        The fit runs with ``config.threads`` torch threads (restored when the generator ends or is closed).
+        The fit runs with ``config.threads`` torch threads (restored when the generator ends or is closed);
+        with ``threads="adaptive"`` on the CPU a :class:`~.thread_governor.ThreadGovernor` picks them as it goes.
         """
-        with torch_threads(resolve_threads(self.config.threads)):
-            return (yield from self._steps())
+        governor = None
+        if self.config.threads == ADAPTIVE and self.device.type == "cpu":
+            governor = ThreadGovernor(candidate_counts())
+        with torch_threads(governor.current if governor else resolve_threads(self.config.threads)):
+            return (yield from self._steps(governor))
 
-    def _steps(self) -> Generator[Progress, None, FitResult]:
+    def _count_threads(self, governor: ThreadGovernor | None) -> None:
+        """Count the iteration that just ran under its thread count; let ``governor`` pick the next count."""
+        used = self.history.thread_iterations
+        threads = torch.get_num_threads()
+        used[threads] = used.get(threads, 0) + 1
+        if governor is not None and governor.tick() != threads:
+            torch.set_num_threads(governor.current)
+
+    def _steps(self, governor: ThreadGovernor | None = None) -> Generator[Progress, None, FitResult]:
         cfg = self.config
         optimizer = adam(self._parameter_groups(), cfg.lr)
         autocast = PRECISIONS[resolve_precision(cfg.precision, self.device)]
@@ -265,6 +279,7 @@ class Fit:
                 self._stopper.update(self._crop(self._last))
             self._pending.append(recorded.detach())
             self.history.stop_iteration = i
+            self._count_threads(governor)
 
             if i % cfg.check_every and i % cfg.preview_every and i != cfg.iterations:
                 yield Progress(i, cfg.iterations, time.perf_counter() - start)

@@ -33,9 +33,11 @@ def default_threads() -> int:
     return max(1, usable_cores() - 1)
 
 
-def resolve_threads(threads: int | None) -> int:
-    """``threads``, or :func:`default_threads` for None."""
-    return default_threads() if threads is None else int(threads)
+def resolve_threads(threads: int | str | None) -> int | str:
+    """``threads``, or :func:`default_threads` for None (``"adaptive"`` passes through)."""
+    if threads is None:
+        return default_threads()
+    return threads if isinstance(threads, str) else int(threads)
 
 
 @contextmanager
