@@ -89,6 +89,21 @@ def test_adaptive_fit_counts_its_threads_and_restores_them(monkeypatch):
     assert task.settings["threads"] == "adaptive"
 
 
+def test_adaptive_fit_off_the_cpu_uses_the_default_count(monkeypatch):
+    from contextlib import nullcontext
+
+    from napari_dip.core import fit as fit_module
+    from napari_dip.core.threads import default_threads
+
+    asked = []
+    monkeypatch.setattr(fit_module, "torch_threads", lambda count: asked.append(count) or nullcontext())
+    task = prepare_denoise(np.zeros((16, 16)), preset="fast", iterations=2, device="cpu", threads="adaptive")
+    task.fit.device = torch.device("meta")  # what the loop sees on a GPU: no governor, a plain count
+    monkeypatch.setattr(task.fit, "_steps", lambda governor: iter(()) if governor is None else None)
+    list(task.fit.steps())
+    assert asked == [default_threads()]
+
+
 @pytest.mark.parametrize("threads", ["auto", "2"])
 def test_other_thread_strings_refused(threads):
     with pytest.raises(ValueError, match="adaptive"):

@@ -235,10 +235,11 @@ class Fit:
         The fit runs with ``config.threads`` torch threads (restored when the generator ends or is closed);
         with ``threads="adaptive"`` on the CPU a :class:`~.thread_governor.ThreadGovernor` picks them as it goes.
         """
-        governor = None
-        if self.config.threads == ADAPTIVE and self.device.type == "cpu":
-            governor = ThreadGovernor(candidate_counts())
-        with torch_threads(governor.current if governor else resolve_threads(self.config.threads)):
+        threads, governor = self.config.threads, None
+        if threads == ADAPTIVE:  # on a GPU the CPU threads barely matter: the default count
+            governor = ThreadGovernor(candidate_counts()) if self.device.type == "cpu" else None
+            threads = governor.current if governor else None
+        with torch_threads(resolve_threads(threads)):
             return (yield from self._steps(governor))
 
     def _count_threads(self, governor: ThreadGovernor | None) -> None:
