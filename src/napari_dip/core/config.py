@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from . import validation as check
 from .devices import PRECISIONS as PRECISION_CHOICES
+from .thread_governor import ADAPTIVE
 
 OPTIMIZE = ("net", "code", "both")
 
@@ -86,7 +87,7 @@ class FitConfig:
             check.flag(name, getattr(self, name))
         check.choice("optimize", self.optimize, OPTIMIZE)
         check.choice("precision", self.precision, PRECISION_CHOICES)
-        if self.threads is not None and self.threads != "adaptive":
+        if self.threads is not None and self.threads != ADAPTIVE:
             if isinstance(self.threads, str):
                 raise ValueError(f"threads={self.threads!r}: pass a whole number of at least 1, 'adaptive' or None.")
             check.positive_whole("threads", self.threads)

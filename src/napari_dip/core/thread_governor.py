@@ -61,18 +61,18 @@ class ThreadGovernor:
         now = self._clock()
         self._times.append(now - self._last)
         self._last = now
-        measured = self._times[self.settle:]
+        measured = len(self._times) - self.settle  # iterations timed since the current count settled
         if self._queue:  # measuring
-            if len(measured) >= self.probe:
-                self.paces[self.current] = statistics.median(measured)
+            if measured >= self.probe:
+                self.paces[self.current] = statistics.median(self._times[self.settle:])
                 self._queue.pop(0)
                 if self._queue:
                     self._switch(self._queue[0])
                 else:
                     self._choose(min(self.paces, key=self.paces.get))
-        elif len(measured) >= self.hold or (
-                len(measured) >= self.probe
-                and statistics.median(measured[-self.probe:]) > self.slack * self.paces[self.current]):
+        elif measured >= self.hold or (
+                measured >= self.probe
+                and statistics.median(self._times[-self.probe:]) > self.slack * self.paces[self.current]):
             self._queue = [self.current, *(c for c in self.counts if c != self.current)]
             self._switch(self.current)
         return self.current
