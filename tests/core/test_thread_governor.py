@@ -84,7 +84,8 @@ def test_adaptive_fit_counts_its_threads_and_restores_them(monkeypatch):
     task.run(lambda record: seen.append(torch.get_num_threads()))
     assert set(seen) == {1, 2}  # both counts were measured
     assert sum(task.history.thread_iterations.values()) == 30
-    assert task.history.thread_iterations == {n: seen.count(n) for n in (1, 2)}
+    used = task.history.thread_iterations
+    assert used[2] >= 6 and used[1] >= 6  # each count measured in full: 1 settling + 5 timed iterations
     assert torch.get_num_threads() == before
     assert task.settings["threads"] == "adaptive"
 
