@@ -31,6 +31,12 @@ full (default): 20 timed iterations after 3 warm-up ones (512 x 512: 3 after
 time to 24 dB on a 64 x 64 crop, at most 300 iterations. Precision quality:
 600 iterations on the 128 x 128 crop (quick: 200 on 64 x 64).
 
+Layout - seconds per iteration of the fast and sure presets on a noisy
+RGB crop (astronaut in [0.1, 0.9], sigma = 25/255; the time-to-PSNR crop's
+size) with the network contiguous and
+channels-last, at 1 thread and all cores, in the automatic precision and in
+float32, the layouts taking turns over 3 rounds (quick: 1).
+
 Batch - images per minute of the command line on a batch of 8 small images
 (64 x 64 grey, ``fast`` preset, 300 iterations; quick: 32 x 32, 50), serial
 and with ``--workers 2``, in the same run, every fit with ``--threads`` (the
@@ -56,7 +62,7 @@ import common  # noqa: E402
 
 
 def engine_times(image: np.ndarray, preset: str, precision: str, warmup: int, timed: int,
-                 threads: int | None = 0) -> list[float]:
+                 threads: int | None = 0, memory_format: str = "auto") -> list[float]:
     """Per-iteration seconds of the engine's loop (``threads`` 0: the count set by --threads)."""
     import torch
 
@@ -64,7 +70,7 @@ def engine_times(image: np.ndarray, preset: str, precision: str, warmup: int, ti
 
     threads = torch.get_num_threads() if threads == 0 else threads
     task = prepare_denoise(image, preset=preset, iterations=warmup + timed, device="cpu", precision=precision,
-                           threads=threads)
+                           threads=threads, memory_format=memory_format)
     times, last = [], time.perf_counter()
     for _ in task.steps():
         now = time.perf_counter()
@@ -325,8 +331,35 @@ def under_load(args, size: int, warmup: int, timed: int) -> str:
     return common.table(headers, rows)
 
 
+def memory_layout(size: int, warmup: int, timed: int, rounds: int) -> str:
+    """Seconds per iteration with the network laid out contiguous and channels-last, side by side."""
+    import skimage.data
+
+    from napari_dip.core.devices import resolve_memory_format
+    from napari_dip.core.threads import usable_cores
+
+    clean = 0.1 + 0.8 * common.to_float(skimage.data.astronaut())  # away from 0 and 1: no noise clipped
+    image = common.add_noise(common.crop(clean, size), 25 / 255)
+    layouts = ("contiguous", "channels_last")
+    cases = [(preset, precision, threads) for preset in ("fast", "sure") for precision in ("auto", "float32")
+             for threads in sorted({1, usable_cores()})]
+    times: dict[tuple, list[float]] = {}
+    for _ in range(rounds):  # the layouts take turns, case by case
+        for case in cases:
+            for layout in layouts:
+                times.setdefault((*case, layout), []).extend(engine_times(image, case[0], case[1], warmup, timed,
+                                                                          case[2], layout))
+    rows = []
+    for preset, precision, threads in cases:
+        plain, last = (float(np.median(times[preset, precision, threads, layout])) for layout in layouts)
+        rows.append([preset, precision, threads, common.fmt(plain, 4), common.fmt(last, 4), common.fmt(plain / last)])
+    headers = ["preset", "precision", "threads", "contiguous (s/it)", "channels-last (s/it)",
+               "contiguous / channels-last"]
+    return common.table(headers, rows) + f"\n\nmemory_format='auto' here: {resolve_memory_format('auto', 'cpu')}."
+
+
 #: The tables the script can print, in order.
-PARTS = ("iteration", "reach", "precision", "load", "batch")
+PARTS = ("iteration", "reach", "precision", "load", "layout", "batch")
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -345,6 +378,7 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--batch-iterations", type=int, help="iterations per batch image (full 300, quick 50)")
     p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated tables among {', '.join(PARTS)} "
                    "(default: all; 'iteration' includes the FLOP table)")
+    p.add_argument("--rounds", type=int, help="rounds of the layout table (full 3, quick 1)")
     p.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 timings of the per-iteration table")
     args = p.parse_args(argv)
     common.setup(args)
@@ -390,6 +424,15 @@ def main(argv: list[str] | None = None) -> str:
         captions.append("Median seconds per iteration of the fast preset on a noisy RGB image, idle and next to one "
                         "core-hungry process started by the script, with torch's default threads and with the "
                         "engine's default.")
+    if "layout" in parts:
+        size = args.crop or (64 if args.quick else 128)
+        warmup, timed = (1, args.iterations) if args.iterations else ((2, 3) if args.quick else (3, 10))
+        rounds = args.rounds or (1 if args.quick else 3)
+        tables.append(memory_layout(size, warmup, timed, rounds))
+        captions.append(f"Median seconds per iteration of a {size}x{size} RGB denoising fit (astronaut, sigma = "
+                        f"25/255) with the network's tensors contiguous and channels-last (memory_format=), the "
+                        f"two taking turns over {rounds} round(s) of {timed} timed iterations after {warmup} warm-up; "
+                        "precision 'auto' is bfloat16 where the CPU has it natively.")
     if "batch" in parts:
         tables.append(batch_throughput(args.batch_images, args.batch_size or (32 if args.quick else 64),
                                        args.batch_iterations or (50 if args.quick else 300), args.threads))

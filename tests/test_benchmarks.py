@@ -64,10 +64,11 @@ def test_inpaint_quality():
 def test_speed():
     text = run_script("speed.py", "--data", "builtin", "--sizes", "64", "--presets", "fast", "--iterations", "2",
                       "--max-iterations", "20", "--crop", "32", "--target", "5", "--batch-images", "2",
-                      "--batch-size", "16", "--batch-iterations", "3", "--quality-iterations", "3")
+                      "--batch-size", "16", "--batch-iterations", "3", "--quality-iterations", "3",
+                      "--rounds", "1")
     tables = [t for t in text.split("\n\n") if t.startswith("|")]
-    assert len(tables) == 6
-    speed, flops, reach, quality, load, batch = (table_rows(t) for t in tables)
+    assert len(tables) == 7
+    speed, flops, reach, quality, load, layout, batch = (table_rows(t) for t in tables)
     assert [r[0] for r in batch[2:]] == ["serial", "--workers 2", "speed-up"] and batch[0][-1] == "images / minute"
     assert speed[0][:3] == ["preset", "size", "timed its"] and "reference loop (s/it)" in speed[0]
     assert speed[2][:3] == ["fast", "64x64", "2"]
@@ -79,6 +80,8 @@ def test_speed():
     assert quality[0][4] == "PSNR of the output (dB)" and "bfloat16" in text.split("(4)")[1]
     assert load[0][:3] == ["threads", "idle (s/it)", "next to 1 busy process (s/it)"]
     assert [r[0].split(" (")[0] for r in load[2:]] == ["torch default", "engine default"]
+    assert layout[0][-1] == "contiguous / channels-last" and {r[0] for r in layout[2:]} == {"fast", "sure"}
+    assert all(float(r[-1]) > 0 for r in layout[2:]) and "memory_format='auto' here: " in text
 
 
 def test_thread_policy():

@@ -20,7 +20,7 @@ from . import devices
 from . import validation as check
 from .auto_preset import AUTO
 from .codes import blind_spots, guide_code, held_out_mask, member_seed, meshgrid_code, noise_code, stream_seeds
-from .devices import fit_memory, resolve_device, resolve_precision
+from .devices import fit_memory, resolve_device, resolve_memory_format, resolve_precision
 from .config import FitConfig
 from .fit import Fit, FitResult, History, Problem, Progress, run
 from .images import ImageInfo, pad_amounts, pad_to_multiple, scale_like
@@ -232,7 +232,9 @@ def build_run(
     seed = config.seed
     check.device_name(device)
     device = resolve_device(device)
-    config = replace(config, precision=resolve_precision(config.precision, device, 3 if volume else 2))  # as resolved
+    dims = 3 if volume else 2
+    config = replace(config, precision=resolve_precision(config.precision, device, dims),  # as resolved
+                     memory_format=resolve_memory_format(config.memory_format, device, dims))
     multiple, minimum = padding_rule(chosen, factor)
     channels = target.shape[0]
     if config.holdout and factor > 1:

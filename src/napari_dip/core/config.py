@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import validation as check
+from .devices import MEMORY_FORMATS
 from .devices import PRECISIONS as PRECISION_CHOICES
 from .thread_governor import ADAPTIVE
 
@@ -18,7 +19,9 @@ class FitConfig:
     ``tv_weight`` > 0 adds ``tv_weight`` times the total variation of the output
     (:func:`~.operators.total_variation`) to the loss (DIP-TV). ``precision``
     "auto" autocasts to bfloat16 where the device computes it natively, else
-    runs float32 (:func:`~.devices.resolve_precision`). With ``auto_stop``,
+    runs float32 (:func:`~.devices.resolve_precision`). ``memory_format``
+"auto" lays the network out channels-last where that convolves faster
+(:func:`~.devices.resolve_memory_format`). With ``auto_stop``,
     ``stop_loss`` (the noise variance, for denoising) also stops the fit as soon
     as the loss of the image it returns falls to that value: the image then
     explains the observation down to its noise (the discrepancy principle).
@@ -61,6 +64,7 @@ class FitConfig:
     patience: int = 500
     variance_alpha: float = 0.01
     precision: str = "auto"
+    memory_format: str = "auto"
     seed: int | None = 0  # None: a fresh random seed, recorded here
     threads: int | str | None = None  # CPU threads; None: all cores but one; "adaptive": core.thread_governor
     tv_weight: float = 0.0
@@ -87,6 +91,7 @@ class FitConfig:
             check.flag(name, getattr(self, name))
         check.choice("optimize", self.optimize, OPTIMIZE)
         check.choice("precision", self.precision, PRECISION_CHOICES)
+        check.choice("memory_format", self.memory_format, MEMORY_FORMATS)
         if self.threads is not None and self.threads != ADAPTIVE:
             if isinstance(self.threads, str):
                 raise ValueError(f"threads={self.threads!r}: pass a whole number of at least 1, 'adaptive' or None.")

@@ -13,6 +13,8 @@ from .networks import member_count
 DEVICES = ("auto", "cpu", "cuda", "mps")
 #: Autocast precisions of a fit; "auto" picks bfloat16 where the device computes it natively, else float32.
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+#: Memory layouts of a fit's network; "auto" picks channels-last where it was measured faster.
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 
 
 def mps_available() -> bool:
@@ -91,6 +93,28 @@ def resolve_precision(precision: str, device: torch.device | str, spatial_dims: 
     cpu = (lambda: False) if spatial_dims == 3 else cpu_native_bf16
     native = {"cuda": lambda: cuda_native_bf16(device), "cpu": cpu}.get(device.type, lambda: False)
     return "bfloat16" if native() else "float32"
+
+
+def resolve_memory_format(memory_format: str, device: torch.device | str, spatial_dims: int = 2) -> str:
+    """The memory layout of a fit's network on ``device``: ``"auto"`` becomes "channels_last" or "contiguous".
+
+    "auto" is channels-last for 2D fits on a CPU with AVX-512, where oneDNN
+    then convolves without reordering every activation to its blocked layout
+    and back (the fast network's iterations ran 1.06-1.24x faster at 1 and 2
+    threads, in float32 and bfloat16; ``benchmarks/speed.py --parts layout``),
+    and contiguous elsewhere: for volumes (no gain measured), on CPUs without
+    AVX-512 (2.2x slower measured on an AVX2 CPU) and on GPUs (not measured).
+    """
+    check.choice("memory_format", memory_format, MEMORY_FORMATS)
+    if memory_format != "auto":
+        return memory_format
+    fits = torch.device(device).type == "cpu" and spatial_dims == 2 and cpu_avx512()
+    return "channels_last" if fits else "contiguous"
+
+
+def cpu_avx512() -> bool:
+    """Whether torch's CPU kernels run AVX-512 here (its dispatch level; AMX CPUs report AVX-512 too)."""
+    return torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
 
 def estimate_memory(network: nn.Module, code_shape: tuple[int, ...], probe_side: int = 64) -> int:

@@ -20,7 +20,7 @@ from torch import nn
 
 from .codes import perturb, stream_seeds
 from .config import FitConfig
-from .devices import resolve_precision
+from .devices import resolve_memory_format, resolve_precision
 from .networks import member_count
 from .operators import total_variation
 from .stopping import MIN_WARMUP, Backtracker, MinimumStopper, VarianceStopper
@@ -129,6 +129,9 @@ class Fit:
         self.device = torch.device(device)
         self.problem = problem
         self.network = problem.network.to(self.device).train()
+        spatial_dims = problem.code.dim() - 2
+        if resolve_memory_format(config.memory_format, self.device, spatial_dims) == "channels_last":
+            self.network = self.network.to(memory_format=torch.channels_last)
         self.data_term = problem.data_term.to(self.device)
         self.code = problem.code.to(self.device)
         self.target = problem.target.to(self.device)
