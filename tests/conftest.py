@@ -17,6 +17,13 @@ def _devices() -> list[str]:
     return devices
 
 
+@pytest.fixture(autouse=True)
+def fixed_threads(monkeypatch):
+    """One CPU thread per fit unless a test says otherwise: a fixed count repeats a seed's result bit for bit
+    (a fit with no count given adapts its count to the machine's load)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
 @pytest.fixture(params=_devices())
 def device(request) -> str:
     """Every device this machine has (CPU always)."""

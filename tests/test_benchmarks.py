@@ -86,12 +86,12 @@ def test_speed():
 
 def test_thread_policy():
     rows = table_rows(run_script("thread_policy.py", "--data", "builtin", "--load"))
-    assert rows[0][:3] == ["image", "machine", "threads"] and rows[0][-1] == "default / adaptive s / iteration"
-    assert [r[1:3] for r in rows[2:]] == [["idle", "default"], ["idle", "adaptive"], ["loaded", "default"],
-                                          ["loaded", "adaptive"]] * 2
+    assert rows[0][:3] == ["image", "machine", "threads"] and rows[0][-1] == "1 thread / default s / iteration"
+    assert [r[1:3] for r in rows[2:]] == [["idle", "1 thread"], ["idle", "default"], ["loaded", "1 thread"],
+                                          ["loaded", "default"]] * 2
     for row in rows[2:6]:  # the quick fits' 60 iterations, each counted under the threads it ran with
         assert row[4] == "60" and sum(int(part.split(": ")[1]) for part in row[7].split(", ")) == 60
-    assert rows[2][7] == "1: 60"  # the default: all cores but one, with OMP_NUM_THREADS=1 as the test sets
+    assert rows[2][7] == rows[3][7] == "1: 60"  # the default follows OMP_NUM_THREADS=1, which the test sets
     assert float(rows[3][8]) > 0 and float(rows[3][9]) > 0
 
 

@@ -64,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--precision", choices=("auto", "float32", "bfloat16", "float16"),
                         help="autocast precision; auto (default): bfloat16 where the device runs it natively, "
                              "else float32")
-    common.add_argument("--threads", type=_thread_count, help="CPU threads per fit (default: all cores but one), or "
-                        "'adaptive': whichever of all cores and all but one is faster as the fit runs")
+    common.add_argument("--threads", type=_thread_count, help="CPU threads per fit, or 'adaptive' "
+                        "(the default; OMP_NUM_THREADS when set): whichever of all cores and all but one is faster "
+                        "as the fit runs. A number repeats a seed's result bit for bit")
     common.add_argument("--tv-weight", type=float, metavar="W",
                         help="add W x the total variation of the output to the loss (DIP-TV; default 0)")
     common.add_argument("--holdout", type=float, metavar="F",

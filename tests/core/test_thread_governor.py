@@ -100,7 +100,7 @@ def test_adaptive_fit_off_the_cpu_uses_the_default_count(monkeypatch):
     monkeypatch.setattr(fit_module, "torch_threads", lambda count: asked.append(count) or nullcontext())
     task = prepare_denoise(np.zeros((16, 16)), preset="fast", iterations=2, device="cpu", threads="adaptive")
     task.fit.device = torch.device("meta")  # what the loop sees on a GPU: no governor, a plain count
-    monkeypatch.setattr(task.fit, "_steps", lambda governor: iter(()) if governor is None else None)
+    monkeypatch.setattr(task.fit, "_steps", lambda governor, passes: iter(()) if governor is None else None)
     list(task.fit.steps())
     assert asked == [default_threads()]
 

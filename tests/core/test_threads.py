@@ -1,4 +1,5 @@
-"""The thread policy: all cores but one by default, a fit's own count while it runs, restored after."""
+"""The thread policy: adaptive by default (a count with OMP_NUM_THREADS), a fit's own count while it runs, restored
+after."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 
 from napari_dip.core import threads
+from napari_dip.core.thread_governor import candidate_counts
 from napari_dip.core.tasks import prepare_denoise
 
 
@@ -38,7 +40,18 @@ def test_fit_runs_with_its_threads_and_restores_them():
 def test_default_threads_recorded(monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     task = prepare_denoise(np.zeros((16, 16)), preset="fast", iterations=1, device="cpu")
-    assert task.settings["threads"] == threads.default_threads()
+    assert task.settings["threads"] == "adaptive"
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    task = prepare_denoise(np.zeros((16, 16)), preset="fast", iterations=1, device="cpu")
+    assert task.settings["threads"] == 2
+
+
+def test_a_fit_with_no_count_given_adapts(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    task = prepare_denoise(np.zeros((16, 16)), preset="fast", iterations=30, device="cpu", auto_stop=False)
+    task.run()
+    assert sum(task.fit.history.thread_iterations.values()) == 30
+    assert set(task.fit.history.thread_iterations) == set(candidate_counts())
 
 
 def test_threads_below_one_refused():

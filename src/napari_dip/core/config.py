@@ -66,7 +66,7 @@ class FitConfig:
     precision: str = "auto"
     memory_format: str = "auto"
     seed: int | None = 0  # None: a fresh random seed, recorded here
-    threads: int | str | None = None  # CPU threads; None: all cores but one; "adaptive": core.thread_governor
+    threads: int | str | None = None  # CPU threads; None: OMP_NUM_THREADS if set, else "adaptive" (core.thread_governor)
     tv_weight: float = 0.0
     stop_loss: float | None = None
     code_lr: float | None = None

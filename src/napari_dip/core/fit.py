@@ -24,8 +24,9 @@ from .devices import resolve_memory_format, resolve_precision
 from .networks import member_count
 from .operators import total_variation
 from .stopping import MIN_WARMUP, Backtracker, MinimumStopper, VarianceStopper
+from .sure_passes import SurePasses
 from .thread_governor import ADAPTIVE, ThreadGovernor, candidate_counts
-from .threads import resolve_threads, torch_threads
+from .threads import default_threads, resolve_threads, torch_threads
 
 #: Autocast dtype of each concrete precision (None: plain float32); "auto" is resolved per device first.
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -114,6 +115,12 @@ def adam(params: list, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, ValueError):  # devices or dtypes without the fused kernel
         return torch.optim.Adam(params, lr=lr)
+
+
+def divergence(output: torch.Tensor, moved: torch.Tensor, probe: torch.Tensor, step: float) -> torch.Tensor:
+    """Each member's divergence of a network at the code, from its ``output`` there and its output ``moved`` at the
+    code plus ``step`` times the Gaussian ``probe``: one-probe Monte Carlo with a finite difference."""
+    return (probe * (moved.float() - output.float())).flatten(1).mean(1) / step
 
 
 def _psnr(image: torch.Tensor, reference: torch.Tensor) -> float:
@@ -207,13 +214,22 @@ class Fit:
             loss = loss + cfg.tv_weight * len(terms) * total_variation(output)  # the TV is a mean over members
         return loss, (loss if recorded is None else recorded)
 
-    def _divergence(self, code: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        """Each member's divergence of the output with respect to the code (the observation), by one Gaussian probe
-        and a finite difference of step ``sure_sigma / 2``: the Monte-Carlo estimate of DIP-SURE."""
+    def _sure_step(self, code: torch.Tensor, passes: SurePasses) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gradients of a SURE iteration; returns the output, the loss and what the history records.
+
+        Each member's divergence of the output with respect to the code (the observation) comes from one Gaussian
+        probe and a finite difference of step ``sure_sigma / 2``: the Monte-Carlo estimate of DIP-SURE. The loss is
+        taken on detached copies of the two outputs, so :class:`~.sure_passes.SurePasses` can back-propagate
+        through the two passes side by side.
+        """
         step = self.config.sure_sigma / 2
-        probe = torch.randn(output.shape, generator=self._noise, device=output.device, dtype=code.dtype)
-        moved = self.network(code + step * probe)
-        return (probe * (moved.float() - output.float())).flatten(1).mean(1) / step
+        probe = torch.randn(code.shape, generator=self._noise, device=code.device, dtype=code.dtype)
+        passes_out = passes.forward(code, code + step * probe)
+        output, moved = (out.detach().float().requires_grad_() for out in passes_out)
+        loss, recorded = self._loss(output, divergence(output, moved, probe, step))
+        grads = torch.autograd.grad(loss, [output, moved])
+        passes.backward(passes_out, grads)
+        return output.detach(), loss.detach(), recorded.detach()
 
     def held_out_error(self, image: torch.Tensor) -> float:
         """The data term of ``image`` on the held-out observations alone (one host sync)."""
@@ -238,40 +254,54 @@ class Fit:
         The fit runs with ``config.threads`` torch threads (restored when the generator ends or is closed);
         with ``threads="adaptive"`` on the CPU a :class:`~.thread_governor.ThreadGovernor` picks them as it goes.
         """
-        threads, governor = self.config.threads, None
+        threads, governor = resolve_threads(self.config.threads), None
         if threads == ADAPTIVE:  # on a GPU the CPU threads barely matter: the default count
             governor = ThreadGovernor(candidate_counts()) if self.device.type == "cpu" else None
-            threads = governor.current if governor else None
-        with torch_threads(resolve_threads(threads)):
-            return (yield from self._steps(governor))
+            threads = governor.current if governor else default_threads()
+        passes = None
+        if self.config.sure_sigma is not None:
+            autocast = PRECISIONS[resolve_precision(self.config.precision, self.device)]
+            passes = SurePasses(self.network, self.device, autocast, parallel=self.config.optimize == "net")
+        with torch_threads(threads):
+            self._threads = torch.get_num_threads()
+            if passes is not None:
+                passes.use_threads(self._threads)
+            try:
+                return (yield from self._steps(governor, passes))
+            finally:
+                if passes is not None:
+                    passes.close()
 
-    def _count_threads(self, governor: ThreadGovernor | None) -> None:
+    def _count_threads(self, governor: ThreadGovernor | None, passes: SurePasses | None) -> None:
         """Count the iteration that just ran under its thread count; let ``governor`` pick the next count."""
         used = self.history.thread_iterations
-        threads = torch.get_num_threads()
-        used[threads] = used.get(threads, 0) + 1
-        if governor is not None and governor.tick() != threads:
-            torch.set_num_threads(governor.current)
+        used[self._threads] = used.get(self._threads, 0) + 1
+        if governor is not None and governor.tick() != self._threads:
+            self._threads = governor.current
+            if passes is None:
+                torch.set_num_threads(self._threads)
+            else:
+                passes.use_threads(self._threads)
 
-    def _steps(self, governor: ThreadGovernor | None = None) -> Generator[Progress, None, FitResult]:
+    def _steps(self, governor: ThreadGovernor | None = None,
+               passes: SurePasses | None = None) -> Generator[Progress, None, FitResult]:
         cfg = self.config
         optimizer = adam(self._parameter_groups(), cfg.lr)
         autocast = PRECISIONS[resolve_precision(cfg.precision, self.device)]
         start = time.perf_counter()
         for i in range(1, cfg.iterations + 1):
-            if cfg.sure_sigma is None:
+            if passes is None:
                 code = perturb(self.code, cfg.code_noise_std, self._noise)
+                with torch.autocast(self.device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
+                    output = self.network(code)
+                output = output.float()
+                loss, recorded = self._loss(output)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
             else:
                 code = perturb(self.code, cfg.sure_sigma / 2, self._noise, random_std=True)
-            divergence = None
-            with torch.autocast(self.device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
-                output = self.network(code)
-                if cfg.sure_sigma is not None:
-                    divergence = self._divergence(code, output)
-            output = output.float()
-            loss, recorded = self._loss(output, divergence)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+                optimizer.zero_grad(set_to_none=True)
+                output, loss, recorded = self._sure_step(code, passes)
             optimizer.step()
 
             self._last = output.detach()
@@ -283,7 +313,7 @@ class Fit:
                 self._stopper.update(self._crop(self._last))
             self._pending.append(recorded.detach())
             self.history.stop_iteration = i
-            self._count_threads(governor)
+            self._count_threads(governor, passes)
 
             if i % cfg.check_every and i % cfg.preview_every and i != cfg.iterations:
                 yield Progress(i, cfg.iterations, time.perf_counter() - start)

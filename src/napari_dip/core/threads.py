@@ -3,9 +3,12 @@
 torch's default is one OpenMP thread per core. Next to any other busy process
 (napari drawing, a second fit, a browser) one of those threads shares a core,
 and every parallel region of every convolution waits for it: a fit slowed
-4-8x next to one core-hungry process on a 2-core machine. Leaving one core
-free keeps a fit close to its idle speed, and depends only on the machine, so
-the same seed on the same machine still gives the same result.
+4-8x next to one core-hungry process on a 2-core machine. A fit with no
+thread count given therefore runs ``"adaptive"`` (:mod:`.thread_governor`):
+whichever of all cores and all but one is faster as it runs. A fixed count
+(``threads=N``, or ``OMP_NUM_THREADS`` when set) makes a seed repeat its
+result bit for bit on the same machine; :func:`default_threads` is the count
+where one is needed (on GPUs, and for ``"adaptive"`` off the CPU).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def usable_cores() -> int:
 
 
 def default_threads() -> int:
-    """Threads per fit when none are asked for: ``OMP_NUM_THREADS`` if set, else all cores but one."""
+    """A fixed count of threads per fit: ``OMP_NUM_THREADS`` if set, else all cores but one."""
     env = os.environ.get("OMP_NUM_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
@@ -34,9 +37,10 @@ def default_threads() -> int:
 
 
 def resolve_threads(threads: int | str | None) -> int | str:
-    """``threads``, or :func:`default_threads` for None (``"adaptive"`` passes through)."""
+    """``threads``; for None, ``OMP_NUM_THREADS`` where it is set, else ``"adaptive"`` (passed through)."""
     if threads is None:
-        return default_threads()
+        env = os.environ.get("OMP_NUM_THREADS", "")
+        return int(env) if env.isdigit() and int(env) > 0 else "adaptive"
     return threads if isinstance(threads, str) else int(threads)
 
 
