@@ -43,11 +43,18 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
-def setup(args: argparse.Namespace) -> None:
-    """Apply the shared options: torch threads; fall back to builtin images when --data is missing."""
+def setup(args: argparse.Namespace, engine_threads: bool = True) -> None:
+    """Apply the shared options: torch threads; fall back to builtin images when --data is missing.
+
+    With ``engine_threads``, ``--threads`` is also the thread count of every fit that names none: the engine's
+    default follows ``OMP_NUM_THREADS`` (set here, for this process and the workers it starts) and would otherwise
+    be ``threads="adaptive"``. The scripts that time that default pass False.
+    """
     import torch
 
     torch.set_num_threads(args.threads)
+    if engine_threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
     if args.data != "builtin" and not Path(args.data).is_dir():
         print(f"note: {args.data} not found: using skimage.data stand-ins (--data builtin)")
         args.data = "builtin"

@@ -306,12 +306,17 @@ def busy_process() -> subprocess.Popen:
 
 
 def under_load(args, size: int, warmup: int, timed: int) -> str:
-    """Seconds per iteration idle and next to one busy process: torch's default threads vs the engine's."""
-    from napari_dip.core.threads import default_threads, usable_cores
+    """Seconds per iteration idle and next to one busy process: torch's default threads, all cores but one, and the
+    engine's default (``threads="adaptive"``, or ``OMP_NUM_THREADS`` where it is set)."""
+    from napari_dip.core.threads import default_threads, resolve_threads, usable_cores
 
     image = np.random.default_rng(0).random((size, size, 3), dtype=np.float32)
-    policies = {f"torch default ({usable_cores()} threads)": usable_cores(),
-                f"engine default ({default_threads()} threads)": None}
+    def count(threads: int) -> str:
+        return f"{threads} thread{'s' if threads > 1 else ''}"
+
+    policies = {f"torch default ({count(usable_cores())})": usable_cores(),
+                f"all cores but one ({count(default_threads())})": default_threads(),
+                f"engine default (threads={resolve_threads(None)!r})": None}
     times: dict[tuple[str, bool], float] = {}
     for loaded in (False, True):
         hog = busy_process() if loaded else None
@@ -381,7 +386,7 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--rounds", type=int, help="rounds of the layout table (full 3, quick 1)")
     p.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 timings of the per-iteration table")
     args = p.parse_args(argv)
-    common.setup(args)
+    common.setup(args, engine_threads=False)
     parts = set(args.parts.split(","))
     if parts - set(PARTS):
         p.error(f"--parts: unknown {', '.join(sorted(parts - set(PARTS)))}; choose among {', '.join(PARTS)}")
@@ -422,8 +427,8 @@ def main(argv: list[str] | None = None) -> str:
     if "load" in parts:
         tables.append(under_load(args, 64 if args.quick else 128, *((2, 5) if args.quick else (5, 40))))
         captions.append("Median seconds per iteration of the fast preset on a noisy RGB image, idle and next to one "
-                        "core-hungry process started by the script, with torch's default threads and with the "
-                        "engine's default.")
+                        "core-hungry process started by the script (float32), with torch's default threads, all "
+                        "cores but one, and the engine's default.")
     if "layout" in parts:
         size = args.crop or (64 if args.quick else 128)
         warmup, timed = (1, args.iterations) if args.iterations else ((2, 3) if args.quick else (3, 10))

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> str:
     p = common.parser(__doc__)
     p.add_argument("--load", action="store_true", help="also run every call next to one busy process")
     args = p.parse_args(argv)
-    common.setup(args)
+    common.setup(args, engine_threads=False)
     rows = policy_rows(args, loaded=False)
     if args.load:
         rows += policy_rows(args, loaded=True)

@@ -186,7 +186,7 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
     per iteration are measured side by side, for all methods at once, whenever one is missing or with ``--repace``.
     """
     size = args.size or (64 if args.quick else 128)
-    extra = {} if args.iterations is None else {"iterations": args.iterations}
+    extra = {"threads": args.threads, **({} if args.iterations is None else {"iterations": args.iterations})}
     pace_key = f"pace:{task}:{name}:{size}:{args.threads}"
     cache = read_cache(args.cache)
     image = common.crop(common.load(args.data, name), size)
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--past-best", type=float, default=1.0,
                    help="stop a reference once its PSNR is this many dB below its best (0: run it to the end)")
     args = p.parse_args(argv)
-    common.setup(args)
+    common.setup(args, engine_threads=False)  # --threads for the methods; the default call's own default
     args.candidates = [name for name in args.candidates.split(",") if name]
     unknown = set(args.candidates) - set(CANDIDATES)
     if unknown:

@@ -79,7 +79,7 @@ def test_speed():
     assert [r[:4] for r in quality[2:]] == [["fast", "float32", "32x32", "3"], ["fast", "bfloat16", "32x32", "3"]]
     assert quality[0][4] == "PSNR of the output (dB)" and "bfloat16" in text.split("(4)")[1]
     assert load[0][:3] == ["threads", "idle (s/it)", "next to 1 busy process (s/it)"]
-    assert [r[0].split(" (")[0] for r in load[2:]] == ["torch default", "engine default"]
+    assert [r[0].split(" (")[0] for r in load[2:]] == ["torch default", "all cores but one", "engine default"]
     assert layout[0][-1] == "contiguous / channels-last" and {r[0] for r in layout[2:]} == {"fast", "sure"}
     assert all(float(r[-1]) > 0 for r in layout[2:]) and "memory_format='auto' here: " in text
 

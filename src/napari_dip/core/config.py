@@ -20,8 +20,8 @@ class FitConfig:
     (:func:`~.operators.total_variation`) to the loss (DIP-TV). ``precision``
     "auto" autocasts to bfloat16 where the device computes it natively, else
     runs float32 (:func:`~.devices.resolve_precision`). ``memory_format``
-"auto" lays the network out channels-last where that convolves faster
-(:func:`~.devices.resolve_memory_format`). With ``auto_stop``,
+    "auto" lays the network out channels-last where that convolves faster
+    (:func:`~.devices.resolve_memory_format`). With ``auto_stop``,
     ``stop_loss`` (the noise variance, for denoising) also stops the fit as soon
     as the loss of the image it returns falls to that value: the image then
     explains the observation down to its noise (the discrepancy principle).

@@ -100,7 +100,7 @@ def resolve_memory_format(memory_format: str, device: torch.device | str, spatia
 
     "auto" is channels-last for 2D fits on a CPU with AVX-512, where oneDNN
     then convolves without reordering every activation to its blocked layout
-    and back (the fast network's iterations ran 1.06-1.24x faster at 1 and 2
+    and back (the fast network's iterations ran 1.08-1.35x faster at 1 and 2
     threads, in float32 and bfloat16; ``benchmarks/speed.py --parts layout``),
     and contiguous elsewhere: for volumes (no gain measured), on CPUs without
     AVX-512 (2.2x slower measured on an AVX2 CPU) and on GPUs (not measured).

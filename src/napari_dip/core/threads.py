@@ -28,19 +28,21 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def env_threads() -> int | None:
+    """The thread count ``OMP_NUM_THREADS`` asks for, or None where it is unset or not a whole number above 0."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    return int(env) if env.isdigit() and int(env) > 0 else None
+
+
 def default_threads() -> int:
     """A fixed count of threads per fit: ``OMP_NUM_THREADS`` if set, else all cores but one."""
-    env = os.environ.get("OMP_NUM_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, usable_cores() - 1)
+    return env_threads() or max(1, usable_cores() - 1)
 
 
 def resolve_threads(threads: int | str | None) -> int | str:
     """``threads``; for None, ``OMP_NUM_THREADS`` where it is set, else ``"adaptive"`` (passed through)."""
     if threads is None:
-        env = os.environ.get("OMP_NUM_THREADS", "")
-        return int(env) if env.isdigit() and int(env) > 0 else "adaptive"
+        return env_threads() or "adaptive"
     return threads if isinstance(threads, str) else int(threads)
 
 
