@@ -161,3 +161,12 @@ def test_ema_vs_last():
     for row in rows[2:]:
         assert row[6] in ("EMA", "last") and row[7] in ("EMA", "last")
         assert abs(float(row[2]) - float(row[1]) - float(row[5])) < 0.011  # the difference column is EMA - last
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in BENCHMARKS.glob("*.py") if p.name != "common.py"))
+def test_help(script):
+    """--help prints every script's options (argparse formats help texts with %, which a stray % breaks)."""
+    result = subprocess.run([sys.executable, str(BENCHMARKS / script), "--help"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("usage:") and "--help" in result.stdout

@@ -14,10 +14,11 @@ seed : random seed (a whole number from 0 to 2**63 - 1, default 0); the same
     same result. ``None`` draws a fresh seed, recorded in the settings and in
     ``History.seed``.
 device : ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"mps"``.
-threads : CPU threads of the fit: ``None`` (default: all cores but one), a
-    number, or ``"adaptive"`` (whichever of all cores and all but one runs
-    faster, measured as the fit goes; faster on an idle machine, not
-    repeatable bit for bit; :mod:`napari_dip.core.thread_governor`).
+threads : CPU threads of the fit: ``None`` (default: ``OMP_NUM_THREADS``
+    where it is set, else ``"adaptive"``), ``"adaptive"`` (whichever of all
+    cores and all but one runs faster, measured as the fit goes; not
+    repeatable bit for bit; :mod:`napari_dip.core.thread_governor`), or a
+    number, which repeats a seed's result bit for bit.
 auto_stop : stop automatically when the outputs stop settling (no ground
     truth) and return the output where they were most settled. ``None``
     (default): the preset's choice, on for denoising and JPEG restoration
