@@ -324,7 +324,8 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--images", help="comma-separated image names (file stems) to run, in the task's order")
     p.add_argument("--cache", type=Path, help="JSON file keeping the paper reference runs between runs")
     p.add_argument("--candidates", default=",".join(CANDIDATES),
-                   help=f"comma-separated methods among: {', '.join(CANDIDATES)} (empty: references only)".replace("%", "%%"))
+                   help=f"comma-separated methods among: {', '.join(CANDIDATES)} (empty: references only)"
+                   .replace("%", "%%"))  # argparse formats help with %
     p.add_argument("--repace", action="store_true",
                    help="with --cache: measure every method's seconds per iteration again, side by side, and "
                         "recompute the cached rows' times from their iterations")

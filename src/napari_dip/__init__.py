@@ -23,8 +23,8 @@ _EXPORTS = {
     "invert_features": "napari_dip.core.features",
     "maximize_activation": "napari_dip.core.features",
     "FitConfig": "napari_dip.core.config",
-    "Progress": "napari_dip.core.fit",
-    "History": "napari_dip.core.fit",
+    "Progress": "napari_dip.core.fit_records",
+    "History": "napari_dip.core.fit_records",
     "PRESETS": "napari_dip.core.presets",
     "map_blocks": "napari_dip.distributed",
 }
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .core.diagnostics import noise_impedance, prior_samples
     from .core.config import FitConfig
     from .core.features import invert_features, maximize_activation
-    from .core.fit import History, Progress
+    from .core.fit_records import History, Progress
     from .core.presets import PRESETS
     from .distributed import map_blocks
 

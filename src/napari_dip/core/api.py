@@ -24,9 +24,9 @@ auto_stop : stop automatically when the outputs stop settling (no ground
     (default): the preset's choice, on for denoising and JPEG restoration
     with ``"auto"`` and ``"fast"``; ``False`` runs all ``iterations``.
 reference : clean image of the output's size; adds PSNR to the progress records.
-callback : called with every :class:`~napari_dip.core.fit.Progress`; return
+callback : called with every :class:`~napari_dip.core.fit_records.Progress`; return
     ``False`` to stop early (the result so far is returned).
-return_history : also return the :class:`~napari_dip.core.fit.History`.
+return_history : also return the :class:`~napari_dip.core.fit_records.History`.
 stack_axis : restore every slice / frame along this axis (a Z-stack, a
     time-lapse), each fit warm-started from the previous one's weights
     (``warm_start=True``) with ``warm_iterations`` steps (default half of
@@ -58,7 +58,7 @@ import numpy as np
 
 from . import validation as check
 from .assemble import TaskRun
-from .fit import History, Progress
+from .fit_records import History, Progress
 from .stacks import restore_stack
 from .tasks import (
     TASKS,

@@ -17,7 +17,7 @@ import numpy as np
 
 from .assemble import TaskRun
 from .auto_preset import stack_preset
-from .fit import History, Progress
+from .fit_records import History, Progress
 from .presets import DEFAULT_PRESET
 from .tasks import average_runs
 
