@@ -101,7 +101,7 @@ def channels_last(chw: np.ndarray) -> np.ndarray:
 
 def dip_auto_stop(noisy: np.ndarray, clean: np.ndarray, preset: str, iterations: int) -> dict[str, tuple]:
     """A separate fit with ``auto_stop=True`` (no ground truth used); returns its chosen image."""
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     task = prepare_denoise(noisy, preset=preset, iterations=iterations, seed=0, device="cpu", auto_stop=True)
     with common.Timer() as timer:
@@ -112,7 +112,7 @@ def dip_auto_stop(noisy: np.ndarray, clean: np.ndarray, preset: str, iterations:
 
 def dip(noisy: np.ndarray, clean: np.ndarray, preset: str, iterations: int) -> dict[str, tuple]:
     """One DIP fit; its last output, EMA, and the best EMA PSNR seen (oracle)."""
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     task = prepare_denoise(noisy, preset=preset, iterations=iterations, seed=0, device="cpu", reference=clean)
     with common.Timer() as timer:

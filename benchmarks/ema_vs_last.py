@@ -5,7 +5,7 @@ the clean image as reference; PSNR is read every 10 iterations for both the
 exponential moving average of the outputs (EMA) and the last output. The
 table gives, as medians over the images, both at the end of the run and at
 their best, and which one each task returns with it
-(:data:`napari_dip.core.presets.FAST_CHANGES` ``use_ema``). Super-resolution PSNR
+(:data:`napari_dip.core.tasks.presets.FAST_CHANGES` ``use_ema``). Super-resolution PSNR
 is on the luma (Y) channel, as in the SR literature; the others over all
 channels.
 
@@ -42,7 +42,7 @@ def jpeg_problem(image: np.ndarray, quality: int = 10) -> tuple[tuple[np.ndarray
 
 def curves(task: str, image: np.ndarray, iterations: int) -> dict[str, float]:
     """End and best PSNR of the EMA and of the last output over one fit."""
-    from napari_dip.core.tasks import TASKS as PREPARE
+    from napari_dip.core.tasks.prepare import TASKS as PREPARE
 
     inputs, clean, kwargs = jpeg_problem(image) if task == "jpeg" else problem(task, image)
     run = PREPARE[task](*inputs, preset="fast", seed=0, device="cpu", channel_axis=-1, iterations=iterations,

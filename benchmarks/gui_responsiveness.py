@@ -64,7 +64,7 @@ def measure(size: int, seconds: float, repeats: int) -> tuple[dict[str, np.ndarr
     import napari
     from napari.qt import get_qapp
 
-    from napari_dip._qt.task_widgets import DenoiseWidget
+    from napari_dip._qt.widgets import DenoiseWidget
 
     app = get_qapp()
     viewer = napari.Viewer(show=True)

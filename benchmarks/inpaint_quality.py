@@ -62,7 +62,7 @@ def missing_pixels(data: str, mask_path: str | None, image: np.ndarray, top: int
 
 
 def dip(image: np.ndarray, missing: np.ndarray, kind: str, preset: str, iterations: int):
-    from napari_dip.core.tasks import prepare_inpaint
+    from napari_dip.core.tasks.prepare import prepare_inpaint
 
     task = prepare_inpaint(image, missing, kind=kind, preset=preset, iterations=iterations, seed=0, device="cpu")
     with common.Timer() as timer:

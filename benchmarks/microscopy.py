@@ -1,6 +1,6 @@
 """Microscopy: a synthetic fluorescence Z-stack restored slice by slice, warm-started, and as one 3D volume.
 
-The volume comes from :func:`napari_dip.core.synthetic.fluorescence_volume`
+The volume comes from :func:`napari_dip.core.extras.synthetic.fluorescence_volume`
 (blobs and filaments, Gaussian PSF twice as long in Z, Z voxels ``--z-step``
 times the Y / X pixels, Poisson photon noise + read noise 2 counts + offset
 100, uint16), at two photon levels (counts at the brightest structures).
@@ -82,13 +82,13 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--z-step", type=float, default=2.0, help="Z voxel size / Y-X pixel size (default 2)")
     args = p.parse_args(argv)
     common.setup(args)
-    args.data = "napari_dip.core.synthetic"  # for the caption: the volume is made in code
+    args.data = "napari_dip.core.extras.synthetic"  # for the caption: the volume is made in code
     shape = tuple(int(n) for n in (args.shape or ("4,32,32" if args.quick else "6,64,64")).split(","))
     args.iterations = args.iterations or (10 if args.quick else 100)
     args.warm_iterations = args.warm_iterations or (4 if args.quick else 25)
     levels = [float(v) for v in args.photons.split(",")]
 
-    from napari_dip.core.synthetic import fluorescence_volume
+    from napari_dip.core.extras.synthetic import fluorescence_volume
 
     rows: dict[str, list[str]] = {}
     for photons in levels:

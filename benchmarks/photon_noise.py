@@ -8,7 +8,7 @@ noisy image with the same network, seed and iterations (fast preset, EMA):
 
 * Gaussian: the squared error on the image (``noise="gaussian"``);
 * Poisson likelihood: the Poisson deviance of the shifted counts
-  (``noise="poisson"``, :class:`napari_dip.core.noise.PoissonLikelihood`);
+  (``noise="poisson"``, :class:`napari_dip.core.physics.noise.PoissonLikelihood`);
 * Anscombe: the squared error on the generalised Anscombe transform, mapped
   back with the closed-form exact unbiased inverse (Makitalo & Foi), and
   with the algebraic inverse to show its bias.
@@ -47,9 +47,9 @@ def observe(clean01: np.ndarray, photons: float, seed: int = 0) -> tuple[np.ndar
 
 def anscombe_fit(noisy: np.ndarray, options: dict) -> tuple[np.ndarray, np.ndarray]:
     """Fit the Anscombe-transformed image; return (unbiased, algebraic) inverses as intensities."""
-    from napari_dip.core.images import ImageInfo
-    from napari_dip.core.noise import anscombe, estimate_noise, inverse_anscombe
-    from napari_dip.core.assemble import build_run
+    from napari_dip.core.inputs.images import ImageInfo
+    from napari_dip.core.physics.noise import anscombe, estimate_noise, inverse_anscombe
+    from napari_dip.core.tasks.build import build_run
 
     chw = noisy[None].astype(np.float64)
     model = estimate_noise(chw)

@@ -2,7 +2,7 @@
 
 The time-to-quality benchmark measures the presets on photos; this one asks
 whether a preset also serves microscopy. A synthetic fluorescence image
-(:func:`napari_dip.core.synthetic.fluorescence_image`: blobs and filaments,
+(:func:`napari_dip.core.extras.synthetic.fluorescence_image`: blobs and filaments,
 blurred, Poisson photon noise + read noise, uint16, seed 0) is denoised by
 each preset with each data term (``noise="gaussian"``: squared error;
 ``noise="poisson"``: the photon-noise likelihood, camera values estimated
@@ -36,9 +36,9 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--presets", default="fast,drp", help="comma-separated denoising presets (default fast,drp)")
     args = p.parse_args(argv)
     common.setup(args)
-    args.data = "napari_dip.core.synthetic"  # for the caption: the images are made in code
+    args.data = "napari_dip.core.extras.synthetic"  # for the caption: the images are made in code
     import napari_dip
-    from napari_dip.core.synthetic import fluorescence_image
+    from napari_dip.core.extras.synthetic import fluorescence_image
 
     size = args.size or (32 if args.quick else 128)
     levels = [float(v) for v in (args.photons or ("5" if args.quick else "10,50")).split(",")]

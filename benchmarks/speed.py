@@ -66,7 +66,7 @@ def engine_times(image: np.ndarray, preset: str, precision: str, warmup: int, ti
     """Per-iteration seconds of the engine's loop (``threads`` 0: the count set by --threads)."""
     import torch
 
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     threads = torch.get_num_threads() if threads == 0 else threads
     task = prepare_denoise(image, preset=preset, iterations=warmup + timed, device="cpu", precision=precision,
@@ -84,9 +84,9 @@ def reference_times(image: np.ndarray, preset: str, warmup: int, timed: int, sho
     import torch
     from skimage.metrics import peak_signal_noise_ratio
 
-    from napari_dip.core.codes import noise_code
-    from napari_dip.core.networks import build_network
-    from napari_dip.core.presets import resolve_preset
+    from napari_dip.core.model.codes import noise_code
+    from napari_dip.core.model.networks import build_network
+    from napari_dip.core.tasks.presets import resolve_preset
 
     chosen = resolve_preset("denoise", preset)
     torch.manual_seed(0)
@@ -154,7 +154,7 @@ def iteration_flops(image: np.ndarray, preset: str) -> float:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     task = prepare_denoise(image, preset=preset, iterations=1, device="cpu", precision="float32",
                            threads=torch.get_num_threads())
@@ -184,7 +184,7 @@ def cpu_peak(threads: int) -> tuple[float, str]:
     cores x clock x FLOPs per cycle per core from the ISA flags: AVX-512 with
     2 FMA units 64 (2 x 16 lanes x 2), AVX2 + FMA 32 (2 x 8 lanes x 2), else 8.
     """
-    from napari_dip.core.devices import cpu_flags
+    from napari_dip.core.runtime.devices import cpu_flags
 
     flags = cpu_flags()
     if "avx512f" in flags:
@@ -217,7 +217,7 @@ def precision_quality(args, presets: list[str], size: int, iterations: int) -> t
     """PSNR and wall time of a whole denoising fit in float32 and in bfloat16 autocast; also the noisy PSNR."""
     import torch
 
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     clean = common.crop(common.load(args.data, "dip/denoising/F16_GT.png"), size, 160, 128)
     noisy = common.add_noise(clean, 25 / 255, seed=0)
@@ -236,7 +236,7 @@ def precision_quality(args, presets: list[str], size: int, iterations: int) -> t
 
 
 def time_to_psnr(args, presets: list[str], target: float, cap: int, size: int) -> str:
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     clean = common.crop(common.load(args.data, "dip/denoising/F16_GT.png"), size, 160, 128)
     noisy = common.add_noise(clean, 25 / 255, seed=0)
@@ -308,7 +308,7 @@ def busy_process() -> subprocess.Popen:
 def under_load(args, size: int, warmup: int, timed: int) -> str:
     """Seconds per iteration idle and next to one busy process: torch's default threads, all cores but one, and the
     engine's default (``threads="adaptive"``, or ``OMP_NUM_THREADS`` where it is set)."""
-    from napari_dip.core.threads import default_threads, resolve_threads, usable_cores
+    from napari_dip.core.runtime.threads import default_threads, resolve_threads, usable_cores
 
     image = np.random.default_rng(0).random((size, size, 3), dtype=np.float32)
     def count(threads: int) -> str:
@@ -340,8 +340,8 @@ def memory_layout(size: int, warmup: int, timed: int, rounds: int) -> str:
     """Seconds per iteration with the network laid out contiguous and channels-last, side by side."""
     import skimage.data
 
-    from napari_dip.core.devices import resolve_memory_format
-    from napari_dip.core.threads import usable_cores
+    from napari_dip.core.runtime.devices import resolve_memory_format
+    from napari_dip.core.runtime.threads import usable_cores
 
     clean = 0.1 + 0.8 * common.to_float(skimage.data.astronaut())  # away from 0 and 1: no noise clipped
     image = common.add_noise(common.crop(clean, size), 25 / 255)
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> str:
         captions.append(f"First checked iteration (every 10) and elapsed fit time at which the PSNR reaches "
                         f"{target:g} dB on a {crop}x{crop} F16 crop with sigma = 25/255 noise (seed 0); each fit "
                         f"stops once both reach it, or after {cap} iterations.")
-    from napari_dip.core.devices import cpu_native_bf16
+    from napari_dip.core.runtime.devices import cpu_native_bf16
 
     bf16 = ("bfloat16 is native on this CPU (AVX512-BF16 or AMX)" if cpu_native_bf16() else
             "this CPU has no native bfloat16 (no AVX512-BF16 or AMX): bfloat16 is emulated, so its times say "

@@ -63,7 +63,7 @@ def y_psnr(output: np.ndarray, hr: np.ndarray, border: int) -> float:
 
 
 def dip(lr: np.ndarray, hr: np.ndarray, factor: int, preset: str, iterations: int) -> tuple[np.ndarray, float]:
-    from napari_dip.core.tasks import prepare_super_resolution
+    from napari_dip.core.tasks.prepare import prepare_super_resolution
 
     task = prepare_super_resolution(lr, factor, preset=preset, iterations=iterations, seed=0, device="cpu",
                                     reference=hr, channel_axis=-1 if lr.ndim == 3 else None)

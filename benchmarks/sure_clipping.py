@@ -4,7 +4,7 @@
 noisy photo clipped to [0, 1] breaks that model where it is clipped. On each
 image (a centred crop, sigma = 25/255 Gaussian noise clipped to [0, 1], seed
 0) the table gives the share of clipped values and the noise growth
-(:mod:`napari_dip.core.sure_checks`), whether ``preset="sure"`` warns, and
+(:mod:`napari_dip.core.inputs.noise_checks`), whether ``preset="sure"`` warns, and
 the PSNR (dB) of what ``napari_dip.denoise(noisy, preset=...)`` returns
 with no ground truth for ``sure`` and for ``fast`` (the default), each with
 its own iterations and automatic stop.
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> str:
     args = p.parse_args(argv)
     common.setup(args)
     import napari_dip
-    from napari_dip.core.sure_checks import clipped_share, noise_growth
+    from napari_dip.core.inputs.noise_checks import clipped_share, noise_growth
 
     size = args.size or (32 if args.quick else 128)
     extra = {"iterations": 5} if args.quick else {}

@@ -6,7 +6,7 @@ passed without a lower one. On each image (the photos of
 ``sure_clipping.py``: centred crops, sigma = 25/255 Gaussian noise clipped to
 [0, 1], seed 0) one ``preset="sure"`` fit runs all its iterations with the
 clean image as ``reference=``, and the stop's own rule
-(:class:`napari_dip.core.stopping.MinimumStopper`) is replayed on the scores
+(:class:`napari_dip.core.fitting.stopping.MinimumStopper`) is replayed on the scores
 it saw for each patience: the fit does not depend on the patience, so this is
 where a fit with that patience would stop and what it would return. The table
 gives the stop's iteration and the PSNR (dB) of the image it keeps, beside the
@@ -36,7 +36,7 @@ PATIENCES = (30, 50, 100)
 
 def scores_of(noisy: np.ndarray, clean: np.ndarray, iterations: int, threads: int | None) -> tuple[list, float]:
     """The (iteration, held-out error, PSNR of the kept image) of every check of one sure fit, and its s / it."""
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     run = prepare_denoise(noisy, preset="sure", reference=clean, seed=0, device="cpu", threads=threads,
                           channel_axis=-1, iterations=iterations, patience=iterations)
@@ -60,7 +60,7 @@ def replay(scores: list, patience: int) -> tuple[int, float]:
     """Where a fit with ``patience`` stops, and the PSNR of the image its stop keeps."""
     import torch
 
-    from napari_dip.core.stopping import MinimumStopper
+    from napari_dip.core.fitting.stopping import MinimumStopper
 
     stopper = MinimumStopper(patience)
     for iteration, score, psnr in scores:
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--images", help="comma-separated image names, as in the table (default: all)")
     args = p.parse_args(argv)
     common.setup(args)
-    from napari_dip.core.auto_preset import denoise_choice
+    from napari_dip.core.tasks.auto_preset import denoise_choice
 
     size = args.size or (32 if args.quick else 128)
     iterations = args.iterations or (120 if args.quick else 600)

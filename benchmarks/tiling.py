@@ -63,8 +63,8 @@ def worker(mode: str, size: int, tile: int, iterations: int, threads: int) -> No
 
     import torch
 
-    import napari_dip.core.tiles as tiles
-    from napari_dip.core.tasks import prepare_denoise
+    import napari_dip.core.fitting.tiles as tiles
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     torch.set_num_threads(threads)
     clean, noisy = synthetic(size)
@@ -99,7 +99,7 @@ def main() -> None:
     if args.worker:
         worker(args.worker, size, tile, iterations, args.threads)
         return
-    from napari_dip.core.tiles import default_overlap
+    from napari_dip.core.fitting.tiles import default_overlap
 
     args.data = "code (no files read)"
     rows = []

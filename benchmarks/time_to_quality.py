@@ -114,7 +114,7 @@ def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: 
     With ``past_best`` (dB) the fit stops once its PSNR has fallen that far below its best so far: it is past
     its peak, and what it would return at the end is not recorded.
     """
-    from napari_dip.core.tasks import TASKS
+    from napari_dip.core.tasks.prepare import TASKS
 
     run = TASKS[task](*inputs, reference=clean, seed=0, device="cpu", channel_axis=-1, **kwargs)
     values, iterations = [], []
@@ -157,7 +157,7 @@ def median(values: list[float | None], never: float | None = None) -> float | No
 
 def iteration_times(task: str, inputs: tuple, kwargs: dict, iterations: int) -> list[float]:
     """Seconds of each iteration of a short fit of a method, its first 5 iterations left out."""
-    from napari_dip.core.tasks import TASKS
+    from napari_dip.core.tasks.prepare import TASKS
 
     run = TASKS[task](*inputs, seed=0, device="cpu", channel_axis=-1, **{**kwargs, "iterations": iterations})
     times = []
@@ -245,8 +245,8 @@ def resolved_options(task: str, inputs: tuple, options: dict) -> dict:
         return options
     if task != "denoise":
         return {key: value for key, value in options.items() if key != "preset"}
-    from napari_dip.core.auto_preset import denoise_choice
-    from napari_dip.core.images import prepare_image
+    from napari_dip.core.tasks.auto_preset import denoise_choice
+    from napari_dip.core.inputs.images import prepare_image
 
     target, _ = prepare_image(inputs[0], -1)
     choice, _ = denoise_choice(target, options=options)
@@ -262,7 +262,7 @@ def candidates(task: str, args) -> list[str]:
 def outcome_key(task: str, name: str, args, options: dict) -> str:
     """The cache key of one method's outcome on one image: the run's settings, its options and the preset they
     use (so a changed preset is fitted again)."""
-    from napari_dip.core.presets import task_preset
+    from napari_dip.core.tasks.presets import task_preset
 
     size = args.size or (64 if args.quick else 128)
     preset = task_preset(task, factor=4 if task == "super_resolution" else 1, kind="sparse",

@@ -22,8 +22,8 @@ pytest.importorskip("distributed")
 from distributed import Client  # noqa: E402
 
 import napari_dip  # noqa: E402
-import napari_dip.io  # noqa: E402
-from napari_dip import distributed as dip_dask  # noqa: E402
+import napari_dip.batch.files  # noqa: E402
+from napari_dip.batch import cluster as dip_dask
 from napari_dip.cli import main  # noqa: E402
 
 SRC = Path(napari_dip.__file__).resolve().parents[1]
@@ -91,8 +91,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_a_rerun_redoes_only_the_res
     local, client = cluster
     names = make_inputs(tmp_path / "in", 6, stack=False)
     writes: list[Path] = []
-    atomic_write = napari_dip.io.atomic_write
-    monkeypatch.setattr(napari_dip.io, "atomic_write", lambda path, writer: (writes.append(path),
+    atomic_write = napari_dip.batch.files.atomic_write
+    monkeypatch.setattr(napari_dip.batch.files, "atomic_write", lambda path, writer: (writes.append(path),
                                                                              atomic_write(path, writer)))
     argv = ["denoise", tmp_path / "in", "-o", tmp_path / "out", "--scheduler", local.scheduler_address,
             "--preset", "fast", "--iterations", "20", "--device", "cpu", "--threads", "1"]

@@ -18,27 +18,27 @@ _EXPORTS = {
     "inpaint": "napari_dip.core.api",
     "enhance": "napari_dip.core.api",
     "flash_no_flash": "napari_dip.core.api",
-    "prior_samples": "napari_dip.core.diagnostics",
-    "noise_impedance": "napari_dip.core.diagnostics",
-    "invert_features": "napari_dip.core.features",
-    "maximize_activation": "napari_dip.core.features",
-    "FitConfig": "napari_dip.core.config",
-    "Progress": "napari_dip.core.fit_records",
-    "History": "napari_dip.core.fit_records",
-    "PRESETS": "napari_dip.core.presets",
-    "map_blocks": "napari_dip.distributed",
+    "prior_samples": "napari_dip.core.extras.diagnostics",
+    "noise_impedance": "napari_dip.core.extras.diagnostics",
+    "invert_features": "napari_dip.core.extras.features",
+    "maximize_activation": "napari_dip.core.extras.features",
+    "FitConfig": "napari_dip.core.fitting.config",
+    "Progress": "napari_dip.core.fitting.records",
+    "History": "napari_dip.core.fitting.records",
+    "PRESETS": "napari_dip.core.tasks.presets",
+    "map_blocks": "napari_dip.batch.cluster",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from .core.api import denoise, enhance, flash_no_flash, inpaint, restore_jpeg, super_resolve
-    from .core.diagnostics import noise_impedance, prior_samples
-    from .core.config import FitConfig
-    from .core.features import invert_features, maximize_activation
-    from .core.fit_records import History, Progress
-    from .core.presets import PRESETS
-    from .distributed import map_blocks
+    from napari_dip.core.api import denoise, enhance, flash_no_flash, inpaint, restore_jpeg, super_resolve
+    from napari_dip.core.extras.diagnostics import noise_impedance, prior_samples
+    from napari_dip.core.fitting.config import FitConfig
+    from napari_dip.core.extras.features import invert_features, maximize_activation
+    from napari_dip.core.fitting.records import History, Progress
+    from napari_dip.core.tasks.presets import PRESETS
+    from napari_dip.batch.cluster import map_blocks
 
 
 def __getattr__(name: str) -> Any:

@@ -82,10 +82,10 @@ def microscopy_volume() -> list[LayerData]:
     """A synthetic fluorescence Z-stack, 24x64x64 uint16 (Z voxels twice the Y / X pixels), and its clean version.
 
     Blobs and filaments, blurred, with photon (Poisson) and camera noise (see
-    :mod:`napari_dip.core.synthetic`). The clean layer (float32, hidden) can be
+    :mod:`napari_dip.core.extras.synthetic`). The clean layer (float32, hidden) can be
     chosen as the widgets' reference to see the PSNR during a fit.
     """
-    from napari_dip.core.synthetic import fluorescence_volume
+    from napari_dip.core.extras.synthetic import fluorescence_volume
 
     noisy, clean = fluorescence_volume((24, 64, 64), photons=30.0, z_step=2.0, seed=3)
     common = {"scale": (2.0, 1.0, 1.0), "colormap": "green",

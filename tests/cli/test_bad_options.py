@@ -9,9 +9,7 @@ import pytest
 import tifffile
 
 from napari_dip.cli import main
-from napari_dip.core import fit as fit_module
-
-#: Options that keep every fit tiny.
+from napari_dip.core.fitting import loop as fit_module
 FAST = ["--preset", "fast", "--iterations", "3", "--device", "cpu", "-q"]
 
 
@@ -83,7 +81,7 @@ def test_bad_option_is_refused_before_any_fit(files, tmp_path, capsys, monkeypat
 
 
 def test_a_settings_file_from_a_layer_is_accepted(files, tmp_path, capsys):
-    from napari_dip.core.tasks import prepare_super_resolution
+    from napari_dip.core.tasks.prepare import prepare_super_resolution
 
     settings = prepare_super_resolution(np.zeros((16, 16)), 2, preset="fast", iterations=2, device="cpu").settings
     layer_metadata = {**settings, "source": "cells", "output": "super-resolved x2", "stopped_at": 2,

@@ -106,7 +106,7 @@ def test_save_every_writes_snapshots(files, tmp_path, capsys):
 
 
 def test_config_file_and_flags_override_it(files, tmp_path, capsys):
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     settings = prepare_denoise(np.zeros((16, 16)), preset="fast", iterations=2, device="cpu").settings
     config = tmp_path / "settings.json"
@@ -207,8 +207,8 @@ def test_auto_stop_follows_the_preset_unless_a_flag_says_otherwise():
 
 
 def test_tv_weight_and_precision_flags_reach_the_fit(files, tmp_path, capsys, monkeypatch):
-    from napari_dip.core import fit as fit_module
-    from napari_dip.core.devices import resolve_precision
+    from napari_dip.core.fitting import loop as fit_module
+    from napari_dip.core.runtime.devices import resolve_precision
 
     configs = []
     steps = fit_module.Fit.steps
@@ -230,8 +230,7 @@ def test_tv_weight_and_precision_flags_reach_the_fit(files, tmp_path, capsys, mo
 
 
 def test_adaptive_threads_reach_the_fit(files, tmp_path, capsys, monkeypatch):
-    from napari_dip.core import fit as fit_module
-
+    from napari_dip.core.fitting import loop as fit_module
     made = []
 
     class Recording(fit_module.ThreadGovernor):

@@ -5,10 +5,10 @@ import warnings
 import numpy as np
 import pytest
 
-from napari_dip.core.auto_preset import denoise_choice
-from napari_dip.core.stacks import restore_stack
-from napari_dip.core.synthetic import fluorescence_image
-from napari_dip.core.tasks import prepare_denoise, prepare_jpeg, settings_to_kwargs
+from napari_dip.core.tasks.auto_preset import denoise_choice
+from napari_dip.core.tasks.stacks import restore_stack
+from napari_dip.core.extras.synthetic import fluorescence_image
+from napari_dip.core.tasks.prepare import prepare_denoise, prepare_jpeg, settings_to_kwargs
 
 
 def gaussian_photo(bright: float = 0.7, side: int = 32, sigma: float = 0.08) -> np.ndarray:

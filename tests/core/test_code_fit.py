@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from napari_dip.core import fit as fit_module
-from napari_dip.core.fit import Fit, FitConfig, Problem, run
-from napari_dip.core.networks import NetworkSpec, build_network
-from napari_dip.core.operators import Identity
-from napari_dip.core.presets import task_preset
-from napari_dip.core.tasks import prepare_denoise
+from napari_dip.core.fitting import loop as fit_module
+from napari_dip.core.fitting.loop import Fit, FitConfig, Problem, run
+from napari_dip.core.model.networks import NetworkSpec, build_network
+from napari_dip.core.physics.operators import Identity
+from napari_dip.core.tasks.presets import task_preset
+from napari_dip.core.tasks.prepare import prepare_denoise
 
 TINY = NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2), input_norm=True)
 

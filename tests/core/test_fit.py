@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from napari_dip.core.fit import Fit, FitConfig, Problem, ema_decay, run
-from napari_dip.core.networks import NetworkSpec, build_network
-from napari_dip.core.operators import Identity
-from napari_dip.core.tasks import prepare_denoise
+from napari_dip.core.fitting.loop import Fit, FitConfig, Problem, ema_decay, run
+from napari_dip.core.model.networks import NetworkSpec, build_network
+from napari_dip.core.physics.operators import Identity
+from napari_dip.core.tasks.prepare import prepare_denoise
 
 TINY = NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2))
 
@@ -152,7 +152,7 @@ def test_losses_up_to_the_stop_are_kept():
 
 @pytest.mark.parametrize("backtrack", [True, False])
 def test_non_finite_loss_that_cannot_be_restored_stops_with_an_error(backtrack):
-    from napari_dip.core.fit import FitDiverged
+    from napari_dip.core.fitting.loop import FitDiverged
 
     fit = make_fit(iterations=30, lr=1e30, check_every=5, backtrack=backtrack)
     with pytest.raises(FitDiverged, match=r"loss became (nan|inf).*iteration 5.*lower the learning rate"):
@@ -194,7 +194,7 @@ def test_weights_code_and_noise_draw_from_independent_streams():
 
 
 def test_auto_stop_iteration_is_public_and_none_without_auto_stop():
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     image = np.random.default_rng(0).random((16, 16)).astype(np.float32)
     plain = prepare_denoise(image, preset="fast", iterations=5, device="cpu")
@@ -233,7 +233,7 @@ def test_bad_tv_weight_is_refused(value, message):
 
 
 def test_tv_weight_smooths_the_output():
-    from napari_dip.core.operators import total_variation
+    from napari_dip.core.physics.operators import total_variation
 
     noisy = np.random.default_rng(0).random((32, 32)).astype(np.float32)
     tv = {}

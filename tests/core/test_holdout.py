@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 import napari_dip
-from napari_dip.core.codes import held_out_mask
-from napari_dip.core.fit import Fit
-from napari_dip.core.networks import NetworkSpec
-from napari_dip.core.presets import Preset
-from napari_dip.core.stopping import MinimumStopper, VarianceStopper
-from napari_dip.core.tasks import prepare_denoise, prepare_super_resolution
+from napari_dip.core.model.codes import held_out_mask
+from napari_dip.core.fitting.loop import Fit
+from napari_dip.core.model.networks import NetworkSpec
+from napari_dip.core.tasks.presets import Preset
+from napari_dip.core.fitting.stopping import MinimumStopper, VarianceStopper
+from napari_dip.core.tasks.prepare import prepare_denoise, prepare_super_resolution
 
 TINY = Preset(NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2)), code_channels=4, iterations=40)
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from napari_dip.core.images import pad_to_multiple, prepare_image, restore_image
+from napari_dip.core.inputs.images import pad_to_multiple, prepare_image, restore_image
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.int32, np.float32, np.float64])
@@ -149,7 +149,7 @@ def test_an_8bit_rgb_image_comes_back_exactly():
     chw, info = prepare_image(image)
     np.testing.assert_array_equal(restore_image(chw, info), image)
 def test_a_denoising_run_maps_back_to_the_full_range():
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     image = spots_image()
     task = prepare_denoise(image, preset="fast", iterations=1)

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.assemble import seeded_network
-from napari_dip.core.codes import member_seed
-from napari_dip.core.devices import fit_memory
-from napari_dip.core.networks import Members, NetworkSpec
-from napari_dip.core.presets import Preset
-from napari_dip.core.tasks import prepare_denoise
+from napari_dip.core.tasks.build import seeded_network
+from napari_dip.core.model.codes import member_seed
+from napari_dip.core.runtime.devices import fit_memory
+from napari_dip.core.model.networks import Members, NetworkSpec
+from napari_dip.core.tasks.presets import Preset
+from napari_dip.core.tasks.prepare import prepare_denoise
 
 TINY = Preset(NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2), input_norm=True), code_channels=3,
               code_noise_std=0.0, iterations=6, lr=0.001, code_lr=0.1, optimize="both", tv_weight=0.2,

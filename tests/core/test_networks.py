@@ -2,9 +2,9 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.networks import ARCHITECTURES, NetworkSpec, build_network, code_downscale
-from napari_dip.core.presets import PRESETS, Preset, resolve_preset
-from napari_dip.core.tasks import prepare_denoise
+from napari_dip.core.model.networks import ARCHITECTURES, NetworkSpec, build_network, code_downscale
+from napari_dip.core.tasks.presets import PRESETS, Preset, resolve_preset
+from napari_dip.core.tasks.prepare import prepare_denoise
 
 SMALL = dict(down=(8, 8, 16), up=(8, 8, 16), skip=(2, 2, 2))
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.noise import (
+from napari_dip.core.physics.noise import (
     PhotonNoise, PoissonLikelihood, anscombe, estimate_noise, gaussian_noise_variance, inverse_anscombe,
 )
-from napari_dip.core.tasks import TASKS, prepare_denoise, settings_to_kwargs
+from napari_dip.core.tasks.prepare import TASKS, prepare_denoise, settings_to_kwargs
 
 
 def model(gain: float, read_noise: float, offset: float = 0.0) -> PhotonNoise:

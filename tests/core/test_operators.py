@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from napari_dip.core.operators import Identity, LanczosDownsample, Mask, lanczos2, lanczos2_taps
+from napari_dip.core.physics.operators import Identity, LanczosDownsample, Mask, lanczos2, lanczos2_taps
 
 
 #: Reference taps: the 1D factor of the DIP reference code's ``get_kernel(factor, "lanczos", phase=0.5,
@@ -78,7 +78,7 @@ def test_identity_loss_is_mse():
 
 
 def test_total_variation_of_2d_and_3d_outputs():
-    from napari_dip.core.operators import total_variation
+    from napari_dip.core.physics.operators import total_variation
 
     assert float(total_variation(torch.ones(1, 3, 8, 8))) == 0.0
     ramp = torch.arange(4.0).reshape(1, 1, 1, 4).expand(1, 1, 5, 4)  # steps of 1 along X, none along Y

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from napari_dip.core import devices
-from napari_dip.core.devices import resolve_precision
-from napari_dip.core.fit import FitConfig
-from napari_dip.core.tasks import prepare_denoise
+from napari_dip.core.runtime import devices
+from napari_dip.core.runtime.devices import resolve_precision
+from napari_dip.core.fitting.loop import FitConfig
+from napari_dip.core.tasks.prepare import prepare_denoise
 
 
 def test_auto_is_the_default():

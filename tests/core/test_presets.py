@@ -2,8 +2,8 @@
 
 import pytest
 
-from napari_dip.core.presets import PRESETS, paper_key, task_preset
-from napari_dip.core.tasks import prepare_inpaint, prepare_super_resolution
+from napari_dip.core.tasks.presets import PRESETS, paper_key, task_preset
+from napari_dip.core.tasks.prepare import prepare_inpaint, prepare_super_resolution
 
 import numpy as np
 

@@ -7,14 +7,14 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.codes import blind_spots, perturb
-from napari_dip.core.config import FitConfig
-from napari_dip.core.fit import Fit, Problem, divergence
-from napari_dip.core.networks import NetworkSpec
-from napari_dip.core.noise import gaussian_noise_variance
-from napari_dip.core.operators import Identity
-from napari_dip.core.presets import PRESETS
-from napari_dip.core.tasks import prepare_denoise
+from napari_dip.core.model.codes import blind_spots, perturb
+from napari_dip.core.fitting.config import FitConfig
+from napari_dip.core.fitting.loop import Fit, Problem, divergence
+from napari_dip.core.model.networks import NetworkSpec
+from napari_dip.core.physics.noise import gaussian_noise_variance
+from napari_dip.core.physics.operators import Identity
+from napari_dip.core.tasks.presets import PRESETS
+from napari_dip.core.tasks.prepare import prepare_denoise
 
 TINY_SURE = replace(PRESETS["sure"], network=NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2)), iterations=30)
 SIGMA = 0.1

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from napari_dip.core.tasks import prepare_denoise
+from napari_dip.core.tasks.prepare import prepare_denoise
 
 
 def noisy_image(size: int = 32) -> np.ndarray:

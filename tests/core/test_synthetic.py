@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_dip.core.synthetic import fluorescence_image, fluorescence_volume
+from napari_dip.core.extras.synthetic import fluorescence_image, fluorescence_volume
 
 
 def test_volume_and_image_layout():

@@ -3,7 +3,7 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio as psnr
 
 import napari_dip
-from napari_dip.core.tasks import prepare_inpaint, settings_to_kwargs, TASKS
+from napari_dip.core.tasks.prepare import prepare_inpaint, settings_to_kwargs, TASKS
 
 
 def test_import_loads_neither_torch_nor_qt():
@@ -127,7 +127,7 @@ def test_same_seed_and_threads_give_the_same_result():
 
 
 def test_replayed_denoise_settings_estimate_the_noise_of_the_new_image():
-    from napari_dip.core.tasks import prepare_denoise
+    from napari_dip.core.tasks.prepare import prepare_denoise
 
     rng = np.random.default_rng(0)
     quiet, loud = (np.clip(0.5 + rng.normal(0, sigma, (32, 32)), 0, 1) for sigma in (0.02, 0.2))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from napari_dip.core import thread_governor
-from napari_dip.core.tasks import prepare_denoise
-from napari_dip.core.thread_governor import ThreadGovernor, candidate_counts
+from napari_dip.core.runtime import adaptive_threads as thread_governor
+from napari_dip.core.tasks.prepare import prepare_denoise
+from napari_dip.core.runtime.adaptive_threads import ThreadGovernor, candidate_counts
 
 
 class FakeClock:
@@ -93,8 +93,8 @@ def test_adaptive_fit_counts_its_threads_and_restores_them(monkeypatch):
 def test_adaptive_fit_off_the_cpu_uses_the_default_count(monkeypatch):
     from contextlib import nullcontext
 
-    from napari_dip.core import fit as fit_module
-    from napari_dip.core.threads import default_threads
+    from napari_dip.core.fitting import loop as fit_module
+    from napari_dip.core.runtime.threads import default_threads
 
     asked = []
     monkeypatch.setattr(fit_module, "torch_threads", lambda count: asked.append(count) or nullcontext())

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from napari_dip.core import threads
-from napari_dip.core.thread_governor import candidate_counts
-from napari_dip.core.tasks import prepare_denoise
+from napari_dip.core.runtime import threads
+from napari_dip.core.runtime.adaptive_threads import candidate_counts
+from napari_dip.core.tasks.prepare import prepare_denoise
 
 
 def test_default_leaves_one_core(monkeypatch):

@@ -13,8 +13,8 @@ import pytest
 
 import napari_dip
 
-from napari_dip.core.tasks import TASKS, prepare_denoise, settings_to_kwargs
-from napari_dip.core.tiles import blend_weights, plan_tiles, tile_starts
+from napari_dip.core.tasks.prepare import TASKS, prepare_denoise, settings_to_kwargs
+from napari_dip.core.fitting.tiles import blend_weights, plan_tiles, tile_starts
 
 GIB = 2**30
 
@@ -85,8 +85,8 @@ def test_a_stopped_tiled_fit_keeps_the_tiles_done_and_the_input_elsewhere(camera
 MEMORY_PROBE = """
 import json, resource, sys
 import numpy as np
-import napari_dip.core.devices as devices
-import napari_dip.core.tasks as tasks
+import napari_dip.core.runtime.devices as devices
+import napari_dip.core.tasks.prepare as tasks
 devices.free_memory = lambda device: 16 * 2**30  # the same device on every machine
 image = np.add.outer(np.linspace(0, 3, 8000, dtype=np.float32), np.linspace(0, 2, 8000, dtype=np.float32))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

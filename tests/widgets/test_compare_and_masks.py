@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio
 
-from napari_dip._qt.task_widgets import DenoiseWidget, InpaintWidget, SuperResolutionWidget
-from napari_dip.core.classic import methods_for
+from napari_dip._qt.widgets import DenoiseWidget, InpaintWidget, SuperResolutionWidget
+from napari_dip.core.extras.classic import methods_for
 
 SCALE, TRANSLATE = (0.5, 2.0), (10.0, -4.0)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_dip._qt.history import HISTORY_LIMIT, Snapshots, snapshot_every
-from napari_dip._qt.task_widgets import DenoiseWidget
+from napari_dip.gui.snapshots import HISTORY_LIMIT, Snapshots, snapshot_every
+from napari_dip._qt.widgets import DenoiseWidget
 
 
 def test_snapshot_interval_bounds_the_count():
@@ -85,7 +85,7 @@ def test_thinning_keeps_the_snapshots_evenly_spread():
 @pytest.mark.parametrize("iterations, stop_at, reason", [(600, 30, "auto_stop"), (40, None, "completed")])
 def test_auto_stop_choice_is_marked_and_kept_in_the_history(dock, run_widget, monkeypatch, tiny_image, configure,
                                                             iterations, stop_at, reason):
-    from napari_dip.core.stopping import MinimumStopper
+    from napari_dip.core.fitting.stopping import MinimumStopper
 
     def check(self, score, output, iteration):  # the stopper's decision, made quick: choose iteration 20
         if iteration == 20:

@@ -7,7 +7,7 @@ import copy
 import numpy as np
 
 from napari_dip._qt.prior_explorer import PriorExplorerWidget
-from napari_dip._qt.task_widgets import (
+from napari_dip._qt.widgets import (
     DenoiseWidget, EnhanceWidget, FlashWidget, InpaintWidget, JpegWidget, SuperResolutionWidget,
 )
 

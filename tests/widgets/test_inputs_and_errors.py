@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_dip._qt.task_widgets import DenoiseWidget, FlashWidget, InpaintWidget, SuperResolutionWidget
-from napari_dip.core import tasks
-
-
+from napari_dip._qt.widgets import DenoiseWidget, FlashWidget, InpaintWidget, SuperResolutionWidget
+from napari_dip.core.tasks import prepare as tasks
 def _errors(notes):
     return [message for severity, message in notes() if severity == "error"]
 
@@ -107,8 +105,7 @@ def test_empty_mask_is_reported_from_the_worker(dock, run_widget, notes, tiny_im
 
 
 def test_image_too_large_for_the_device(dock, run_widget, notes, monkeypatch, tiny_image, configure):
-    from napari_dip.core import devices
-
+    from napari_dip.core.runtime import devices
     monkeypatch.setattr(devices, "free_memory", lambda device: 1024)  # 1 KiB free
     viewer, widget = dock(DenoiseWidget)
     viewer.add_image(tiny_image(), name="src")
@@ -134,7 +131,7 @@ def test_drp_with_photon_noise_is_refused(dock, run_widget, notes, tiny_image, c
 
 
 def test_defaults_follow_the_core_rule_for_factor_and_kind(dock):
-    from napari_dip.core.presets import PRESETS
+    from napari_dip.core.tasks.presets import PRESETS
 
     _, sr = dock(SuperResolutionWidget)
     sr.factor_box.value = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from napari_dip._qt.task_widgets import DenoiseWidget
+from napari_dip._qt.widgets import DenoiseWidget
 
 
 def test_denoise_widget_runs_with_poisson_noise(dock, run_widget, configure):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from napari_dip._qt.prior_explorer import PriorExplorerWidget
-from napari_dip.core.diagnostics import IMPEDANCE_CURVES
+from napari_dip.core.extras.diagnostics import IMPEDANCE_CURVES
 
 
 def test_samples_layer(dock, qtbot):

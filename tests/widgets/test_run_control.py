@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from qtpy.QtWidgets import QDockWidget
 
-from napari_dip._qt.task_widgets import DenoiseWidget
+from napari_dip._qt.widgets import DenoiseWidget
 
 LONG = 5000  # iterations: far more than a test waits for; these runs end by Stop or close
 

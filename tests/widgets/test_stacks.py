@@ -7,10 +7,8 @@ import numpy as np
 import pytest
 
 from napari_dip._qt.controls import SLICE_MODES
-from napari_dip._qt.task_widgets import DenoiseWidget, SuperResolutionWidget
-from napari_dip.core import tasks
-
-
+from napari_dip._qt.widgets import DenoiseWidget, SuperResolutionWidget
+from napari_dip.core.tasks import prepare as tasks
 @pytest.fixture
 def spy_denoise(monkeypatch):
     """Record the images the engine receives."""

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from napari_dip._qt.task_widgets import (
+from napari_dip._qt.widgets import (
     DenoiseWidget, EnhanceWidget, FlashWidget, InpaintWidget, JpegWidget, SuperResolutionWidget,
 )
 
@@ -160,7 +160,7 @@ def test_denoising_offers_the_drp_preset_with_its_settings(dock, run_widget, add
 
 
 def test_advanced_tv_weight_and_auto_precision(dock, run_widget, add_source, configure):
-    from napari_dip.core.devices import resolve_precision
+    from napari_dip.core.runtime.devices import resolve_precision
 
     viewer, widget = dock(DenoiseWidget)
     add_source(viewer)

@@ -1,7 +1,7 @@
 """Compare: the classic methods of a task, run in a worker, shown beside the DIP result in napari's grid.
 
 :func:`compare_methods` (no Qt) runs each method of
-:func:`napari_dip.core.classic.methods_for` on the current slice and yields
+:func:`napari_dip.core.extras.classic.methods_for` on the current slice and yields
 one :class:`MethodDone` per method, scored against the reference when there
 is one. :class:`ComparePanel` adds each result as a ``name [method]`` layer,
 switches the grid view on and fills a PSNR / SSIM table.
@@ -18,8 +18,8 @@ from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from .live import make_worker
-from .session import LayerPlan
+from napari_dip._qt.live import make_worker
+from napari_dip.gui.session import LayerPlan
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class MethodDone:
 
 def compare_methods(request: CompareRequest) -> Generator[MethodDone, None, list[Any]]:
     """Run every method in turn (in the worker thread); return the scores of the other results too."""
-    from napari_dip.core.classic import run_classic, score
+    from napari_dip.core.extras.classic import run_classic, score
 
     count = len(request.methods)
     for position, name in enumerate(request.methods):

@@ -41,7 +41,7 @@ def layer_picker(viewer: Any, layer_type: type, label: str, *, nullable: bool = 
 
 def device_choices() -> list[str]:
     """"auto" and the devices torch can use here (imports torch)."""
-    from napari_dip.core.devices import available_devices
+    from napari_dip.core.runtime.devices import available_devices
 
     return ["auto", *available_devices()]
 
@@ -49,8 +49,8 @@ def device_choices() -> list[str]:
 def preset_defaults(case: str, preset: str) -> dict[str, Any]:
     """Iterations, learning rate, EMA use, automatic stop, what is optimised and the TV weight of ``preset``
     ("fast", "paper" or a named preset such as "drp") for a paper case (a key of
-    :data:`napari_dip.core.presets.PRESETS`)."""
-    from napari_dip.core.presets import PRESETS as NAMED, case_preset
+    :data:`napari_dip.core.tasks.presets.PRESETS`)."""
+    from napari_dip.core.tasks.presets import PRESETS as NAMED, case_preset
 
     chosen = case_preset(case, preset) if preset in PRESETS else NAMED[preset]
     return {"iterations": chosen.iterations, "lr": chosen.lr, "use_ema": chosen.use_ema,

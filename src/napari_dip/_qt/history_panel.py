@@ -1,6 +1,6 @@
 """The history scrubber: a ``name [history]`` layer whose first axis is the iteration, and "Keep this iteration".
 
-The panel owns the :class:`~napari_dip._qt.history.Snapshots` of the current
+The panel owns the :class:`~napari_dip.gui.snapshots.Snapshots` of the current
 fit and shows them as one image layer (axis 0 labelled "iteration" in the
 viewer's dims). The user scrubs the slider back to the best-looking moment
 and presses **Keep this iteration**; the auto-stop's choice and the
@@ -15,7 +15,7 @@ import numpy as np
 from napari.utils.notifications import show_info
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from .history import HISTORY_LIMIT, Snapshots
+from napari_dip.gui.snapshots import HISTORY_LIMIT, Snapshots
 
 AUTO_STOP, BEST_PSNR = "auto-stop", "best PSNR"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .layers import spatial_geometry
+from napari_dip.gui.layers import spatial_geometry
 
 
 def make_worker(func: Any, *args: Any) -> Any:

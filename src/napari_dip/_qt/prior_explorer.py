@@ -20,11 +20,11 @@ from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from .controls import PRESETS, device_choices, layer_picker
-from .layers import InputError, channel_axis, check_image, current_index
-from .messages import Failure, RunFailed
-from .plot import CurvePlot
-from .live import Lifeline, make_worker
+from napari_dip._qt.controls import PRESETS, device_choices, layer_picker
+from napari_dip.gui.layers import InputError, channel_axis, check_image, current_index
+from napari_dip.gui.messages import Failure, RunFailed
+from napari_dip._qt.plot import CurvePlot
+from napari_dip._qt.live import Lifeline, make_worker
 
 ARCHITECTURES = ("skip", "hourglass", "unet", "resnet", "deep_decoder")
 
@@ -85,7 +85,7 @@ def _draw_samples(
     shape: tuple[int, ...], architecture: str, n: int, seed: int, preset: str
 ) -> Generator[SampleDrawn, None, SamplesReady | RunFailed]:
     """Runs in the worker thread, one sample (seed ``seed + k``) at a time; failures come back as a RunFailed."""
-    from napari_dip.core.diagnostics import prior_samples
+    from napari_dip.core.extras.diagnostics import prior_samples
 
     drawn = []
     try:
@@ -102,7 +102,7 @@ def _draw_samples(
 def _fit_curves(image: np.ndarray, axis: int | None, iterations: int, preset: str, device: str,
                 monitor: ImpedanceMonitor) -> CurvesReady | RunFailed:
     """Runs in the worker thread; ``monitor`` carries progress out and Stop in."""
-    from napari_dip.core.diagnostics import noise_impedance
+    from napari_dip.core.extras.diagnostics import noise_impedance
 
     try:
         curves = noise_impedance(image, iterations, channel_axis=axis, preset=preset, device=device, callback=monitor)
@@ -220,7 +220,7 @@ class PriorExplorerWidget(QWidget):
             show_error(str(exc))
             return
         data = np.array(image.data[current_index(image, self.viewer)])
-        from napari_dip.core.diagnostics import IMPEDANCE_CURVES
+        from napari_dip.core.extras.diagnostics import IMPEDANCE_CURVES
 
         self._monitor = ImpedanceMonitor(self.iterations.value, IMPEDANCE_CURVES)
         self.plot.clear()

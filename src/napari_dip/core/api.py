@@ -5,10 +5,10 @@ Shared keywords
 iterations, lr : override the preset's number of Adam steps and learning rate.
 preset : ``"auto"`` (default: ``"sure"`` to denoise one 2D 8-bit or float
     image with Gaussian noise and few clipped values, ``"fast"`` otherwise; see
-    :mod:`napari_dip.core.auto_preset`), ``"fast"`` (a lighter net;
+    :mod:`napari_dip.core.tasks.auto_preset`), ``"fast"`` (a lighter net;
     denoising and JPEG restoration stop by themselves), ``"paper"`` (the
     paper's settings, to reproduce it) or a name of
-    :data:`napari_dip.core.presets.PRESETS`.
+    :data:`napari_dip.core.tasks.presets.PRESETS`.
 seed : random seed (a whole number from 0 to 2**63 - 1, default 0); the same
     seed on the same device with the same number of torch threads gives the
     same result. ``None`` draws a fresh seed, recorded in the settings and in
@@ -17,16 +17,16 @@ device : ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"mps"``
 threads : CPU threads of the fit: ``None`` (default: ``OMP_NUM_THREADS``
     where it is set, else ``"adaptive"``), ``"adaptive"`` (whichever of all
     cores and all but one runs faster, measured as the fit goes; not
-    repeatable bit for bit; :mod:`napari_dip.core.thread_governor`), or a
+    repeatable bit for bit; :mod:`napari_dip.core.runtime.adaptive_threads`), or a
     number, which repeats a seed's result bit for bit.
 auto_stop : stop automatically when the outputs stop settling (no ground
     truth) and return the output where they were most settled. ``None``
     (default): the preset's choice, on for denoising and JPEG restoration
     with ``"auto"`` and ``"fast"``; ``False`` runs all ``iterations``.
 reference : clean image of the output's size; adds PSNR to the progress records.
-callback : called with every :class:`~napari_dip.core.fit_records.Progress`; return
+callback : called with every :class:`~napari_dip.core.fitting.records.Progress`; return
     ``False`` to stop early (the result so far is returned).
-return_history : also return the :class:`~napari_dip.core.fit_records.History`.
+return_history : also return the :class:`~napari_dip.core.fitting.records.History`.
 stack_axis : restore every slice / frame along this axis (a Z-stack, a
     time-lapse), each fit warm-started from the previous one's weights
     (``warm_start=True``) with ``warm_iterations`` steps (default half of
@@ -39,7 +39,7 @@ spatial_dims : 3 fits one 3D network to a (Z, Y, X) volume (denoise,
 tile : ``"auto"`` (default) fits an image too large for the device in
     overlapping tiles blended without seams (a warning says so); ``None``
     refuses it; an int tiles with that side in pixels.
-**options : any field of :class:`~napari_dip.core.fit.FitConfig`
+**options : any field of :class:`~napari_dip.core.fitting.loop.FitConfig`
     (``use_ema``, ``preview_every``, ``precision``, ``tv_weight``, ``optimize``, ...);
     ``precision="auto"`` (default) is bfloat16 where the device runs it
     natively, else float32, and ``tv_weight`` > 0 adds that weight times the
@@ -56,11 +56,11 @@ from typing import Any
 
 import numpy as np
 
-from . import validation as check
-from .assemble import TaskRun
-from .fit_records import History, Progress
-from .stacks import restore_stack
-from .tasks import (
+from napari_dip.core import validation as check
+from napari_dip.core.tasks.build import TaskRun
+from napari_dip.core.fitting.records import History, Progress
+from napari_dip.core.tasks.stacks import restore_stack
+from napari_dip.core.tasks.prepare import (
     TASKS,
     average_runs,
     prepare_denoise,
@@ -70,7 +70,7 @@ from .tasks import (
     prepare_jpeg,
     prepare_super_resolution,
 )
-from .volumes import VOLUME_TASKS
+from napari_dip.core.inputs.volumes import VOLUME_TASKS
 
 Callback = Callable[[Progress], object] | None
 

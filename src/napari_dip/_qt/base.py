@@ -1,0 +1,335 @@
+"""The base of the restoration widgets: layer pickers, fit settings, Run / Stop, progress and a live plot.
+
+A task widget reads its inputs when Run is pressed, runs
+:func:`~napari_dip.gui.runner.run_request` in a napari thread worker, shows a
+preview layer updated in place, and adds the output layers when the run ends,
+is stopped (the result so far is kept) or fails (a notification says what
+to do). Subclasses only declare the task and add their own inputs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+from magicgui.widgets import ComboBox, Container, Widget
+from napari.layers import Image
+from napari.utils.notifications import show_error, show_info, show_warning
+from qtpy.QtCore import QEvent, Signal
+from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from napari_dip.core.extras.classic import methods_for
+from napari_dip.core.inputs.volumes import VOLUME_TASKS
+
+from napari_dip._qt.compare import ComparePanel, CompareRequest
+from napari_dip._qt.controls import PRESETS, SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
+from napari_dip.gui.layers import (
+    InputError, SliceSource, channel_axis, check_image, companion, contrast_limits, current_index, image_shape,
+    leading_shape, output_geometry,
+)
+from napari_dip.gui.snapshots import snapshot_every
+from napari_dip._qt.history_panel import AUTO_STOP, HistoryPanel
+from napari_dip._qt.live import Lifeline, PreviewLayer, make_worker
+from napari_dip.gui.messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
+from napari_dip._qt.plot import CurvePlot
+from napari_dip.gui.runner import RunRequest, run_request
+from napari_dip.gui.session import LayerPlan, OutputSpec, RunSession
+
+
+class TaskWidget(QWidget):
+    """One restoration task. Subclasses set ``task``, ``preset_key``, ``outputs`` and the hooks below."""
+
+    #: Emitted in the GUI thread when a run has ended and its outputs (if any) were added.
+    run_finished = Signal()
+
+    task: ClassVar[str] = ""
+    preset_key: ClassVar[str] = ""
+    outputs: ClassVar[tuple[OutputSpec, ...]] = ()
+    image_label: ClassVar[str] = "image"
+    presets: ClassVar[tuple[str, ...]] = PRESETS  # the first is the default
+    help_text: ClassVar[str] = ""
+
+    def __init__(self, napari_viewer: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.preview_interval = 0.25  # seconds between previews
+        self.last_outputs: list[Any] = []
+        self._worker: Any = None
+        self._session: RunSession | None = None
+        self._preview = PreviewLayer(napari_viewer)
+        self._stopping = False
+        self._started_at = 0.0
+        self._lifeline = Lifeline()
+        self.destroyed.connect(self._lifeline.cut)
+
+        self.image = layer_picker(napari_viewer, Image, self.image_label)
+        self.reference = layer_picker(
+            napari_viewer, Image, "reference", nullable=True,
+            tooltip="Optional clean image of the output's size: adds a PSNR curve.",
+        )
+        self.fit = FitControls(self.presets)
+        self.slices = ComboBox(label="stack", choices=SLICE_MODES, value=SLICE_MODES[0],
+                               tooltip="For 3D / time-lapse layers: the slice shown now; every slice in turn, each "
+                                       "fit starting from the previous one's; or the last three axes as one volume.")
+        self.form = Container(widgets=[self.image, *self._task_widgets(), self.reference, *self.fit.basic, self.slices])
+        self.fit.apply_defaults(self._preset_key())
+        self._build_layout()
+        self.image.changed.connect(self._on_image_changed)
+        self.run_button.clicked.connect(self._on_run)
+        self.stop_button.clicked.connect(self._on_stop)
+        events = napari_viewer.layers.events
+        for event in (events.inserted, events.removed, events.reordered):
+            event.connect(self.reset_choices)
+        self.reset_choices()
+
+    # -- hooks for subclasses -----------------------------------------------------------------
+    def _task_widgets(self) -> list[Widget]:
+        """Extra form widgets, shown after the image picker."""
+        return []
+
+    def _task_inputs(self, image: Any) -> list[SliceSource]:
+        """Positional inputs after the image (a mask, a flash image); raise InputError when unusable."""
+        return []
+
+    def _task_kwargs(self) -> dict[str, Any]:
+        """Task keywords (factor, kind)."""
+        return {}
+
+    def _preset_key(self) -> str:
+        """Key of the engine preset whose iterations and learning rate are shown."""
+        return self.preset_key
+
+    def _outputs(self) -> tuple[OutputSpec, ...]:
+        return self.outputs
+
+    def _task_metadata(self) -> dict[str, Any]:
+        """Extra metadata entries naming the companion layers (mask, flash image)."""
+        return {}
+
+    @property
+    def factor(self) -> int:
+        """How many times larger the output is per side."""
+        return 1
+
+    # -- layout -------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        layout = QVBoxLayout(self)
+        if self.help_text:
+            label = QLabel(self.help_text)
+            label.setWordWrap(True)
+            layout.addWidget(label)
+        layout.addWidget(self.form.native)
+        layout.addWidget(collapsible("Advanced options", self.fit.advanced.native))
+        buttons = QHBoxLayout()
+        self.run_button, self.stop_button = QPushButton("Run"), QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        layout.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("ready")
+        self.progress.setTextVisible(True)
+        layout.addWidget(self.progress)
+        self.plot = CurvePlot(title="loss / PSNR")
+        self.plot.placeholder = "Loss (and PSNR with a reference) appear here during a run."
+        layout.addWidget(self.plot)
+        self.history = HistoryPanel(self.viewer, self.plot, self._lifeline.guard)
+        layout.addWidget(self.history)
+        self.compare = None
+        if methods_for(self.task):
+            self.compare = ComparePanel(self.viewer, self._compare_inputs, self._lifeline.guard)
+            layout.addWidget(self.compare)
+        layout.addStretch(1)
+
+    def reset_choices(self, *_: Any) -> None:
+        """Refresh the layer pickers (connected to the viewer's layer list)."""
+        if self._lifeline.alive:
+            self.form.reset_choices()
+            self._on_image_changed()
+
+    def _on_image_changed(self, *_: Any) -> None:
+        image = self.image.value
+        self.slices.enabled = image is not None and bool(leading_shape(image))
+
+    # -- run ----------------------------------------------------------------------------------
+    def _output_shape(self, image: Any) -> tuple[int, ...]:
+        shape = image_shape(image)
+        return (shape[0] * self.factor, shape[1] * self.factor, *shape[2:])
+
+    def _plan(self) -> tuple[RunRequest, RunSession]:
+        """Read the form into a request for the worker and a session for the outputs (may raise InputError)."""
+        image = self.image.value
+        check_image(image)
+        leading = leading_shape(image)
+        sources = [SliceSource(image.data, len(leading)), *self._task_inputs(image)]
+        reference = self._reference_source(image)
+        mode = self.slices.value if leading else SLICE_MODES[0]
+        all_slices, volume = mode == SLICE_MODES[1], mode == SLICE_MODES[2]
+        if volume and self.task not in VOLUME_TASKS:
+            raise InputError(f"This task restores 2D images only: choose the stack mode '{SLICE_MODES[1]}'.")
+        outer = leading[:-1] if volume else leading  # the axes that pick what one fit restores
+        if all_slices:
+            indices, stack, at = tuple(np.ndindex(*leading)), leading, None
+        else:
+            at = current_index(image, self.viewer)[: len(outer)]
+            indices, stack = (at,), (1,) * len(outer)
+            # Snapshot the slice now: later edits of the layers do not change this run.
+            sources = [SliceSource(np.array(s.take(at))) for s in sources]
+            reference = None if reference is None else SliceSource(np.array(reference.take(at)))
+        kwargs = {**self.fit.kwargs(), **self._task_kwargs(), "channel_axis": channel_axis(image)}
+        if volume:  # the voxel size from the layer's scale
+            kwargs.update(spatial_dims=3, spacing=tuple(float(v) for v in image.scale[len(outer): len(outer) + 3]),
+                          channel_axis=3 if image.rgb else None)
+        every = snapshot_every(kwargs["iterations"], kwargs["preview_every"])
+        request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval,
+                             warm_start=all_slices, history_every=every)
+        scale, translate = output_geometry(image, self.factor, at)
+        extra = self._layer_metadata()
+        if leading:
+            extra["stack_mode"] = mode
+        plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb),
+                         contrast_limits(image), extra)
+        return request, RunSession(plan, len(indices))
+
+    def _reference_source(self, image: Any) -> SliceSource | None:
+        if self.reference.value is None:
+            return None
+        return companion(self.reference.value, image, self._output_shape(image), "reference",
+                         "choose a clean image of the output's size, or no reference.")
+
+    def _layer_metadata(self) -> dict[str, Any]:
+        extra = self._task_metadata()
+        if self.reference.value is not None:
+            extra["reference"] = self.reference.value.name
+        return extra
+
+    def _compare_inputs(self) -> tuple[CompareRequest, LayerPlan]:
+        """The current slice and the geometry of its outputs, for the classic methods (may raise InputError)."""
+        image = self.image.value
+        check_image(image)
+        at, leading = current_index(image, self.viewer), leading_shape(image)
+        arrays = [source.take(at) for source in (SliceSource(image.data, len(leading)), *self._task_inputs(image))]
+        reference = self._reference_source(image)
+        reference = None if reference is None else reference.take(at)
+        dip = np.asarray(self.last_outputs[-1].data) if self.last_outputs else None
+        others = {"DIP": dip.reshape(reference.shape)} if dip is not None and dip.size == np.size(reference) else {}
+        request = CompareRequest(methods_for(self.task), arrays[0], tuple(arrays[1:]), channel_axis(image),
+                                 self.factor, reference, others)
+        scale, translate = output_geometry(image, self.factor, at)
+        return request, LayerPlan(image.name, (), scale, translate, (1,) * len(leading), False, bool(image.rgb),
+                                  contrast_limits(image), self._layer_metadata())
+
+    def _on_run(self) -> None:
+        """Start a run with the current settings (does nothing while one is going)."""
+        if self._worker is not None:
+            return
+        try:
+            request, session = self._plan()
+        except ValueError as exc:
+            show_error(str(exc))
+            return
+        worker = make_worker(run_request, request)
+        worker.yielded.connect(self._lifeline.guard(self._on_message))
+        worker.finished.connect(self._lifeline.guard(self._on_finished))
+        self._worker, self._session, self._lifeline.worker = worker, session, worker
+        self._preview.remove()
+        self._stopping = False
+        self._started_at = time.monotonic()
+        self.plot.clear()
+        self._set_running(True)
+        worker.start()
+
+    def _on_stop(self) -> None:
+        """Stop at the next iteration and keep the result so far."""
+        if self._worker is None:
+            return
+        self._stopping = True
+        self._worker.quit()
+        self.stop_button.setEnabled(False)
+        self.progress.setFormat("stopping…")
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        """Hiding the widget (title-bar button) stops its run; the result so far is kept."""
+        super().hideEvent(event)
+        if not event.spontaneous():
+            self._stop_quietly()
+
+    def changeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        """Closing the widget (title-bar x: napari takes it out of its dock) stops its run, like Stop."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ParentChange and self.parentWidget() is None:
+            self._stop_quietly()
+
+    def _stop_quietly(self) -> None:
+        if self._worker is not None and not self._stopping:
+            self._on_stop()
+
+    def _set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        if running:
+            self.progress.setValue(0)
+            self.progress.setFormat("preparing…")
+
+    # -- messages from the worker ---------------------------------------------------------------
+    def _on_message(self, message: Any) -> None:
+        session = self._session
+        if message is None or session is None:
+            return
+        if isinstance(message, FitUpdate):
+            fraction, text = progress_text(message.position, message.count, message.iteration, message.total,
+                                           message.elapsed)
+            self.progress.setValue(int(fraction * 1000))
+            self.progress.setFormat(text)
+            self.plot.add_points("loss", message.iterations, message.losses)
+            if message.psnr:
+                self.plot.add_points("PSNR (dB)", message.psnr_iterations, message.psnr, right=True)
+                self.history.psnr_updated("PSNR (dB)")
+            if message.preview is not None:
+                self._preview.show(message.preview, session.plan)
+            if message.snapshot is not None:
+                self.history.add(message.iteration, message.snapshot)
+        elif isinstance(message, SliceStarted):
+            session.started(message)
+            self.plot.clear()
+            self.history.begin(session, message.index)
+        elif isinstance(message, SliceFinished):
+            session.finished(message)
+            if message.stop_reason == "auto_stop" or message.chosen_at != message.stopped_at:
+                self.history.add(message.chosen_at, message.outputs, pin=True)
+                self.history.mark(AUTO_STOP, message.chosen_at)
+        elif isinstance(message, RunFailed):
+            session.failed(message)
+
+    def _on_finished(self) -> None:
+        session, stopped = self._session, self._stopping
+        self._worker = self._session = self._lifeline.worker = None
+        self._stopping = False
+        self._preview.remove()
+        self._set_running(False)
+        self.progress.setFormat("ready")
+        self.progress.setValue(0)
+        if session is not None:
+            self._report(session, stopped)
+        self.run_finished.emit()
+
+    def _report(self, session: RunSession, stopped: bool) -> None:
+        """Add the outputs and tell the user, briefly, how the run ended (the details are in the metadata)."""
+        if session.failure is None and stopped and not session.complete:
+            session.keep_current()
+        self.last_outputs = [self.viewer.add_image(data, **kwargs) for data, kwargs, _ in session.layers()]
+        if session.failure is not None:
+            if self.last_outputs:
+                show_warning(f"{session.failure.message} The slices restored before are kept.")
+            else:
+                show_error(session.failure.message)
+        elif not self.last_outputs:
+            show_warning("Stopped before the first iteration: no result to keep.")
+        else:
+            text, note = session.summary(stopped, time.monotonic() - self._started_at)
+            self.progress.setFormat(text)
+            self.progress.setValue(1000)
+            show_info(note)

@@ -1,0 +1,234 @@
+"""The six restoration widgets: each declares its task and adds its own inputs to :class:`TaskWidget`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from magicgui.widgets import ComboBox, Container, FloatSpinBox, Label, PushButton, SpinBox, Widget
+from napari.layers import Image, Labels
+from napari.utils.notifications import show_error
+
+from napari_dip._qt.controls import PRESETS, layer_picker
+from napari_dip.gui.layers import InputError, SliceSource, channel_axis, companion, image_shape, leading_shape
+from napari_dip.gui.masks import default_range, mask_from_intensities, new_mask
+from napari_dip.gui.session import OutputSpec
+from napari_dip._qt.base import TaskWidget
+
+class DenoiseWidget(TaskWidget):
+    task = "denoise"
+    preset_key = "denoise"
+    presets = ("auto", *PRESETS, "drp", "sure")
+    outputs = (OutputSpec("denoised"),)
+    help_text = "Blind denoising. Watch the preview; press Stop when it looks clean (the result is kept)."
+
+    def __init__(self, napari_viewer: Any, parent: Any = None):
+        super().__init__(napari_viewer, parent)
+        self.form.insert(self.form.index(self.fit.preset) + 1, self.auto_note)  # under the preset it explains
+
+    def _task_widgets(self) -> list[Widget]:
+        self.noise = ComboBox(label="noise", choices=("gaussian", "poisson"), value="gaussian",
+                              tooltip="poisson: photon-limited images (fluorescence, low light); the camera's gain "
+                                      "and read noise are estimated from the image.")
+        self.holdout = FloatSpinBox(
+            label="hold-out", min=0.0, max=0.5, step=0.01, value=0.0,
+            tooltip="Share of the pixels left out of the fit for the automatic stop, which then ends the fit where "
+                    "their error is lowest: robust on fine texture, a little lower elsewhere. 0: the outputs' "
+                    "variance decides.",
+        )
+        self.auto_note = Label(label="auto picks", tooltip="The preset 'auto' runs for this image, and why.")
+        self._auto_reason = ""
+        self.fit.preset.changed.connect(lambda *_: self._refresh_auto(force=True))
+        self.noise.changed.connect(lambda *_: self._refresh_auto())
+        return [self.noise, self.holdout]
+
+    def _on_image_changed(self, *_: Any) -> None:
+        super()._on_image_changed()
+        self._refresh_auto()
+
+    def _auto_pick(self) -> tuple[str, str]:
+        """What preset="auto" picks for the chosen layer: the engine's choice for a 2D layer, fast for a stack
+        (whose slices share one network when all are restored)."""
+        from napari_dip.core.tasks.auto_preset import denoise_choice
+        from napari_dip.core.inputs.volumes import read_input
+
+        image = self.image.value
+        if image is None:
+            return "fast", "no image chosen"
+        if leading_shape(image):
+            return "fast", "a stack"
+        try:
+            target, info = read_input(np.asarray(image.data), channel_axis(image), 2)
+        except ValueError:  # refused with its message when Run is pressed
+            return "fast", "an image the fit refuses"
+        return denoise_choice(target, noise=self.noise.value, dtype=info.dtype)
+
+    def _refresh_auto(self, force: bool = False) -> None:
+        """Show what "auto" picks and that preset's settings: when the preset is set, or when the choice changes
+        (so adding layers does not reset edited settings)."""
+        from napari_dip.core.tasks.presets import task_preset
+
+        auto = self.fit.preset.value == "auto"
+        choice, self._auto_reason = self._auto_pick() if auto else (None, "")
+        self.auto_note.visible = auto
+        self.auto_note.value = f"{choice} ({self._auto_reason})" if auto else ""
+        if not force and choice == self.fit.auto_choice:
+            return
+        self.fit.auto_choice = choice
+        self.fit.apply_defaults(self._preset_key())
+        self.holdout.value = task_preset(self.task, preset=self.fit.chosen_preset()).holdout
+
+    def _task_kwargs(self) -> dict[str, Any]:
+        return {"noise": self.noise.value, "holdout": float(self.holdout.value)}
+
+    def _task_metadata(self) -> dict[str, Any]:
+        return {"auto_preset": self._auto_reason} if self.fit.preset.value == "auto" else {}
+
+
+class JpegWidget(TaskWidget):
+    task = "jpeg"
+    preset_key = "jpeg"
+    outputs = (OutputSpec("restored"),)
+    help_text = "Removes JPEG blocks and ringing (blind restoration). Stop before the artefacts come back."
+
+
+class SuperResolutionWidget(TaskWidget):
+    task = "super_resolution"
+    help_text = "Makes the image 'factor' times larger per side; the output overlays the input."
+
+    def _task_widgets(self) -> list[Widget]:
+        self.factor_box = SpinBox(label="factor", min=2, max=16, value=4)
+        self.factor_box.changed.connect(lambda *_: self.fit.apply_defaults(self._preset_key()))
+        return [self.factor_box]
+
+    @property
+    def factor(self) -> int:
+        return int(self.factor_box.value)
+
+    def _preset_key(self) -> str:
+        from napari_dip.core.tasks.presets import paper_key
+
+        return paper_key(self.task, factor=self.factor)
+
+    def _outputs(self) -> tuple[OutputSpec, ...]:
+        return (OutputSpec(f"super-resolved x{self.factor}"),)
+
+    def _task_kwargs(self) -> dict[str, Any]:
+        return {"factor": self.factor}
+
+
+class InpaintWidget(TaskWidget):
+    task = "inpaint"
+    outputs = (OutputSpec("inpainted"),)
+    help_text = "Fills the pixels painted in the mask (any label > 0) from the rest of the image."
+
+    def _task_widgets(self) -> list[Widget]:
+        self.mask = layer_picker(self.viewer, Labels, "mask (labels)",
+                                 tooltip="Labels layer of the image's size; painted pixels (label > 0) are filled.")
+        from napari_dip.core.tasks.presets import INPAINT_KINDS
+
+        self.kind = ComboBox(label="kind", choices=tuple(INPAINT_KINDS), value="text",
+                             tooltip="text: thin strokes; hole: large regions; sparse: most pixels missing.")
+        self.kind.changed.connect(lambda *_: self.fit.apply_defaults(self._preset_key()))
+        self.new_mask_button = PushButton(text="New mask", tooltip="An empty Labels layer over the image, "
+                                          "with the paint brush ready: paint the pixels to fill.")
+        self.valid_low = FloatSpinBox(label="valid from", min=-1e12, max=1e12, step=1)
+        self.valid_high = FloatSpinBox(label="to", min=-1e12, max=1e12, step=1)
+        self.intensity_button = PushButton(text="Mask from intensities", tooltip="Marks the pixels outside the "
+                                           "valid range (dead or saturated pixels) as missing; touch up with the brush.")
+        self.new_mask_button.changed.connect(self._on_new_mask)
+        self.intensity_button.changed.connect(self._on_mask_from_intensities)
+        self.image.changed.connect(self._on_valid_range)
+        masks = Container(widgets=[self.new_mask_button, self.valid_low, self.valid_high, self.intensity_button],
+                          labels=True)
+        return [self.mask, self.kind, masks]
+
+    def _on_valid_range(self, *_: Any) -> None:
+        if self.image.value is not None:
+            self.valid_low.value, self.valid_high.value = default_range(self.image.value)
+
+    def _make_mask(self, make: Any, *args: Any) -> None:
+        try:
+            labels = make(self.viewer, self.image.value, *args)
+        except ValueError as exc:
+            show_error(str(exc))
+            return
+        self.mask.value = labels
+
+    def _on_new_mask(self, *_: Any) -> None:
+        self._make_mask(new_mask)
+
+    def _on_mask_from_intensities(self, *_: Any) -> None:
+        self._make_mask(mask_from_intensities, float(self.valid_low.value), float(self.valid_high.value))
+
+    def _preset_key(self) -> str:
+        from napari_dip.core.tasks.presets import paper_key
+
+        return paper_key(self.task, kind=self.kind.value)
+
+    def _task_inputs(self, image: Any) -> list[SliceSource]:
+        mask = self.mask.value
+        if mask is None:
+            raise InputError(
+                "Choose a Labels layer as the mask: with the image selected, add a new Labels layer "
+                "(layer list button) and paint the pixels to fill with any label > 0."
+            )
+        fix = "paint the mask on a Labels layer created over this image, so it has the image's size."
+        return [companion(mask, image, image_shape(image)[:2], "mask", fix, as_mask=True)]
+
+    def _task_kwargs(self) -> dict[str, Any]:
+        return {"kind": self.kind.value}
+
+    def _task_metadata(self) -> dict[str, Any]:
+        return {"mask": self.mask.value.name}
+
+
+class EnhanceWidget(TaskWidget):
+    task = "enhance"
+    preset_key = "enhance"
+    outputs = (
+        OutputSpec("coarse", visible=False),
+        OutputSpec("fine", like_source=False, visible=False),
+        OutputSpec("enhanced"),
+    )
+    help_text = ("Detail enhancement: a coarse fit (fewer iterations = coarser) and the detail it leaves out "
+                 "are added back. Outputs: coarse, fine and enhanced layers.")
+
+
+class FlashWidget(TaskWidget):
+    task = "flash"
+    preset_key = "flash"
+    outputs = (OutputSpec("flash-guided"),)
+    image_label = "no-flash image"
+    help_text = "Restores a noisy no-flash photo using an aligned flash photo of the scene as the network input."
+
+    def _task_widgets(self) -> list[Widget]:
+        self.flash = layer_picker(self.viewer, Image, "flash image")
+        self.image.changed.connect(self._pick_other_flash)
+        return [self.flash]
+
+    def reset_choices(self, *args: Any) -> None:
+        super().reset_choices(*args)
+        self._pick_other_flash()
+
+    def _pick_other_flash(self, *_: Any) -> None:
+        """Avoid proposing the no-flash image as its own flash image."""
+        if self._lifeline.alive and self.flash.value is self.image.value:
+            others = [layer for layer in self.flash.choices if layer is not self.image.value]
+            if others:
+                self.flash.value = others[0]
+
+    def _task_inputs(self, image: Any) -> list[SliceSource]:
+        flash = self.flash.value
+        if flash is None:
+            raise InputError("Choose the flash image: an aligned flash photo of the same scene and size.")
+        if flash is image:
+            raise InputError(
+                f"'{image.name}' is chosen as both the no-flash and the flash image: "
+                "choose the flash photo of the scene as 'flash image'."
+            )
+        fix = "choose a flash photo aligned with the no-flash one, of the same size and channels."
+        return [companion(flash, image, image_shape(image), "flash image", fix)]
+
+    def _task_metadata(self) -> dict[str, Any]:
+        return {"flash": self.flash.value.name}

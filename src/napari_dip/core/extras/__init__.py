@@ -1,0 +1,1 @@
+"""Around the fit: classic methods, diagnostics, feature inversion, synthetic data."""

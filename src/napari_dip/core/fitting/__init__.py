@@ -1,0 +1,1 @@
+"""The fit: its settings, the loop, its records, stopping rules and tiles."""

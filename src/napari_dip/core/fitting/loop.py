@@ -1,0 +1,352 @@
+"""The fitting loop: theta* = argmin E(f_theta(z); x0), as a generator of progress records.
+
+:meth:`Fit.steps` yields a small :class:`Progress` record every iteration
+(images only every ``preview_every``) and returns a :class:`FitResult`;
+:func:`run` drains it. A consumer may stop iterating at any time and call
+:meth:`Fit.result` for the latest result (EMA or last output, as configured).
+The host is synchronised only every ``check_every`` iterations.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Generator
+
+import numpy as np
+import torch
+from torch import nn
+
+from napari_dip.core.model.codes import perturb, stream_seeds
+from napari_dip.core.fitting.config import FitConfig
+from napari_dip.core.runtime.devices import resolve_memory_format, resolve_precision
+from napari_dip.core.fitting.records import FitDiverged, FitResult, History, Problem, Progress
+from napari_dip.core.model.networks import member_count
+from napari_dip.core.physics.operators import total_variation
+from napari_dip.core.fitting.stopping import MIN_WARMUP, Backtracker, MinimumStopper, VarianceStopper
+from napari_dip.core.fitting.sure_passes import SurePasses
+from napari_dip.core.runtime.adaptive_threads import ADAPTIVE, ThreadGovernor, candidate_counts
+from napari_dip.core.runtime.threads import default_threads, resolve_threads, torch_threads
+
+#: Autocast dtype of each concrete precision (None: plain float32); "auto" is resolved per device first.
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def ema_decay(gamma: float, iteration: int) -> float:
+    """The EMA weight of the past at ``iteration`` (1-based): ``min(gamma, (1 + t) / (10 + t))``.
+
+    Early on the average follows the outputs closely instead of dragging the
+    first, nearly flat output along for hundreds of iterations; from about
+    ``t = 9 / (1 - gamma)`` on it is the paper's constant ``gamma``.
+    """
+    return min(gamma, (1 + iteration) / (10 + iteration))
+
+
+def adam(params: list, lr: float) -> torch.optim.Adam:
+    """Adam, with its update fused into one kernel where the device has one (the same step, cheaper on CPU)."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, ValueError):  # devices or dtypes without the fused kernel
+        return torch.optim.Adam(params, lr=lr)
+
+
+def divergence(output: torch.Tensor, moved: torch.Tensor, probe: torch.Tensor, step: float) -> torch.Tensor:
+    """Each member's divergence of a network at the code, from its ``output`` there and its output ``moved`` at the
+    code plus ``step`` times the Gaussian ``probe``: one-probe Monte Carlo with a finite difference."""
+    return (probe * (moved.float() - output.float())).flatten(1).mean(1) / step
+
+
+def _psnr(image: torch.Tensor, reference: torch.Tensor) -> float:
+    mse = float((image.float() - reference).square().mean())
+    return math.inf if mse == 0 else -10 * math.log10(mse)
+
+
+class Fit:
+    """One DIP fit on a device. Iterate :meth:`steps`; read :meth:`result` any time."""
+
+    def __init__(self, problem: Problem, config: FitConfig, device: torch.device | str = "cpu"):
+        self.config = config
+        self.device = torch.device(device)
+        self.problem = problem
+        self.network = problem.network.to(self.device).train()
+        spatial_dims = problem.code.dim() - 2
+        if resolve_memory_format(config.memory_format, self.device, spatial_dims) == "channels_last":
+            self.network = self.network.to(memory_format=torch.channels_last)
+        self.data_term = problem.data_term.to(self.device)
+        self.code = problem.code.to(self.device)
+        self.target = problem.target.to(self.device)
+        self.reference = None if problem.reference is None else problem.reference.to(self.device)
+        self.history = History(seed=config.seed)
+        self._pending: list[torch.Tensor] = []  # device losses not yet in the history
+        self._last: torch.Tensor | None = None
+        self._ema: torch.Tensor | None = None
+        self._members = member_count(self.network)  # the loss sums over them
+        self.held_out = None if problem.held_out is None else problem.held_out.to(self.device)
+        # The share of the observations the data term sees (its mean counts held-out ones as fitted exactly).
+        self._fitted_share = 1.0 if self.held_out is None else 1 - float(
+            self.held_out.expand_as(self.target).float().mean())
+        self._stopper: MinimumStopper | None = None
+        if config.auto_stop:
+            self._stopper = (VarianceStopper(config.patience, config.variance_alpha) if self.held_out is None
+                             else MinimumStopper(config.patience))
+        self._explained_at: int | None = None  # where the loss fell to config.stop_loss
+        self._backtracker: Backtracker | None = None  # made at the first check, once the EMA exists
+        try:
+            self._noise = torch.Generator(self.device).manual_seed(stream_seeds(config.seed).noise)
+        except RuntimeError:  # devices without their own generator
+            self._noise = None
+
+    def _parameter_groups(self) -> list[dict]:
+        """Adam's parameter groups: the network at ``lr``; the code and, with ``code_lr``, the BatchNorm scales
+        and shifts at ``code_lr``."""
+        cfg = self.config
+        code_lr = cfg.lr if cfg.code_lr is None else cfg.code_lr
+        at_lr: list[torch.Tensor] = []
+        at_code_lr: list[torch.Tensor] = []
+        if cfg.optimize in ("net", "both"):
+            for module in self.network.modules():
+                own = list(module.parameters(recurse=False))
+                normalises = isinstance(module, nn.modules.batchnorm._BatchNorm)
+                (at_code_lr if normalises and cfg.code_lr is not None else at_lr).extend(own)
+        if cfg.optimize in ("code", "both"):
+            self.code.requires_grad_(True)
+            at_code_lr.append(self.code)
+        return [group for group in ({"params": at_lr, "lr": cfg.lr}, {"params": at_code_lr, "lr": code_lr})
+                if group["params"]]
+
+    @property
+    def auto_stop_iteration(self) -> int | None:
+        """The iteration whose output the automatic stop keeps (None without auto-stop or before its warm-up)."""
+        if self._explained_at is not None:
+            return self._explained_at
+        if self._stopper is None or self._stopper.best_image is None:
+            return None
+        return self._stopper.best_iteration
+
+    def _loss(self, output: torch.Tensor, divergence: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """What Adam minimises and what the history records, summed over the members' outputs (so each member
+        steps exactly as its own fit would).
+
+        Adam minimises the data term (its root with ``root_loss``; with ``sure_sigma``, Stein's estimate of the
+        error against the clean image from it and the members' ``divergence``) plus the weighted total variation.
+        The history records the same, except with ``sure_sigma``: the data term alone, which unlike the estimate
+        stays positive for the backtracking.
+        """
+        cfg = self.config
+        fitted = output if self.held_out is None else torch.where(self.held_out, self.target, output)
+        terms = [self.data_term.loss(member, self.target) for member in fitted.split(1)]
+        recorded = None
+        if cfg.root_loss:
+            terms = [term.clamp_min(1e-12).sqrt() for term in terms]
+        if cfg.sure_sigma is not None:  # (never with root_loss)
+            recorded = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
+            variance = cfg.sure_sigma**2
+            terms = [term / self._fitted_share - variance + 2 * variance * div for term, div in zip(terms, divergence)]
+        loss = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
+        if cfg.tv_weight:
+            loss = loss + cfg.tv_weight * len(terms) * total_variation(output)  # the TV is a mean over members
+        return loss, (loss if recorded is None else recorded)
+
+    def _sure_step(self, code: torch.Tensor, passes: SurePasses) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gradients of a SURE iteration; returns the output, the loss and what the history records.
+
+        Each member's divergence of the output with respect to the code (the observation) comes from one Gaussian
+        probe and a finite difference of step ``sure_sigma / 2``: the Monte-Carlo estimate of DIP-SURE. The loss is
+        taken on detached copies of the two outputs, so :class:`~napari_dip.core.fitting.sure_passes.SurePasses` can back-propagate
+        through the two passes side by side.
+        """
+        step = self.config.sure_sigma / 2
+        probe = torch.randn(code.shape, generator=self._noise, device=code.device, dtype=code.dtype)
+        passes_out = passes.forward(code, code + step * probe)
+        output, moved = (out.detach().float().requires_grad_() for out in passes_out)
+        loss, recorded = self._loss(output, divergence(output, moved, probe, step))
+        grads = torch.autograd.grad(loss, [output, moved])
+        passes.backward(passes_out, grads)
+        return output.detach(), loss.detach(), recorded.detach()
+
+    def held_out_error(self, image: torch.Tensor) -> float:
+        """The data term of ``image`` on the held-out observations alone (one host sync)."""
+        with torch.no_grad():
+            return float(self.data_term.loss(torch.where(self.held_out, self._average(image), self.target),
+                                             self.target))
+
+    @staticmethod
+    def _average(output: torch.Tensor) -> torch.Tensor:
+        """The image of an output: the mean of the members' outputs (batch axis kept)."""
+        return output if output.shape[0] == 1 else output.mean(0, keepdim=True)
+
+    def _crop(self, output: torch.Tensor) -> torch.Tensor:
+        return self._average(output)[(0, slice(None), *self.problem.crop)]
+
+    def _to_host(self, output: torch.Tensor) -> np.ndarray:
+        return self._crop(output).detach().float().cpu().numpy()
+
+    def steps(self) -> Generator[Progress, None, FitResult]:
+        """Fit, yielding a :class:`Progress` every iteration; return the :class:`FitResult`.
+
+        The fit runs with ``config.threads`` torch threads (restored when the generator ends or is closed);
+        with ``threads="adaptive"`` on the CPU a :class:`~napari_dip.core.runtime.adaptive_threads.ThreadGovernor` picks them as it goes.
+        """
+        threads, governor = resolve_threads(self.config.threads), None
+        if threads == ADAPTIVE:  # on a GPU the CPU threads barely matter: the default count
+            governor = ThreadGovernor(candidate_counts()) if self.device.type == "cpu" else None
+            threads = governor.current if governor else default_threads()
+        passes = None
+        if self.config.sure_sigma is not None:
+            autocast = PRECISIONS[resolve_precision(self.config.precision, self.device)]
+            passes = SurePasses(self.network, self.device, autocast, parallel=self.config.optimize == "net")
+        with torch_threads(threads):
+            self._threads = torch.get_num_threads()
+            if passes is not None:
+                passes.use_threads(self._threads)
+            try:
+                return (yield from self._steps(governor, passes))
+            finally:
+                if passes is not None:
+                    passes.close()
+
+    def _count_threads(self, governor: ThreadGovernor | None, passes: SurePasses | None) -> None:
+        """Count the iteration that just ran under its thread count; let ``governor`` pick the next count."""
+        used = self.history.thread_iterations
+        used[self._threads] = used.get(self._threads, 0) + 1
+        if governor is not None and governor.tick() != self._threads:
+            self._threads = governor.current
+            if passes is None:
+                torch.set_num_threads(self._threads)
+            else:
+                passes.use_threads(self._threads)
+
+    def _steps(self, governor: ThreadGovernor | None = None,
+               passes: SurePasses | None = None) -> Generator[Progress, None, FitResult]:
+        cfg = self.config
+        optimizer = adam(self._parameter_groups(), cfg.lr)
+        autocast = PRECISIONS[resolve_precision(cfg.precision, self.device)]
+        start = time.perf_counter()
+        for i in range(1, cfg.iterations + 1):
+            if passes is None:
+                code = perturb(self.code, cfg.code_noise_std, self._noise)
+                with torch.autocast(self.device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
+                    output = self.network(code)
+                output = output.float()
+                loss, recorded = self._loss(output)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+            else:
+                code = perturb(self.code, cfg.sure_sigma / 2, self._noise, random_std=True)
+                optimizer.zero_grad(set_to_none=True)
+                output, loss, recorded = self._sure_step(code, passes)
+            optimizer.step()
+
+            self._last = output.detach()
+            if self._ema is None:
+                self._ema = self._last.clone()
+            else:
+                self._ema.lerp_(self._last, 1 - ema_decay(cfg.ema, i))
+            if self._stopper is not None and self._stopper.follows_outputs:
+                self._stopper.update(self._crop(self._last))
+            self._pending.append(recorded.detach())
+            self.history.stop_iteration = i
+            self._count_threads(governor, passes)
+
+            if i % cfg.check_every and i % cfg.preview_every and i != cfg.iterations:
+                yield Progress(i, cfg.iterations, time.perf_counter() - start)
+                continue
+            record, stop = self._check(i, start)
+            yield record
+            if stop:
+                self.history.stop_reason = "auto_stop"
+                return self.result()
+        self.history.stop_reason = "completed"
+        return self.result()
+
+    def _flush_losses(self) -> None:
+        """Move the losses waiting on the device into the history (one host sync)."""
+        if not self._pending:
+            return
+        losses = (torch.stack(self._pending).float() / self._members).cpu().tolist()  # per member
+        last = self.history.stop_iteration
+        self.history.iterations.extend(range(last - len(losses) + 1, last + 1))
+        self.history.losses.extend(losses)
+        self._pending = []
+
+    def _check(self, i: int, start: float) -> tuple[Progress, bool]:
+        """The synchronising part of an iteration: losses, PSNR, stabilisers, previews."""
+        cfg = self.config
+        self._flush_losses()
+        loss = self.history.losses[-1]
+        psnr = psnr_ema = None
+        if self.reference is not None:
+            psnr, psnr_ema = _psnr(self._crop(self._last), self.reference), _psnr(self._crop(self._ema), self.reference)
+            self.history.psnr.append(psnr)
+            self.history.psnr_ema.append(psnr_ema)
+            self.history.checked.append(i)
+        if cfg.backtrack and self._backtracker is None:
+            state = [*self.network.parameters(), *self.network.buffers(), self._ema]
+            if self.code.requires_grad:
+                state.append(self.code)
+            self._backtracker = Backtracker(state, cfg.backtrack_ratio)
+        restored = self._backtracker is not None and self._backtracker.check(loss, i)
+        if restored:
+            self.history.restored.append(i)
+        elif not math.isfinite(loss):
+            self.history.stop_reason = "diverged"
+            raise FitDiverged(
+                f"The loss became {loss} at iteration {i} and no earlier state could be restored "
+                f"(backtrack={cfg.backtrack}): lower the learning rate (lr={cfg.lr:g}), use precision='float32', "
+                "or keep backtrack=True with a smaller check_every."
+            )
+        # The moving variance follows the raw outputs; the kept image is the one the fit returns.
+        kept = self._ema if cfg.use_ema else self._last
+        if self._stopper is not None and cfg.stop_loss is not None and i >= MIN_WARMUP:
+            with torch.no_grad():
+                if float(self.data_term.loss(self._average(kept), self.target)) <= cfg.stop_loss:
+                    self._explained_at = i
+        stop = self._explained_at is not None
+        if self._stopper is not None and not stop:
+            score = self._stopper.score() if self.held_out is None else self.held_out_error(kept)
+            stop = self._stopper.check(score, self._crop(kept), i)
+        preview = i % cfg.preview_every == 0 or i == cfg.iterations or stop
+        record = Progress(
+            i,
+            cfg.iterations,
+            time.perf_counter() - start,
+            loss=loss,
+            psnr=psnr,
+            psnr_ema=psnr_ema,
+            image=self._to_host(self._last) if preview else None,
+            ema_image=self._to_host(self._ema) if preview else None,
+            restored=restored,
+        )
+        return record, stop
+
+    def result(self) -> FitResult:
+        """The result so far (also after the consumer stopped iterating).
+
+        With the automatic stop, a fit that stopped by it, or ran to its last
+        iteration first, returns the image at the stop's minimum; an
+        interrupted fit returns its latest image (EMA or last output).
+        """
+        if self._last is None:
+            raise RuntimeError("The fit has not run a single iteration yet.")
+        self._flush_losses()
+        last, ema = self._to_host(self._last), self._to_host(self._ema)
+        chose_minimum = self._explained_at is None and self._stopper is not None
+        ended = self.history.stop_reason in ("auto_stop", "completed")
+        if ended and chose_minimum and self._stopper.best_image is not None:
+            image = self._stopper.best_image.cpu().numpy()
+        else:
+            image = ema if self.config.use_ema else last
+        return FitResult(image, last, ema, self.history)
+
+
+def run(fit: Fit, callback: Callable[[Progress], object] | None = None) -> FitResult:
+    """Drain ``fit.steps()``, calling ``callback`` on every record; return the result.
+
+    ``callback`` may return ``False`` to stop early; the latest result is returned.
+    """
+    steps = fit.steps()
+    for record in steps:
+        if callback is not None and callback(record) is False:
+            steps.close()
+            break
+    return fit.result()

@@ -1,0 +1,1 @@
+"""The generator: networks and their input codes."""

@@ -1,0 +1,1 @@
+"""How observations are made: forward operators and noise models."""

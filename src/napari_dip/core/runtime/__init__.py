@@ -1,0 +1,1 @@
+"""Where a fit runs: devices, precision, memory and CPU threads."""

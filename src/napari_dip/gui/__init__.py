@@ -1,0 +1,1 @@
+"""The napari logic of the widgets that needs no Qt: runs, their messages, layers, masks, history."""

@@ -1,0 +1,152 @@
+"""The work done in the fitting thread: a generator of typed messages.
+
+:func:`run_request` prepares one fit per slice with the engine's
+``TASKS[task]`` function, iterates its progress generator and yields
+:mod:`~napari_dip.gui.messages` records. It yields at every iteration (often
+``None``), so ``worker.quit()`` stops it within one iteration; the GUI then
+keeps the result with ``TaskRun.result()``. This module has no Qt import and
+can be driven by a plain ``for`` loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from napari_dip.gui.layers import SliceSource
+from napari_dip.gui.messages import Failure, FitUpdate, RunFailed, SliceFinished, SliceStarted, WorkerMessage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything the worker needs; built in the GUI thread from the widget's values.
+
+    ``sources`` are the positional inputs of ``TASKS[task]`` (image first),
+    sliced at each of ``indices``; ``reference`` (optional) is passed as the
+    ``reference`` keyword.
+    """
+
+    task: str
+    sources: tuple[SliceSource, ...]
+    indices: tuple[tuple[int, ...], ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    reference: SliceSource | None = None
+    preview_interval: float = 0.25  # seconds between two previews sent to the GUI
+    update_interval: float = 0.1  # seconds between two progress updates
+    warm_start: bool = False  # start each slice's fit from the previous one's weights
+    warm_iterations: int | None = None  # iterations of the warm-started slices (default: half)
+    history_every: int = 0  # iterations between two snapshots of the outputs (0: none)
+
+
+def _failure(exc: Exception, device: str, position: int) -> RunFailed:
+    """Turn an exception from the engine into a message for the user."""
+    text = str(exc)
+    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
+        return RunFailed(
+            f"Out of memory on {device}: choose the 'fast' preset, crop or bin the image, or pick another device.",
+            Failure.MEMORY,
+            position,
+        )
+    if isinstance(exc, ValueError):
+        return RunFailed(text, Failure.INPUT, position)
+    logger.exception("napari-dip: the fit failed")
+    return RunFailed(
+        f"The fit stopped with an unexpected {type(exc).__name__}: {text}. "
+        "Try device 'cpu' or the 'fast' preset; if it persists, report it with the settings.",
+        Failure.INTERNAL,
+        position,
+    )
+
+
+def _outputs(result: Any) -> tuple[Any, ...]:
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[WorkerMessage, None, None]:
+    """Iterate one slice's fit, yielding throttled updates (and ``None`` in between).
+
+    Snapshots of the task's outputs (every ``history_every`` iterations and
+    at the last one) are never throttled away.
+    """
+    history = run.history
+    use_ema = run.use_ema
+    count = len(request.indices)
+    sent = sent_psnr = 0
+    last_update = last_preview = -math.inf
+    for progress in run.steps():
+        now = time.perf_counter()
+        final = progress.iteration == progress.total
+        image = progress.ema_image if use_ema else progress.image
+        preview = None
+        if image is not None and (final or now - last_preview >= request.preview_interval):
+            preview = run.to_image(image)
+            last_preview = now
+        snapshot = None
+        every = request.history_every
+        if image is not None and every and (progress.iteration % every == 0 or final):
+            snapshot = _outputs(run.finish(image))
+        if preview is None and snapshot is None and not final and now - last_update < request.update_interval:
+            yield None
+            continue
+        last_update = now
+        iterations, losses = history.iterations[sent:], history.losses[sent:]
+        sent += len(losses)
+        checked, psnr = history.checked[sent_psnr:], (history.psnr_ema if use_ema else history.psnr)[sent_psnr:]
+        sent_psnr += len(checked)
+        yield FitUpdate(
+            position, count, progress.iteration, progress.total, progress.elapsed,
+            list(iterations), list(losses), list(checked), list(psnr), preview, snapshot,
+        )
+
+
+def _auto_stop_choice(run: Any) -> int:
+    """The iteration whose output the fit returned: the automatic stop's minimum, else the last one."""
+    chosen = getattr(run.fit, "auto_stop_iteration", None)  # tiled fits have none
+    return int(chosen or run.history.stop_iteration)
+
+
+def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
+    """Fit every slice of ``request`` in turn; yield messages for the GUI.
+
+    Never raises: failures are yielded as :class:`RunFailed` and end the run.
+    """
+    from napari_dip.core.tasks.stacks import start_from, warm_iterations_for
+    from napari_dip.core.tasks.prepare import TASKS  # looked up at run time, so tests can swap a task
+
+    device = str(request.kwargs.get("device", "auto"))
+    position = 0
+    first = run = None
+    try:
+        prepare = TASKS[request.task]
+        for position, index in enumerate(request.indices):
+            try:
+                args = [source.take(index) for source in request.sources]
+                kwargs = dict(request.kwargs)
+                if request.reference is not None:
+                    kwargs["reference"] = request.reference.take(index)
+                warm = request.warm_start and first is not None
+                if warm:
+                    kwargs["iterations"] = warm_iterations_for(first, request.warm_iterations)
+                last_run, run = run, prepare(*args, **kwargs)
+                first = first or run
+                if warm:
+                    start_from(run, last_run)
+            except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as data
+                yield _failure(exc, device, position)
+                return
+            yield SliceStarted(position, len(request.indices), tuple(index), run)
+            yield from _fit_slice(request, run, position)
+            outputs = _outputs(run.result())
+            history = run.history
+            ended = history.stop_reason in ("auto_stop", "completed")  # the stop's choice is returned
+            chosen = _auto_stop_choice(run) if ended else history.stop_iteration
+            yield SliceFinished(position, tuple(index), outputs, history.stop_iteration, history.stop_reason, chosen)
+    except Exception as exc:  # noqa: BLE001
+        yield _failure(exc, device, position)
+
