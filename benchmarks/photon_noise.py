@@ -48,8 +48,10 @@ def observe(clean01: np.ndarray, photons: float, seed: int = 0) -> tuple[np.ndar
 def anscombe_fit(noisy: np.ndarray, options: dict) -> tuple[np.ndarray, np.ndarray]:
     """Fit the Anscombe-transformed image; return (unbiased, algebraic) inverses as intensities."""
     from napari_dip.core.inputs.images import ImageInfo
-    from napari_dip.core.physics.noise import anscombe, estimate_noise, inverse_anscombe
+    from napari_dip.core.inputs.noise_level import estimate_noise
+    from napari_dip.core.physics.noise import anscombe, inverse_anscombe
     from napari_dip.core.tasks.build import build_run
+    from napari_dip.core.tasks.preset_choice import choose_preset
 
     chw = noisy[None].astype(np.float64)
     model = estimate_noise(chw)
@@ -57,7 +59,9 @@ def anscombe_fit(noisy: np.ndarray, options: dict) -> tuple[np.ndarray, np.ndarr
     low, high = d.min(), d.max()
     info = ImageInfo(np.dtype(np.float64), noisy.shape, None, np.array([low]), np.array([high]))
     target = ((d - low) / (high - low)).astype(np.float32)
-    fitted, _ = build_run("denoise", target, info, finish=lambda out: out * (high - low) + low, **options).run()
+    choice = choose_preset("denoise", options.pop("preset", "fast"))
+    fitted, _ = build_run("denoise", target, info, choice, finish=lambda out: out * (high - low) + low,
+                          **options).run()
     return inverse_anscombe(fitted, model)[0], inverse_anscombe(fitted, model, unbiased=False)[0]
 
 

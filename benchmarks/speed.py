@@ -86,9 +86,9 @@ def reference_times(image: np.ndarray, preset: str, warmup: int, timed: int, sho
 
     from napari_dip.core.model.codes import noise_code
     from napari_dip.core.model.networks import build_network
-    from napari_dip.core.tasks.presets import resolve_preset
+    from napari_dip.core.tasks.presets import task_preset
 
-    chosen = resolve_preset("denoise", preset)
+    chosen = task_preset("denoise", preset=preset)
     torch.manual_seed(0)
     net = build_network(chosen.network, chosen.code_channels, 3).train()
     img_np = np.moveaxis(image, -1, 0).astype(np.float32)

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--images", help="comma-separated image names, as in the table (default: all)")
     args = p.parse_args(argv)
     common.setup(args)
-    from napari_dip.core.tasks.auto_preset import denoise_choice
+    from napari_dip.core.tasks.preset_choice import denoise_choice
 
     size = args.size or (32 if args.quick else 128)
     iterations = args.iterations or (120 if args.quick else 600)

@@ -26,7 +26,7 @@ _EXPORTS = {
     "Progress": "napari_dip.core.fitting.records",
     "History": "napari_dip.core.fitting.records",
     "PRESETS": "napari_dip.core.tasks.presets",
-    "map_blocks": "napari_dip.batch.cluster",
+    "map_blocks": "napari_dip.batch.arrays",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from napari_dip.core.extras.features import invert_features, maximize_activation
     from napari_dip.core.fitting.records import History, Progress
     from napari_dip.core.tasks.presets import PRESETS
-    from napari_dip.batch.cluster import map_blocks
+    from napari_dip.batch.arrays import map_blocks
 
 
 def __getattr__(name: str) -> Any:

@@ -37,7 +37,6 @@ CASES = [
     (["denoise", "{rgb}", "--tv-weight", "-0.5"], r"tv_weight=-0\.5.*0 or more"),
     (["denoise", "{rgb}", "--tv-weight", "nan"], "tv_weight=nan.*finite"),
     (["denoise", "{rgb}", "--holdout", "0.7"], r"holdout=0\.7.*\[0, 0\.5\]"),
-    (["sr", "{rgb}", "--holdout", "0.1"], r"holdout=0\.1.*super-resolved"),
     (["denoise", "{rgb}", "--config", {"tv_weight": -1}], "tv_weight=-1"),
     (["denoise", "{rgb}", "--config", {"tv_weight": "0.1"}], "tv_weight='0.1'"),
     (["denoise", "{rgb}", "--save-every", "-3"], "--save-every -3"),

@@ -134,12 +134,11 @@ def test_config_file_and_flags_override_it(files, tmp_path, capsys):
         (["denoise", "{rgb16}", "-o", "{tmp}/x.png"], "PNG cannot hold colour uint16 pixels"),
         (["denoise", "{grey16}", "-o", "{tmp}/x.jpg"], "JPEG cannot hold uint16 pixels"),
         (["denoise", "{rgb}", "{jpg}", "-o", "{tmp}/x.png"], "several inputs need an output folder"),
-        (["denoise", "{rgb}", "--config", "{garbage}"], "not valid JSON"),
+        (["denoise", "{rgb}", "--config", "{garbage}"], "cannot read its settings"),
+        (["denoise", "{rgb}", "--config", "{notes}"], "not valid JSON"),
         (["denoise", "{rgb}", "--save-every", "0"], "--save-every 0"),
         (["sr", "{rgb}", "--factor", "1"], "factor=1"),
-        (["denoise", "{rgb}", "--device", "tpu"], "Unknown device 'tpu'"),
         (["denoise", "{rgb}", "{jpg}", "--lr", "-1"], "the learning rate must be positive"),
-        (["inpaint", "{rgb}", "--mask", "{mask}", "--preset", "turbo"], "Unknown preset 'turbo'"),
         (["denoise", "{rgb}", "--runs", "0"], "--runs 0"),
     ],
 )
@@ -157,6 +156,25 @@ def test_bad_input_gets_one_line_and_exit_code(files, tmp_path, capsys, argv, me
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("napari-dip: error: ") and message in lines[0], err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["denoise", "--device", "tpu"], "argument --device: 'tpu': choose auto, cpu, cuda (or cuda:N) or mps"),
+        (["inpaint", "--mask", "m.png", "--preset", "turbo"], "argument --preset: invalid choice: 'turbo'"),
+        (["sr", "--holdout", "0.1"], "unrecognized arguments: --holdout 0.1"),
+        (["sr", "--stack", "3d"], "argument --stack: invalid choice: '3d' (choose from 'warm', 'slices')"),
+        (["flash", "--flash", "f.png", "--stack", "3d"], "argument --stack: invalid choice: '3d'"),
+        (["jpeg", "--noise", "poisson"], "unrecognized arguments: --noise poisson"),
+    ],
+)
+def test_flags_a_task_does_not_take_are_refused_by_the_parser(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main([argv[0], "in.png", *argv[1:]])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in err, err
+    assert "usage: napari-dip" in err
 
 
 def test_debug_shows_the_exception(files, capsys):

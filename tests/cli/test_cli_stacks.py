@@ -25,10 +25,11 @@ def zstack(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("mode, iterations", [("warm", "4 iterations"), ("slices", "8 iterations")])
-def test_stack_slices_warm_or_from_scratch(zstack, tmp_path, capsys, mode, iterations):
+@pytest.mark.parametrize("mode, warm, iterations", [("warm", ["--warm-iterations", "4"], "4 iterations"),
+                                                   ("slices", [], "8 iterations")])
+def test_stack_slices_warm_or_from_scratch(zstack, tmp_path, capsys, mode, warm, iterations):
     out = tmp_path / f"{mode}.tif"
-    code, stdout, err = run(capsys, "denoise", zstack, "--stack", mode, "--iterations", "8", "--warm-iterations", "4",
+    code, stdout, err = run(capsys, "denoise", zstack, "--stack", mode, "--iterations", "8", *warm,
                             "-o", out, *FAST[:-1])
     assert code == 0, err
     written = tifffile.imread(out)
@@ -49,7 +50,7 @@ def test_stack_as_one_volume(zstack, tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["sr", "--stack", "3d"], "--stack 3d: sr restores 2D images only"),
+        (["denoise", "--stack", "slices", "--warm-iterations", "4"], "use it with --stack warm, not --stack slices"),
         (["denoise", "--spacing", "2,1,1"], "add --stack 3d"),
         (["denoise", "--stack", "3d", "--spacing", "2,x,1"], "--spacing 2,x,1"),
         (["denoise", "--warm-iterations", "0"], "--warm-iterations 0"),

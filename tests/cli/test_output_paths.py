@@ -13,7 +13,8 @@ import tifffile
 
 import napari_dip.batch.serial
 from napari_dip.cli import main
-from napari_dip.batch.files import InputError, write_image
+from napari_dip.core.validation import InputError
+from napari_dip.batch.files import write_image
 
 FAST = ["--preset", "fast", "--iterations", "3", "--device", "cpu", "-q"]
 
@@ -35,7 +36,7 @@ def one_error_line(err: str) -> str:
 def no_fitting(monkeypatch):
     """Fail the test if any fit starts."""
     calls = []
-    monkeypatch.setattr(napari_dip.batch.serial, "restore_slice", lambda *a, **k: calls.append(a) or 1 / 0)
+    monkeypatch.setattr(napari_dip.batch.serial, "restore_pieces", lambda *a, **k: calls.append(a) or 1 / 0)
     return calls
 
 

@@ -5,10 +5,11 @@ import warnings
 import numpy as np
 import pytest
 
-from napari_dip.core.tasks.auto_preset import denoise_choice
+from napari_dip.core.tasks.preset_choice import denoise_choice
 from napari_dip.core.tasks.stacks import restore_stack
 from napari_dip.core.extras.synthetic import fluorescence_image
-from napari_dip.core.tasks.prepare import prepare_denoise, prepare_jpeg, settings_to_kwargs
+from napari_dip.core.tasks.prepare import prepare_denoise, prepare_jpeg
+from napari_dip.core.tasks.settings import replay_keywords
 
 
 def gaussian_photo(bright: float = 0.7, side: int = 32, sigma: float = 0.08) -> np.ndarray:
@@ -26,7 +27,7 @@ def test_the_default_denoises_an_unclipped_gaussian_image_with_steins_estimate_a
     assert run.settings["preset"] == "sure" and run.settings["sure_sigma"] > 0
     assert run.settings["auto_preset"] == "unclipped 2D image, even noise"
     assert run.settings["holdout"] == pytest.approx(0.05)  # sure's blind spots, for its stop
-    replay = settings_to_kwargs(run.settings)
+    replay = replay_keywords(run.settings)
     assert replay["preset"] == "sure" and "auto_preset" not in replay
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.tasks.build import seeded_network
+from napari_dip.core.tasks.pieces import seeded_network
 from napari_dip.core.model.codes import member_seed
 from napari_dip.core.runtime.devices import fit_memory
 from napari_dip.core.model.networks import Members, NetworkSpec

@@ -3,7 +3,7 @@ import torch
 
 import napari_dip
 from napari_dip.core.model.networks import ARCHITECTURES, NetworkSpec, build_network, code_downscale
-from napari_dip.core.tasks.presets import PRESETS, Preset, resolve_preset
+from napari_dip.core.tasks.presets import PRESETS, Preset, task_preset
 from napari_dip.core.tasks.prepare import prepare_denoise
 
 SMALL = dict(down=(8, 8, 16), up=(8, 8, 16), skip=(2, 2, 2))
@@ -47,8 +47,8 @@ def test_alternative_generators_denoise_odd_sizes(name):
 
 
 def test_fast_preset_is_lighter():
-    paper = build_network(resolve_preset("denoise", "paper").network, 32, 3)
-    fast = build_network(resolve_preset("denoise", "fast").network, 32, 3)
+    paper = build_network(task_preset("denoise", preset="paper").network, 32, 3)
+    fast = build_network(task_preset("denoise", preset="fast").network, 32, 3)
     count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
     assert count(fast) < count(paper) / 2
 

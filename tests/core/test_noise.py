@@ -7,10 +7,10 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.physics.noise import (
-    PhotonNoise, PoissonLikelihood, anscombe, estimate_noise, gaussian_noise_variance, inverse_anscombe,
-)
-from napari_dip.core.tasks.prepare import TASKS, prepare_denoise, settings_to_kwargs
+from napari_dip.core.inputs.noise_level import estimate_noise, gaussian_noise_variance
+from napari_dip.core.physics.noise import PhotonNoise, PoissonLikelihood, anscombe, inverse_anscombe
+from napari_dip.core.tasks.prepare import TASKS, prepare_denoise
+from napari_dip.core.tasks.settings import replay_keywords
 
 
 def model(gain: float, read_noise: float, offset: float = 0.0) -> PhotonNoise:
@@ -93,7 +93,7 @@ def test_poisson_denoise_records_the_model_and_replays(camera_crop):
     assert isinstance(task.fit.data_term, PoissonLikelihood)
     out = task.run()[0]
     assert out.dtype == np.uint16 and out.shape == image.shape
-    replay = TASKS["denoise"](image, **settings_to_kwargs(task.settings))
+    replay = TASKS["denoise"](image, **replay_keywords(task.settings))
     np.testing.assert_array_equal(replay.run()[0], out)
     given = prepare_denoise(image, noise="poisson", gain=4.0, read_noise=2.0, offset=100, preset="fast", iterations=1)
     assert given.settings["gain"] == [4.0] and given.settings["offset"] == [100.0]

@@ -9,9 +9,10 @@ import torch
 import napari_dip
 from napari_dip.core.model.codes import blind_spots, perturb
 from napari_dip.core.fitting.config import FitConfig
-from napari_dip.core.fitting.loop import Fit, Problem, divergence
+from napari_dip.core.fitting.loop import Fit, Problem
+from napari_dip.core.physics.losses import divergence
 from napari_dip.core.model.networks import NetworkSpec
-from napari_dip.core.physics.noise import gaussian_noise_variance
+from napari_dip.core.inputs.noise_level import gaussian_noise_variance
 from napari_dip.core.physics.operators import Identity
 from napari_dip.core.tasks.presets import PRESETS
 from napari_dip.core.tasks.prepare import prepare_denoise

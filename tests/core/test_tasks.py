@@ -3,7 +3,8 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio as psnr
 
 import napari_dip
-from napari_dip.core.tasks.prepare import prepare_inpaint, settings_to_kwargs, TASKS
+from napari_dip.core.tasks.prepare import prepare_inpaint, TASKS
+from napari_dip.core.tasks.settings import replay_keywords
 
 
 def test_import_loads_neither_torch_nor_qt():
@@ -85,7 +86,7 @@ def test_settings_replay_gives_the_same_result(camera_crop):
     mask = np.zeros(camera_crop.shape, bool)
     mask[::7] = True
     first = prepare_inpaint(camera_crop, mask, kind="hole", preset="fast", iterations=4, seed=5)
-    replay = TASKS["inpaint"](camera_crop, mask, **settings_to_kwargs(first.settings))
+    replay = TASKS["inpaint"](camera_crop, mask, **replay_keywords(first.settings))
     np.testing.assert_array_equal(first.run()[0], replay.run()[0])
 
 
@@ -132,7 +133,7 @@ def test_replayed_denoise_settings_estimate_the_noise_of_the_new_image():
     rng = np.random.default_rng(0)
     quiet, loud = (np.clip(0.5 + rng.normal(0, sigma, (32, 32)), 0, 1) for sigma in (0.02, 0.2))
     first = prepare_denoise(quiet, iterations=2, device="cpu", stop_loss="auto")
-    replay = prepare_denoise(loud, **settings_to_kwargs(first.settings))
+    replay = prepare_denoise(loud, **replay_keywords(first.settings))
     assert replay.fit.config.stop_loss > 10 * first.fit.config.stop_loss
-    again = prepare_denoise(quiet, **settings_to_kwargs(first.settings))
+    again = prepare_denoise(quiet, **replay_keywords(first.settings))
     assert again.fit.config.stop_loss == first.fit.config.stop_loss  # the same image gets the same estimate

@@ -13,7 +13,8 @@ import pytest
 
 import napari_dip
 
-from napari_dip.core.tasks.prepare import TASKS, prepare_denoise, settings_to_kwargs
+from napari_dip.core.tasks.prepare import TASKS, prepare_denoise
+from napari_dip.core.tasks.settings import replay_keywords
 from napari_dip.core.fitting.tiles import blend_weights, plan_tiles, tile_starts
 
 GIB = 2**30
@@ -66,7 +67,7 @@ def test_a_tiled_fit_restores_the_whole_image(camera_crop):
     assert task.history.iterations == list(range(1, 13)) and task.history.stop_reason == "completed"
     out = task.result()
     assert out.shape == image.shape and out.dtype == np.uint8
-    replay = TASKS["denoise"](image, **settings_to_kwargs(task.settings))
+    replay = TASKS["denoise"](image, **replay_keywords(task.settings))
     np.testing.assert_array_equal(replay.run()[0], out)
 
 

@@ -24,8 +24,9 @@ from napari_dip.core.inputs.volumes import VOLUME_TASKS
 
 from napari_dip._qt.compare import ComparePanel, CompareRequest
 from napari_dip._qt.controls import PRESETS, SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
+from napari_dip.core.validation import InputError
 from napari_dip.gui.layers import (
-    InputError, SliceSource, channel_axis, check_image, companion, contrast_limits, current_index, image_shape,
+    SliceSource, channel_axis, check_image, companion, contrast_limits, current_index, image_shape,
     leading_shape, output_geometry,
 )
 from napari_dip.gui.snapshots import snapshot_every

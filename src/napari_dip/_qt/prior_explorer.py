@@ -21,7 +21,8 @@ from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from napari_dip._qt.controls import PRESETS, device_choices, layer_picker
-from napari_dip.gui.layers import InputError, channel_axis, check_image, current_index
+from napari_dip.core.validation import InputError
+from napari_dip.gui.layers import channel_axis, check_image, current_index
 from napari_dip.gui.messages import Failure, RunFailed
 from napari_dip._qt.plot import CurvePlot
 from napari_dip._qt.live import Lifeline, make_worker

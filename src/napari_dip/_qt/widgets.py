@@ -10,7 +10,8 @@ from napari.layers import Image, Labels
 from napari.utils.notifications import show_error
 
 from napari_dip._qt.controls import PRESETS, layer_picker
-from napari_dip.gui.layers import InputError, SliceSource, channel_axis, companion, image_shape, leading_shape
+from napari_dip.core.validation import InputError
+from napari_dip.gui.layers import SliceSource, channel_axis, companion, image_shape, leading_shape
 from napari_dip.gui.masks import default_range, mask_from_intensities, new_mask
 from napari_dip.gui.session import OutputSpec
 from napari_dip._qt.base import TaskWidget
@@ -49,7 +50,7 @@ class DenoiseWidget(TaskWidget):
     def _auto_pick(self) -> tuple[str, str]:
         """What preset="auto" picks for the chosen layer: the engine's choice for a 2D layer, fast for a stack
         (whose slices share one network when all are restored)."""
-        from napari_dip.core.tasks.auto_preset import denoise_choice
+        from napari_dip.core.tasks.preset_choice import denoise_choice
         from napari_dip.core.inputs.volumes import read_input
 
         image = self.image.value

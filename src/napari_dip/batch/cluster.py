@@ -11,8 +11,8 @@ command line work without it.
   (atomically), so workers need no access to the files (only ``--save-every``
   snapshots are written by the workers), and a task whose worker dies is re-run
   by Dask with nothing half-written.
-* :func:`map_blocks` restores a dask (or numpy) array slice by slice and
-  returns a lazy dask array.
+* :func:`napari_dip.batch.arrays.map_blocks` restores a dask (or numpy)
+  array slice by slice and returns a lazy dask array.
 
 A fit's result depends on its seed, its device and its number of CPU threads
 (the fit's ``threads`` setting), not on the process it runs in, so a
@@ -33,7 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from napari_dip.batch.files import ImageFile, InputError
+from napari_dip.core.validation import InputError
+
+from napari_dip.batch.files import ImageFile
 
 INSTALL_HINT = 'install it with `pip install "napari-dip[distributed]"`'
 #: How long to try to reach the scheduler given by --scheduler.
@@ -62,7 +64,7 @@ def gpu_environments(workers: int, gpus: int) -> list[dict[str, str]]:
     return [{"CUDA_VISIBLE_DEVICES": str(i % gpus)} for i in range(workers)]
 
 
-def local_cluster(workers: int, device: str = "auto") -> Any:
+def local_cluster(workers: int, device: str = "auto", quiet: bool = False) -> Any:
     """A cluster of ``workers`` processes on this machine, each running one fit at a time.
 
     With several CUDA GPUs (and ``device`` "auto" or "cuda") each worker gets
@@ -74,10 +76,10 @@ def local_cluster(workers: int, device: str = "auto") -> Any:
     import dask
 
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        return _start_cluster(workers, device)
+        return _start_cluster(workers, device, logging.CRITICAL if quiet else logging.ERROR)
 
 
-def _start_cluster(workers: int, device: str) -> Any:
+def _start_cluster(workers: int, device: str, log_level: int) -> Any:
     from distributed import LocalCluster
 
     gpus = 0
@@ -85,7 +87,7 @@ def _start_cluster(workers: int, device: str) -> Any:
         import torch
 
         gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    quiet = {"dashboard_address": None, "silence_logs": logging.ERROR}
+    quiet = {"dashboard_address": None, "silence_logs": log_level}
     if gpus > 1:
         try:
             from dask_cuda import LocalCUDACluster
@@ -95,18 +97,35 @@ def _start_cluster(workers: int, device: str) -> Any:
             specs = {i: {"cls": Nanny, "options": {"nthreads": 1, "env": env}}
                      for i, env in enumerate(gpu_environments(workers, gpus))}
             scheduler = {"cls": Scheduler, "options": {"dashboard_address": None}}
-            return SpecCluster(workers=specs, scheduler=scheduler, silence_logs=logging.ERROR)
+            return SpecCluster(workers=specs, scheduler=scheduler, silence_logs=log_level)
         return LocalCUDACluster(n_workers=min(workers, gpus), threads_per_worker=1, **quiet)
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, **quiet)
 
 
+def check_address(address: str) -> None:
+    """Refuse a --scheduler value that is no scheduler address, before any cluster is contacted."""
+    from distributed.comm import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address, strict=False)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"--scheduler {address}: not a scheduler address ({exc}): give tcp://HOST:PORT, as "
+                         "`dask scheduler` prints it.") from exc
+
+
 @contextlib.contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None, device: str = "auto") -> Iterator[Any]:
-    """A ``distributed.Client`` on a new local cluster of ``workers`` processes, or on the cluster at ``scheduler``."""
+def dask_client(workers: int | None = None, scheduler: str | None = None, device: str = "auto",
+                quiet: bool = False) -> Iterator[Any]:
+    """A ``distributed.Client`` on a new local cluster of ``workers`` processes, or on the cluster at ``scheduler``.
+
+    ``quiet`` also silences the cluster's own error logs (workers that lose a connection while shutting down).
+    """
     from distributed import Client
 
     if not scheduler:
-        with local_cluster(workers or 1, device) as cluster, Client(cluster) as client:
+        with local_cluster(workers or 1, device, quiet) as cluster, Client(cluster) as client:
             yield client
         return
     try:
@@ -124,11 +143,11 @@ def dask_client(workers: int | None = None, scheduler: str | None = None, device
 
 
 def fit_chain(args: argparse.Namespace, images: list[np.ndarray], pieces: list, axis: int | None, options: dict,
-              threads: int | None) -> tuple[list[list[np.ndarray]], int, str]:
+              threads: int | None) -> tuple[list[list[np.ndarray]], Any, dict]:
     """The task run on a worker: restore ``pieces`` in order (one, or a warm-started stack), with ``threads`` each.
 
     ``threads=None`` shares the worker machine's cores among the worker's task
-    slots. Returns the pieces' outputs, the last fit's stop iteration and reason.
+    slots. Returns the pieces' outputs, the last fit's history and the first fit's settings.
     """
     from napari_dip.batch.serial import restore_pieces
 
@@ -136,8 +155,7 @@ def fit_chain(args: argparse.Namespace, images: list[np.ndarray], pieces: list, 
         from distributed import get_worker
 
         threads = threads_per_worker(get_worker().state.nthreads)
-    results, history = restore_pieces(args, images, pieces, axis, {**options, "threads": threads})
-    return results, history.stop_iteration, history.stop_reason
+    return restore_pieces(args, images, pieces, axis, {**options, "threads": threads})
 
 
 def failure_message(source: Path, exc: BaseException) -> str:
@@ -165,8 +183,95 @@ class InputState:
     start: float = field(default_factory=time.perf_counter)
     results: dict[int, list[np.ndarray]] = field(default_factory=dict)
     futures: list = field(default_factory=list)
-    stop: tuple[int, str] = (0, "")
+    history: Any = None
+    settings: dict = field(default_factory=dict)
     failed: bool = False
+
+
+class DaskBatch:
+    """The inputs of one batch on a Dask client: read a few ahead, one task per piece or chain, written as done."""
+
+    def __init__(self, args: argparse.Namespace, jobs: list[tuple[Path, list[Path]]], extra: ImageFile | None,
+                 options: dict, client: Any, bar: Any):
+        from distributed import as_completed
+
+        self.args, self.extra, self.options, self.client, self.bar = args, extra, options, client, bar
+        self.fit_args = argparse.Namespace(**{**vars(args), "quiet": True})  # no per-iteration bars in the workers
+        self.threads = args.threads or (threads_per_worker(args.workers) if args.workers else None)
+        self.todo = iter(jobs)
+        self.owners: dict[Any, tuple[InputState, list[int]]] = {}
+        self.ahead = max(4, 2 * len(client.scheduler_info()["workers"]))
+        self.queue = as_completed()
+        self.failed = 0
+
+    def report(self, message: str) -> None:
+        self.bar.write(f"napari-dip: error: {message}", file=sys.stderr)
+
+    def submit_more(self) -> None:
+        """Read and submit inputs until enough tasks are queued (an input that cannot be read is reported)."""
+        from napari_dip.batch.pieces import open_input
+
+        while self.queue.count() < self.ahead:
+            job = next(self.todo, None)
+            if job is None:
+                return
+            try:
+                image, pieces = open_input(self.args, *job, self.extra)
+            except InputError as exc:
+                self.report(str(exc))
+                self.failed += 1
+                continue
+            self.submit(InputState(*job, image, len(pieces)), pieces)
+
+    def submit(self, state: InputState, pieces: list) -> None:
+        """One task per piece, or one chain of fits for a warm-started stack."""
+        from napari_dip.batch.pieces import layout
+
+        shape = layout(self.args, state.image)
+        warm = self.args.stack == "warm"
+        chains = [list(range(len(pieces)))] if warm else [[k] for k in range(len(pieces))]
+        self.bar.total += len(chains)
+        self.bar.refresh()
+        for chain in chains:
+            future = self.client.submit(fit_chain, self.fit_args, [state.image.data[pieces[k].index] for k in chain],
+                                        [pieces[k] for k in chain], shape.axis, {**self.options, **shape.options},
+                                        self.threads, pure=False)
+            self.owners[future] = (state, chain)
+            state.futures.append(future)
+            self.queue.add(future)
+
+    def done(self, future: Any) -> None:
+        """Collect a finished task; write its input's outputs once all its pieces are in."""
+        state, chain = self.owners.pop(future)
+        self.bar.update(1)
+        if state.failed:
+            return
+        if future.status == "error":
+            state.failed, self.failed = True, self.failed + 1
+            self.client.cancel([f for f in state.futures if not f.done()])
+            self.report(failure_message(state.source, future.exception()))
+        elif future.status == "finished":
+            outputs, history, settings = future.result()
+            state.results.update(zip(chain, outputs, strict=True))
+            state.history, state.settings = history, state.settings or settings
+            if len(state.results) == state.count:
+                self.write(state)
+
+    def write(self, state: InputState) -> None:
+        from napari_dip.batch.pieces import write_results
+        from napari_dip.batch.serial import recorded, summary
+
+        try:
+            write_results(self.args, state.image, state.outputs, [state.results[i] for i in range(state.count)],
+                          recorded(state.settings, state.history))
+        except InputError as exc:
+            state.failed, self.failed = True, self.failed + 1
+            self.report(str(exc))
+        else:
+            if not self.args.quiet:
+                line = summary(state.outputs[0], state.count, state.settings, state.history, state.start)
+                self.bar.write(f"napari-dip: {line}", file=sys.stdout)
+        state.results.clear()
 
 
 def run_batch(args: argparse.Namespace, jobs: list[tuple[Path, list[Path]]], extra: ImageFile | None,
@@ -178,144 +283,13 @@ def run_batch(args: argparse.Namespace, jobs: list[tuple[Path, list[Path]]], ext
     its other tasks are cancelled; the other inputs finish. The progress bar
     counts finished tasks.
     """
-    from distributed import as_completed
     from tqdm.auto import tqdm
 
-    from napari_dip.batch.serial import layout, open_input, summary, write_results
-
-    fit_args = argparse.Namespace(**{**vars(args), "quiet": True})  # no per-iteration bars in the workers
-    threads = args.threads or (threads_per_worker(args.workers) if args.workers else None)
-    failed = 0
-    todo = iter(jobs)
-    owners: dict[Any, tuple[InputState, int]] = {}
-    with dask_client(args.workers, args.scheduler, options.get("device", "auto")) as client, \
+    with dask_client(args.workers, args.scheduler, options.get("device", "auto"), args.quiet) as client, \
             tqdm(total=0, desc="napari-dip", unit="task", disable=args.quiet, dynamic_ncols=True) as bar:
-        ahead = max(4, 2 * len(client.scheduler_info()["workers"]))
-        queue = as_completed()
-
-        def report(message: str) -> None:
-            bar.write(f"napari-dip: error: {message}", file=sys.stderr)
-
-        def submit_more() -> None:
-            nonlocal failed
-            while queue.count() < ahead:
-                job = next(todo, None)
-                if job is None:
-                    return
-                try:
-                    image, pieces = open_input(args, *job, extra)
-                except InputError as exc:
-                    report(str(exc))
-                    failed += 1
-                    continue
-                state = InputState(*job, image, len(pieces))
-                shape = layout(args, image)
-                # A warm-started stack is one chain of fits; otherwise every piece is a task of its own.
-                chains = [list(range(len(pieces)))] if getattr(args, "stack", "slices") == "warm" else [[k] for k in range(len(pieces))]
-                bar.total += len(chains)
-                bar.refresh()
-                for chain in chains:
-                    future = client.submit(fit_chain, fit_args, [image.data[pieces[k].index] for k in chain],
-                                           [pieces[k] for k in chain], shape.axis, {**options, **shape.options},
-                                           threads, pure=False)
-                    owners[future] = (state, chain)
-                    state.futures.append(future)
-                    queue.add(future)
-
-        submit_more()
-        for future in queue:
-            state, chain = owners.pop(future)
-            bar.update(1)
-            if not state.failed and future.status == "error":
-                state.failed, failed = True, failed + 1
-                client.cancel([f for f in state.futures if not f.done()])
-                report(failure_message(state.source, future.exception()))
-            elif not state.failed and future.status == "finished":
-                outputs, iterations, reason = future.result()
-                state.results.update(zip(chain, outputs, strict=True))
-                state.stop = (iterations, reason)
-                if len(state.results) == state.count:
-                    try:
-                        write_results(args, state.image, state.outputs,
-                                      [state.results[i] for i in range(state.count)])
-                    except InputError as exc:
-                        state.failed, failed = True, failed + 1
-                        report(str(exc))
-                    else:
-                        if not args.quiet:
-                            bar.write(f"napari-dip: {summary(state.outputs[0], state.count, *state.stop, state.start)}",
-                                      file=sys.stdout)
-                    state.results.clear()
-            submit_more()
-    return failed
-
-
-def _restore_block(block: np.ndarray, *, function: Callable[..., Any], lead: int, colour: bool,
-                   kwargs: dict) -> np.ndarray:
-    """Restore the one slice in ``block`` (shape ``(1, ..., 1, Y, X[, C])``)."""
-    plane = block.reshape(block.shape[lead:])
-    result = function(plane, channel_axis=2 if colour else None, **kwargs)
-    if isinstance(result, tuple):  # enhance: (coarse, fine, enhanced)
-        result = result[2]
-    return result.reshape((1,) * lead + result.shape)
-
-
-def map_blocks(task: str | Callable[..., Any], array: Any, *, channel_axis: int | None = None,
-               **kwargs: Any) -> Any:
-    """Restore ``array`` slice by slice, lazily; return a dask array of the results.
-
-    Parameters
-    ----------
-    task : str or callable
-        ``"denoise"``, ``"jpeg"``, ``"super_resolution"``, ``"inpaint"``,
-        ``"enhance"`` (gives the enhanced image) or ``"flash"``; or a function
-        such as ``napari_dip.denoise`` called as ``task(slice, channel_axis=...,
-        **kwargs)`` that returns an image of the slice's shape.
-    array : numpy.ndarray or dask.array.Array
-        Images of shape ``(..., Y, X)``, or with a colour axis. Every leading
-        axis is a slice axis; each slice is one task and is read only when
-        the result is computed (a lazily opened stack stays lazy).
-    channel_axis : int, optional
-        The colour axis of ``array`` (None: grey).
-    **kwargs
-        The task's keywords (``seed``, ``preset``, ``iterations``, ``factor``,
-        ``threads``: CPU threads per fit, on which results depend, ...); ``mask=`` (inpaint) and ``flash=`` (flash) take one image used
-        for every slice. Every slice is fitted with the same seed.
-
-    Returns
-    -------
-    dask.array.Array
-        The restored slices, in ``array``'s dtype and layout; super-resolution
-        multiplies Y and X by ``factor``. Nothing is computed until you call
-        ``.compute()`` (or napari displays a slice).
-    """
-    require_dask("dask.array")
-    import dask.array as da
-
-    from napari_dip.core import api
-
-    functions = {"denoise": api.denoise, "jpeg": api.restore_jpeg, "super_resolution": api.super_resolve,
-                 "inpaint": api.inpaint, "enhance": api.enhance, "flash": api.flash_no_flash}
-    if isinstance(task, str) and task not in functions:
-        raise ValueError(f"task={task!r}: choose one of {', '.join(functions)}, or pass a function.")
-    function = functions[task] if isinstance(task, str) else task
-    if not callable(function):
-        raise ValueError(f"task={task!r}: pass a task name such as 'denoise' or a function of one image.")
-    data = array if isinstance(array, da.Array) else da.from_array(np.asarray(array))
-    colour = channel_axis is not None
-    if colour:
-        if not -data.ndim <= channel_axis < data.ndim:
-            raise ValueError(f"channel_axis={channel_axis} is outside an array of {data.ndim} dimensions.")
-        data = da.moveaxis(data, channel_axis, -1)
-    lead = data.ndim - (3 if colour else 2)
-    if lead < 0:
-        raise ValueError(f"an array of shape {data.shape} has no {'colour ' if colour else ''}images: pass "
-                         "(..., Y, X) or (..., Y, X, C) with channel_axis.")
-    data = data.rechunk((1,) * lead + data.shape[lead:])
-    factor = kwargs.get("factor", 4) if function is api.super_resolve else 1
-    plane = tuple((size * factor,) for size in data.shape[lead:lead + 2]) + (((data.shape[-1],),) if colour else ())
-    result = data.map_blocks(_restore_block, function=function, lead=lead, colour=colour, kwargs=kwargs,
-                             chunks=data.chunks[:lead] + plane, dtype=data.dtype,
-                             meta=np.empty((0,) * data.ndim, data.dtype))
-    return da.moveaxis(result, -1, channel_axis) if colour else result
-
+        batch = DaskBatch(args, jobs, extra, options, client, bar)
+        batch.submit_more()
+        for future in batch.queue:
+            batch.done(future)
+            batch.submit_more()
+    return batch.failed

@@ -1,8 +1,10 @@
 """Image files for the command line: reading, writing, batches and output names.
 
-PNG and JPEG go through :mod:`skimage.io`, TIFF through :mod:`tifffile`
-(16-bit, float and stacks); bool images are read and written as 1-bit PNG
-and bool TIFF. A file is read into an :class:`ImageFile`: the
+PNG and JPEG go through Pillow (imageio's plugin for reading), TIFF through
+:mod:`tifffile` (16-bit, float and stacks); bool images are read and written
+as 1-bit PNG and bool TIFF. Outputs record the settings that made them (TIFF
+metadata, a PNG text chunk, a JPEG comment). A file is read into an
+:class:`ImageFile`: the
 array in the layout ``(*slices, Y, X[, C])`` (channels last, if any) and the
 number of leading slice axes, so a 3D TIFF stack is restored slice by slice
 and written back as a stack of the same dtype, atomically (a temporary file
@@ -25,14 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
+from napari_dip.core.validation import InputError
+
 #: File suffixes read and written, by format.
 FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
 #: The suffix written for each ``--format`` choice.
 FORMAT_SUFFIX = {"png": ".png", "jpg": ".jpg", "tif": ".tif"}
-
-
-class InputError(ValueError):
-    """A problem with a file or path the user named; the message says how to fix it."""
 
 
 @dataclass
@@ -48,6 +48,7 @@ class ImageFile:
     data: np.ndarray
     slice_ndim: int = 0
     channel_axis: int | None = None
+    planar: bool = False  # a TIFF whose colour samples come before Y and X: outputs are written the same way
 
     @property
     def slice_shape(self) -> tuple[int, ...]:
@@ -91,8 +92,9 @@ def _read_tiff(path: Path) -> ImageFile:
         if len(series) > 1:  # pages of one size stored as separate series: a stack
             data, axes = np.stack([data, *(s.asarray() for s in series[1:])]), "Q" + axes
     if "S" in axes:  # samples (RGB) first or last: move them last
+        planar = axes.index("S") < axes.index("Y")
         data = np.moveaxis(data, axes.index("S"), -1)
-        return ImageFile(path, data, data.ndim - 3, 2)
+        return ImageFile(path, data, data.ndim - 3, 2, planar)
     if data.ndim == 3 and data.shape[-1] in (3, 4) and not axes.endswith("YX"):
         return ImageFile(path, data, 0, 2)
     return ImageFile(path, data, data.ndim - 2, None)
@@ -180,28 +182,88 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
         temp.unlink(missing_ok=True)
 
 
-def write_image(path: str | Path, data: np.ndarray, channel_axis: int | None, *, jpeg_quality: int = 95) -> None:
-    """Write ``data`` (``(*slices, Y, X[, C])``) as PNG, JPEG or TIFF, keeping its dtype; atomically."""
+SETTINGS_KEY = "napari_dip"
+
+
+def settings_text(settings: dict) -> str:
+    """``settings`` as the JSON text an output file records (numpy values as plain numbers and lists)."""
+    def plain(value: object) -> object:
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        return str(value)
+
+    return json.dumps({SETTINGS_KEY: settings}, default=plain)
+
+
+def _write_tiff(temp: Path, data: np.ndarray, colour: bool, planar: bool, settings: dict | None) -> None:
+    import tifffile
+
+    channels = data.shape[-1] if colour else 0
+    photometric = "rgb" if channels in (3, 4) else "minisblack"
+    if planar and channels:
+        data = np.moveaxis(data, -1, -3)
+    metadata = None if settings is None else json.loads(settings_text(settings))
+    tifffile.imwrite(temp, data, photometric=photometric, metadata=metadata,
+                     planarconfig=("separate" if planar else "contig") if channels else None)
+
+
+def _write_pil(temp: Path, data: np.ndarray, fmt: str, settings: dict | None, jpeg_quality: int) -> None:
+    """PNG (8 or 16 bits, 1-bit for bool) or JPEG through Pillow, the settings in a text chunk or comment."""
+    from PIL import Image, PngImagePlugin
+
+    if data.dtype == np.uint16:
+        image = Image.fromarray(data.astype(np.uint16), mode="I;16")
+    else:
+        image = Image.fromarray(data)
+    text = None if settings is None else settings_text(settings)
+    if fmt == "jpeg":
+        image.save(temp, format="JPEG", quality=jpeg_quality, **({} if text is None else {"comment": text}))
+        return
+    info = PngImagePlugin.PngInfo()
+    if text is not None:
+        info.add_itxt(SETTINGS_KEY, text)
+    image.save(temp, format="PNG", pnginfo=info)
+
+
+def write_image(path: str | Path, data: np.ndarray, channel_axis: int | None, *, settings: dict | None = None,
+                planar: bool = False, jpeg_quality: int = 95) -> None:
+    """Write ``data`` (``(*slices, Y, X[, C])``) as PNG, JPEG or TIFF, keeping its dtype, atomically.
+
+    ``settings`` are recorded in the file (TIFF metadata, a PNG text chunk, a JPEG comment), so ``--config`` can
+    replay them; ``planar`` writes a colour TIFF with its samples before Y and X, as its input had them.
+    """
     path = Path(path)
     colour = channel_axis is not None
     check_writable(path, data.dtype, colour, data.ndim > (3 if colour else 2))
-    if image_format(path) == "tiff":
+    fmt = image_format(path)
+    if fmt == "tiff":
+        atomic_write(path, lambda temp: _write_tiff(temp, data, colour, planar, settings))
+    else:
+        atomic_write(path, lambda temp: _write_pil(temp, data, fmt, settings, jpeg_quality))
+
+
+def recorded_settings(path: Path) -> dict | None:
+    """The settings an image file written by :func:`write_image` records (None when it records none)."""
+    fmt = image_format(path)
+    if fmt == "tiff":
         import tifffile
 
-        channels = data.shape[-1] if colour else 0
-        photometric = "rgb" if channels in (3, 4) else "minisblack"
-        atomic_write(path, lambda temp: tifffile.imwrite(temp, data, photometric=photometric,
-                                                         planarconfig="contig" if channels else None))
-        return
-    if data.dtype == bool:  # a 1-bit PNG
-        from PIL import Image
+        with tifffile.TiffFile(path) as tif:
+            shaped = tif.shaped_metadata or ()
+        return next((meta[SETTINGS_KEY] for meta in shaped if isinstance(meta.get(SETTINGS_KEY), dict)), None)
+    from PIL import Image
 
-        Image.fromarray(data).save(path)
-        return
-    import skimage.io
-
-    options = {"quality": jpeg_quality} if image_format(path) == "jpeg" else {}
-    atomic_write(path, lambda temp: skimage.io.imsave(temp, data, check_contrast=False, **options))
+    with Image.open(path) as image:
+        text = image.info.get(SETTINGS_KEY) if fmt == "png" else image.info.get("comment")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        settings = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return None
+    return settings.get(SETTINGS_KEY) if isinstance(settings, dict) else None
 
 
 def companion_slice(extra: ImageFile | None, image: ImageFile, index: tuple[int, ...], task: str) -> np.ndarray | None:
@@ -231,16 +293,26 @@ def companion_slice(extra: ImageFile | None, image: ImageFile, index: tuple[int,
 
 
 def read_settings(path: str | Path) -> dict:
-    """A JSON settings file: a ``TaskRun.settings`` dict, or layer metadata holding one under "napari_dip"."""
+    """The settings of a result: an output image that records them, a JSON file of ``TaskRun.settings``, or layer
+    metadata holding them under "napari_dip"."""
     path = Path(path)
+    if path.suffix.lower() in FORMATS:
+        try:
+            settings = recorded_settings(path)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read its settings ({exc}): pass an output of napari-dip or a JSON "
+                             "settings file.") from exc
+        if settings is None:
+            raise InputError(f"{path} records no settings: pass an output of napari-dip or a JSON settings file.")
+        return settings
     try:
         settings = json.loads(path.read_text())
     except OSError as exc:
         raise InputError(f"{path}: cannot read the settings ({exc.strerror}): check the path.") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid JSON ({exc}): pass settings saved by the napari widgets.") from exc
-    if isinstance(settings, dict) and isinstance(settings.get("napari_dip"), dict):
-        settings = settings["napari_dip"]
+    if isinstance(settings, dict) and isinstance(settings.get(SETTINGS_KEY), dict):
+        settings = settings[SETTINGS_KEY]
     if not isinstance(settings, dict):
         raise InputError(f"{path}: expected a JSON object of settings, got {type(settings).__name__}.")
     return settings
@@ -318,10 +390,14 @@ def companion_path(output: Path, tag: str) -> Path:
     return output.with_name(f"{output.stem}_{tag}{output.suffix}")
 
 
-def check_outputs(paths: list[Path]) -> None:
-    """Refuse two inputs written to the same file, and output names taken by folders."""
+def check_outputs(paths: list[Path], inputs: list[Path] = ()) -> None:
+    """Refuse an output that is one of the ``inputs``, two inputs written to the same file, and output names taken
+    by folders."""
+    sources = {source.resolve() for source in inputs}
     seen: set[Path] = set()
     for path in paths:
+        if path.resolve() in sources:
+            raise InputError(f"{path} is also an input: napari-dip never replaces its inputs; choose another -o.")
         resolved = path.resolve()
         if resolved in seen:
             raise InputError(f"{path}: two inputs would be written to the same file: rename one or use separate runs.")

@@ -5,7 +5,7 @@ Shared keywords
 iterations, lr : override the preset's number of Adam steps and learning rate.
 preset : ``"auto"`` (default: ``"sure"`` to denoise one 2D 8-bit or float
     image with Gaussian noise and few clipped values, ``"fast"`` otherwise; see
-    :mod:`napari_dip.core.tasks.auto_preset`), ``"fast"`` (a lighter net;
+    :mod:`napari_dip.core.tasks.preset_choice`), ``"fast"`` (a lighter net;
     denoising and JPEG restoration stop by themselves), ``"paper"`` (the
     paper's settings, to reproduce it) or a name of
     :data:`napari_dip.core.tasks.presets.PRESETS`.
@@ -61,7 +61,6 @@ from napari_dip.core.tasks.build import TaskRun
 from napari_dip.core.fitting.records import History, Progress
 from napari_dip.core.tasks.stacks import restore_stack
 from napari_dip.core.tasks.prepare import (
-    TASKS,
     average_runs,
     prepare_denoise,
     prepare_enhance,
@@ -70,7 +69,6 @@ from napari_dip.core.tasks.prepare import (
     prepare_jpeg,
     prepare_super_resolution,
 )
-from napari_dip.core.inputs.volumes import VOLUME_TASKS
 
 Callback = Callable[[Progress], object] | None
 
@@ -92,11 +90,6 @@ def _restore(
 ) -> Any:
     """Run ``prepare(*inputs, **kwargs)`` (``runs`` seeds averaged), or every slice along ``stack_axis``."""
     _checked(callback, return_history)
-    if kwargs.get("spatial_dims", 2) != 2 and prepare not in [TASKS[name] for name in VOLUME_TASKS]:
-        raise ValueError(
-            f"spatial_dims={kwargs['spatial_dims']!r}: this task restores 2D images only; restore a volume slice by "
-            "slice with stack_axis=0."
-        )
     seed = check.seed(kwargs.pop("seed", 0))  # None: one fresh seed, then seed + 1, ... for the other runs
     if stack_axis is not None:
         output, histories = restore_stack(prepare, *inputs, stack_axis=stack_axis, runs=runs, callback=callback,

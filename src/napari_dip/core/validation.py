@@ -17,6 +17,10 @@ from typing import Any
 
 import numpy as np
 
+class InputError(ValueError):
+    """Bad input from the user (a file, a path, a layer, a setting); the message names the problem and the fix."""
+
+
 #: Seeds are whole numbers in [0, MAX_SEED] (what torch's generators accept).
 MAX_SEED = 2**63 - 1
 

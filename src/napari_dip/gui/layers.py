@@ -14,9 +14,7 @@ from typing import Any
 
 import numpy as np
 
-
-class InputError(ValueError):
-    """Bad layer input, with a message that names the problem and the fix."""
+from napari_dip.core.validation import InputError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from napari_dip.gui.layers import InputError, check_image, image_shape, leading_shape
+from napari_dip.core.validation import InputError
+
+from napari_dip.gui.layers import check_image, image_shape, leading_shape
 
 
 def default_range(layer: Any) -> tuple[float, float]:

@@ -12,8 +12,10 @@ from napari_dip.core import validation as check
 from napari_dip.core.fitting.loop import run
 from napari_dip.core.inputs.images import MIN_SIDE, pad_to_multiple, prepare_image
 from napari_dip.core.model.networks import ARCHITECTURES
-from napari_dip.core.tasks.presets import resolve_preset
-from napari_dip.core.tasks.build import build_run, make_code, padding_rule, seeded_network
+from napari_dip.core.tasks.presets import task_preset
+from napari_dip.core.tasks.build import build_run
+from napari_dip.core.tasks.pieces import make_code, padding_rule, seeded_network
+from napari_dip.core.tasks.preset_choice import choose_preset
 
 IMPEDANCE_CURVES = ("image", "image + noise", "shuffled image", "noise")
 
@@ -30,7 +32,7 @@ def prior_samples(
     check.positive_whole("n", n)
     seed = check.seed(seed)
     channels = shape[2] if len(shape) == 3 else 1
-    chosen = resolve_preset("denoise", preset)
+    chosen = task_preset("denoise", preset=preset)
     chosen = replace(chosen, network=replace(chosen.network, architecture=architecture))
     padded, crop = pad_to_multiple(np.zeros((1, *shape[:2])), *padding_rule(chosen))
     samples = []
@@ -77,7 +79,7 @@ def noise_impedance(
     curves = {}
     for name, signal in signals.items():
         task = build_run(
-            "denoise", signal, info, preset=preset, iterations=iterations, seed=seed, device=device,
+            "denoise", signal, info, choose_preset("denoise", preset), iterations=iterations, seed=seed, device=device,
             code_noise_std=0.0, backtrack=False, preview_every=iterations,
         )
         history = run(task.fit, callback).history

@@ -19,8 +19,8 @@ from napari_dip.core import validation as check
 from napari_dip.core.runtime.devices import resolve_device
 from napari_dip.core.fitting.loop import Fit, Problem, run
 from napari_dip.core.inputs.images import MIN_SIDE, prepare_image, restore_image
-from napari_dip.core.tasks.presets import resolve_preset
-from napari_dip.core.tasks.build import fit_config, make_code, seeded_network
+from napari_dip.core.tasks.presets import task_preset
+from napari_dip.core.tasks.pieces import fit_config, make_code, padding_rule, seeded_network
 
 Extractor = Callable[[torch.Tensor], torch.Tensor]
 
@@ -74,7 +74,7 @@ class ActivationMax(nn.Module):
 
 
 def _fit(data_term: nn.Module, target: torch.Tensor, shape: tuple[int, int, int], task: str, kwargs: dict) -> tuple:
-    preset = resolve_preset(task, kwargs.pop("preset", "paper"))
+    preset = task_preset(task, preset=kwargs.pop("preset", "paper"))
     device = resolve_device(check.device_name(kwargs.pop("device", "auto")))
     callback = check.callback(kwargs.pop("callback", None))
     iterations, lr = kwargs.pop("iterations", None), kwargs.pop("lr", None)
@@ -82,7 +82,7 @@ def _fit(data_term: nn.Module, target: torch.Tensor, shape: tuple[int, int, int]
                         {"use_ema": False, "backtrack": False, **kwargs})
     seed = config.seed
     channels, height, width = shape
-    multiple = 2**preset.network.depth
+    multiple = padding_rule(preset)[0]
     if height % multiple or width % multiple:
         raise ValueError(f"The image is {height}x{width}: both sides must divide by {multiple} for this network.")
     code = make_code(preset, height, width, seed, None)

@@ -5,11 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from napari_dip.core import validation as check
-from napari_dip.core.runtime.devices import MEMORY_FORMATS
-from napari_dip.core.runtime.devices import PRECISIONS as PRECISION_CHOICES
+from napari_dip.core.runtime.devices import MEMORY_FORMATS, PRECISIONS
 from napari_dip.core.runtime.adaptive_threads import ADAPTIVE
+from napari_dip.core.runtime.threads import resolve_threads, usable_cores
 
 OPTIMIZE = ("net", "code", "both")
+
+
+def _threads(threads: object) -> int | str:
+    """A fit's CPU threads, resolved once: a count from 1 to the cores this process may use, or "adaptive"; None
+    means ``OMP_NUM_THREADS`` where it is set, else "adaptive"."""
+    if threads is not None and threads != ADAPTIVE:
+        if isinstance(threads, str) or not check.is_whole(threads):
+            raise ValueError(f"threads={threads!r}: pass a whole number of at least 1, 'adaptive' or None.")
+        cores = usable_cores()
+        check.whole_number("threads", threads, 1, max(cores, 1),
+                           why=f"this machine runs {cores} thread(s) at once: pass")
+    return resolve_threads(threads)
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ class FitConfig:
     precision: str = "auto"
     memory_format: str = "auto"
     seed: int | None = 0  # None: a fresh random seed, recorded here
-    threads: int | str | None = None  # CPU threads; None: OMP_NUM_THREADS if set, else "adaptive" (core.thread_governor)
+    threads: int | str | None = None  # CPU threads; None: OMP_NUM_THREADS if set, else "adaptive" (resolved here)
     tv_weight: float = 0.0
     stop_loss: float | None = None
     code_lr: float | None = None
@@ -90,12 +102,9 @@ class FitConfig:
         for name in ("use_ema", "backtrack", "auto_stop", "root_loss"):
             check.flag(name, getattr(self, name))
         check.choice("optimize", self.optimize, OPTIMIZE)
-        check.choice("precision", self.precision, PRECISION_CHOICES)
+        check.choice("precision", self.precision, PRECISIONS)
         check.choice("memory_format", self.memory_format, MEMORY_FORMATS)
-        if self.threads is not None and self.threads != ADAPTIVE:
-            if isinstance(self.threads, str):
-                raise ValueError(f"threads={self.threads!r}: pass a whole number of at least 1, 'adaptive' or None.")
-            check.positive_whole("threads", self.threads)
+        object.__setattr__(self, "threads", _threads(self.threads))
         if self.stop_loss is not None:
             check.non_negative("stop_loss", self.stop_loss)
         if self.sure_sigma is not None:

@@ -22,14 +22,14 @@ from napari_dip.core.fitting.config import FitConfig
 from napari_dip.core.runtime.devices import resolve_memory_format, resolve_precision
 from napari_dip.core.fitting.records import FitDiverged, FitResult, History, Problem, Progress
 from napari_dip.core.model.networks import member_count
-from napari_dip.core.physics.operators import total_variation
+from napari_dip.core.physics.losses import divergence, fit_loss
 from napari_dip.core.fitting.stopping import MIN_WARMUP, Backtracker, MinimumStopper, VarianceStopper
 from napari_dip.core.fitting.sure_passes import SurePasses
 from napari_dip.core.runtime.adaptive_threads import ADAPTIVE, ThreadGovernor, candidate_counts
-from napari_dip.core.runtime.threads import default_threads, resolve_threads, torch_threads
+from napari_dip.core.runtime.threads import default_threads, torch_threads
 
 #: Autocast dtype of each concrete precision (None: plain float32); "auto" is resolved per device first.
-PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+AUTOCAST_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 def ema_decay(gamma: float, iteration: int) -> float:
@@ -48,12 +48,6 @@ def adam(params: list, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, ValueError):  # devices or dtypes without the fused kernel
         return torch.optim.Adam(params, lr=lr)
-
-
-def divergence(output: torch.Tensor, moved: torch.Tensor, probe: torch.Tensor, step: float) -> torch.Tensor:
-    """Each member's divergence of a network at the code, from its ``output`` there and its output ``moved`` at the
-    code plus ``step`` times the Gaussian ``probe``: one-probe Monte Carlo with a finite difference."""
-    return (probe * (moved.float() - output.float())).flatten(1).mean(1) / step
 
 
 def _psnr(image: torch.Tensor, reference: torch.Tensor) -> float:
@@ -96,6 +90,12 @@ class Fit:
         except RuntimeError:  # devices without their own generator
             self._noise = None
 
+    def start_from(self, other: Fit) -> None:
+        """Start from the network weights (and BatchNorm statistics) another fit of the same network ended with."""
+        if not isinstance(other, Fit):
+            raise ValueError("the previous fit was tiled and this one is not")
+        self.network.load_state_dict(other.network.state_dict())
+
     def _parameter_groups(self) -> list[dict]:
         """Adam's parameter groups: the network at ``lr``; the code and, with ``code_lr``, the BatchNorm scales
         and shifts at ``code_lr``."""
@@ -123,29 +123,10 @@ class Fit:
             return None
         return self._stopper.best_iteration
 
-    def _loss(self, output: torch.Tensor, divergence: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """What Adam minimises and what the history records, summed over the members' outputs (so each member
-        steps exactly as its own fit would).
-
-        Adam minimises the data term (its root with ``root_loss``; with ``sure_sigma``, Stein's estimate of the
-        error against the clean image from it and the members' ``divergence``) plus the weighted total variation.
-        The history records the same, except with ``sure_sigma``: the data term alone, which unlike the estimate
-        stays positive for the backtracking.
-        """
-        cfg = self.config
-        fitted = output if self.held_out is None else torch.where(self.held_out, self.target, output)
-        terms = [self.data_term.loss(member, self.target) for member in fitted.split(1)]
-        recorded = None
-        if cfg.root_loss:
-            terms = [term.clamp_min(1e-12).sqrt() for term in terms]
-        if cfg.sure_sigma is not None:  # (never with root_loss)
-            recorded = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
-            variance = cfg.sure_sigma**2
-            terms = [term / self._fitted_share - variance + 2 * variance * div for term, div in zip(terms, divergence)]
-        loss = terms[0] if len(terms) == 1 else torch.stack(terms).sum()
-        if cfg.tv_weight:
-            loss = loss + cfg.tv_weight * len(terms) * total_variation(output)  # the TV is a mean over members
-        return loss, (loss if recorded is None else recorded)
+    def _loss(self, output: torch.Tensor, divergences: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """What Adam minimises and what the history records (:func:`~napari_dip.core.physics.losses.fit_loss`)."""
+        return fit_loss(self.data_term, output, self.target, self.config, held_out=self.held_out,
+                        fitted_share=self._fitted_share, divergences=divergences)
 
     def _sure_step(self, code: torch.Tensor, passes: SurePasses) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Gradients of a SURE iteration; returns the output, the loss and what the history records.
@@ -187,13 +168,13 @@ class Fit:
         The fit runs with ``config.threads`` torch threads (restored when the generator ends or is closed);
         with ``threads="adaptive"`` on the CPU a :class:`~napari_dip.core.runtime.adaptive_threads.ThreadGovernor` picks them as it goes.
         """
-        threads, governor = resolve_threads(self.config.threads), None
+        threads, governor = self.config.threads, None
         if threads == ADAPTIVE:  # on a GPU the CPU threads barely matter: the default count
             governor = ThreadGovernor(candidate_counts()) if self.device.type == "cpu" else None
             threads = governor.current if governor else default_threads()
         passes = None
         if self.config.sure_sigma is not None:
-            autocast = PRECISIONS[resolve_precision(self.config.precision, self.device)]
+            autocast = AUTOCAST_DTYPES[resolve_precision(self.config.precision, self.device)]
             passes = SurePasses(self.network, self.device, autocast, parallel=self.config.optimize == "net")
         with torch_threads(threads):
             self._threads = torch.get_num_threads()
@@ -220,7 +201,7 @@ class Fit:
                passes: SurePasses | None = None) -> Generator[Progress, None, FitResult]:
         cfg = self.config
         optimizer = adam(self._parameter_groups(), cfg.lr)
-        autocast = PRECISIONS[resolve_precision(cfg.precision, self.device)]
+        autocast = AUTOCAST_DTYPES[resolve_precision(cfg.precision, self.device)]
         start = time.perf_counter()
         for i in range(1, cfg.iterations + 1):
             if passes is None:

@@ -145,15 +145,20 @@ class TiledFit:
     ``make_fit(box)`` builds the fit of one tile (input coordinates);
     ``fallback`` (C, H, W) fills what no tile has restored yet, so a stopped
     run keeps the input there. ``factor`` scales boxes to output coordinates.
+    ``config`` is every tile's: each runs ``config.iterations``, and the
+    history's ``stop_iteration`` counts the iterations of the tile that ran
+    last; the progress records count across tiles, up to :attr:`total`.
     """
 
     def __init__(self, make_fit: Callable[[Box], Fit], plan: TilePlan, config: FitConfig, fallback: np.ndarray,
                  factor: int = 1):
         self.plan, self.factor = plan, factor
-        self.tile_config = config
-        self.config = replace(config, iterations=config.iterations * len(plan.boxes))
-        self.history = History()
+        self.config = config
+        self.total = config.iterations * len(plan.boxes)
+        self.history = History(seed=config.seed)
         self.tiles_done = 0
+        self.final_states: list[dict] = []  # each tile's network as it ended (host copies), to warm-start from
+        self._start_states: list[dict] = []
         self._make_fit, self._fallback = make_fit, fallback
         self._current: Fit | None = None
         self._sums: dict[str, np.ndarray] = {}
@@ -204,15 +209,24 @@ class TiledFit:
         combined.psnr.extend(tile.psnr[checks:])
         combined.psnr_ema.extend(tile.psnr_ema[checks:])
         combined.restored.extend(i + offset for i in tile.restored if i + offset not in combined.restored)
-        combined.stop_iteration = offset + tile.stop_iteration
+        combined.stop_iteration = tile.stop_iteration
         return len(tile.losses), len(tile.checked)
+
+    def start_from(self, other: "TiledFit | Fit") -> None:
+        """Start every tile's network from the one the same tile of ``other`` (a finished tiled fit of the same
+        plan) ended with."""
+        if not isinstance(other, TiledFit) or other.plan != self.plan or len(other.final_states) != len(self.plan.boxes):
+            raise ValueError("the previous fit was not tiled the same way")
+        self._start_states = other.final_states
 
     def steps(self) -> Generator[Progress, None, FitResult]:
         """Fit every tile in turn, yielding :class:`Progress` with full-size blended previews."""
-        per, total = self.tile_config.iterations, self.config.iterations
+        per, total = self.config.iterations, self.total
         for k, box in enumerate(self.plan.boxes):
             offset = k * per
             fit = self._current = self._make_fit(box)
+            if self._start_states:
+                fit.network.load_state_dict(self._start_states[k])
             seen = (0, 0)
             for record in fit.steps():
                 seen = self._sync(fit, offset, seen)
@@ -224,6 +238,7 @@ class TiledFit:
             result = fit.result()
             self._sync(fit, offset, seen)
             self._accumulate(box, result)
+            self.final_states.append({key: value.detach().cpu().clone() for key, value in fit.network.state_dict().items()})
             self._current = None
             self.tiles_done = k + 1
         self.history.stop_reason = "completed"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from napari_dip.core.physics.noise import binned_noise_statistics
+from napari_dip.core.inputs.noise_level import binned_noise_statistics
 
 #: Share of an image's values at its channel's lowest or highest level above which it counts as clipped.
 CLIPPED_SHARE = 0.05
@@ -52,17 +52,35 @@ def noise_growth(chw: np.ndarray) -> float:
     return max(ratios, default=1.0)
 
 
-def sure_caveat(chw: np.ndarray) -> str | None:
-    """Why Stein's risk estimate may mislead on a (C, H, W) image in [0, 1]: clipping, else photon noise (None: no
-    reason found)."""
+def sure_obstacle(chw: np.ndarray) -> tuple[str, float] | None:
+    """What makes Stein's risk estimate mislead on a (C, H, W) image in [0, 1], and how much: ``("clipped", share)``
+    of the values at their channel's ends, else ``("growing", ratio)`` of the noise in the bright parts over the dark
+    parts; None when neither passes its threshold."""
     share = clipped_share(chw)
     if share > CLIPPED_SHARE:
-        return (f"{share:.0%} of the image's values sit at its darkest or brightest level (clipped noise), where "
-                "preset='sure' underestimates the noise and can return a worse picture than preset='fast' "
-                f"{CLIPPED_COST}: compare with preset='fast'.")
+        return "clipped", share
     growth = noise_growth(chw)  # (after the clipping: dark clipping raises it too)
     if growth > NOISE_GROWTH:
-        return (f"The noise grows with the intensity ({growth:.1f}x as strong in the brightest intensities as in the "
-                "darkest), as photon noise does, and preset='sure' assumes one noise level (2 dB below preset='fast' "
-                "on 50-photon fluorescence): use preset='fast', with noise='poisson' for photon-limited images.")
+        return "growing", growth
     return None
+
+
+def obstacle_reason(obstacle: tuple[str, float]) -> str:
+    """A few words on an obstacle of :func:`sure_obstacle`."""
+    kind, value = obstacle
+    return f"{value:.0%} of the values clipped" if kind == "clipped" else f"noise {value:.1f}x stronger in the bright parts"
+
+
+def sure_caveat(chw: np.ndarray) -> str | None:
+    """Why Stein's risk estimate may mislead on a (C, H, W) image in [0, 1], as a warning (None: no reason found)."""
+    obstacle = sure_obstacle(chw)
+    if obstacle is None:
+        return None
+    kind, value = obstacle
+    if kind == "clipped":
+        return (f"{value:.0%} of the image's values sit at its darkest or brightest level (clipped noise), where "
+                "preset='sure' underestimates the noise and can return a worse picture than preset='fast' "
+                f"{CLIPPED_COST}: compare with preset='fast'.")
+    return (f"The noise grows with the intensity ({value:.1f}x as strong in the brightest intensities as in the "
+            "darkest), as photon noise does, and preset='sure' assumes one noise level (2 dB below preset='fast' "
+            "on 50-photon fluorescence): use preset='fast', with noise='poisson' for photon-limited images.")

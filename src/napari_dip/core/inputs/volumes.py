@@ -104,15 +104,23 @@ def scale_volume(image: np.ndarray, info: VolumeInfo, name: str = "reference") -
     return chw.reshape(chw.shape[0], *zyx.shape[:3])
 
 
+def check_spatial_dims(task: str, spatial_dims: object) -> int:
+    """``spatial_dims`` for ``task``: 2 (an image), or 3 (a volume) for the :data:`VOLUME_TASKS`."""
+    if spatial_dims not in (2, 3) or isinstance(spatial_dims, bool):
+        raise ValueError(f"spatial_dims={spatial_dims!r}: use 2 (an image) or 3 (a (Z, Y, X) volume).")
+    if spatial_dims == 3 and task not in VOLUME_TASKS:
+        raise ValueError(f"spatial_dims=3: the {task} task restores 2D images only (3D fits: "
+                         f"{', '.join(VOLUME_TASKS)}); restore a volume slice by slice with stack_axis=0.")
+    return int(spatial_dims)
+
+
 def read_input(
     image: np.ndarray, channel_axis: int | None, spatial_dims: int = 2, name: str = "image"
 ) -> tuple[np.ndarray, ImageInfo | VolumeInfo]:
     """An image (``spatial_dims=2``) or a volume (3) as float32 channels-first in [0, 1], with its info."""
-    if spatial_dims == 2:
-        return prepare_image(image, channel_axis, name)
     if spatial_dims == 3:
         return prepare_volume(image, channel_axis, name)
-    raise ValueError(f"spatial_dims={spatial_dims!r}: use 2 (an image) or 3 (a (Z, Y, X) volume).")
+    return prepare_image(image, channel_axis, name)
 
 
 def to_array(chw: np.ndarray, info: ImageInfo | VolumeInfo) -> np.ndarray:

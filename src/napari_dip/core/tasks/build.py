@@ -1,13 +1,13 @@
-"""Assembling one fit: preset, padding, code, network, data term and memory plan, as a :class:`TaskRun`.
+"""Assembling one fit: settings, device, reference, memory plan and the fit of each box, as a :class:`TaskRun`.
 
 :func:`build_run` turns a prepared (C, H, W) or (C, Z, Y, X) target in
-[0, 1] into a :class:`TaskRun`; the ``prepare_*`` functions of :mod:`napari_dip.core.tasks.prepare`
-read the user's arrays and call it.
+[0, 1] and a :class:`~napari_dip.core.tasks.preset_choice.PresetChoice` into a
+:class:`TaskRun`; the ``prepare_*`` functions of :mod:`.prepare` read the
+user's arrays, choose the preset and call it.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -15,21 +15,23 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
-from napari_dip.core.runtime import devices
 from napari_dip.core import validation as check
-from napari_dip.core.tasks.auto_preset import AUTO
-from napari_dip.core.model.codes import blind_spots, guide_code, held_out_mask, member_seed, meshgrid_code, noise_code, stream_seeds
-from napari_dip.core.runtime.devices import fit_memory, resolve_device, resolve_memory_format, resolve_precision
 from napari_dip.core.fitting.config import FitConfig
-from napari_dip.core.fitting.loop import Fit, FitResult, History, Problem, Progress, run
-from napari_dip.core.inputs.images import ImageInfo, pad_amounts, pad_to_multiple, scale_like
-from napari_dip.core.model.networks import Members, build_network, code_downscale, volume_spec
-from napari_dip.core.physics.operators import Identity, LanczosDownsample, Mask
-from napari_dip.core.tasks.presets import DEFAULT_PRESET, Preset, task_preset
-from napari_dip.core.runtime.threads import resolve_threads
-from napari_dip.core.fitting.tiles import TiledFit, plan_tiles
+from napari_dip.core.fitting.loop import Fit, run
+from napari_dip.core.fitting.records import FitResult, History, Problem, Progress
+from napari_dip.core.fitting.tiles import TiledFit, TilePlan, plan_tiles
+from napari_dip.core.inputs.images import ImageInfo, pad_to_multiple, scale_like
 from napari_dip.core.inputs.volumes import VolumeInfo, scale_volume, to_array
+from napari_dip.core.model.codes import blind_spots, held_out_mask
+from napari_dip.core.model.networks import volume_spec
+from napari_dip.core.physics.losses import data_term
+from napari_dip.core.runtime import devices
+from napari_dip.core.tasks.pieces import code_shape, fit_config, make_code, padded_sides, padding_rule, seeded_network
+from napari_dip.core.tasks.preset_choice import PresetChoice
+
+Box = tuple[slice, ...]
 
 
 @dataclass
@@ -69,108 +71,133 @@ class TaskRun:
         return self.finish(fit_result.image), fit_result
 
 
-def fit_config(
-    preset: Preset, iterations: int | None, lr: float | None, seed: int | None, auto_stop: bool | None, options: dict
-) -> FitConfig:
-    """The preset's fit settings, with the caller's values and ``options`` (FitConfig fields) on top.
+@dataclass
+class FitMaker:
+    """What every fit of one image shares; :meth:`fit` makes the fit of one box of it (the whole image, or a
+    tile). Inputs are (C, [Z,] H, W) arrays in [0, 1]; ``known`` and ``held_out`` are spatial masks."""
 
-    Every value is checked here, before any work (ValueError naming the field);
-    ``seed=None`` becomes a fresh random seed, recorded in the config.
-    """
-    # Every fit setting a preset holds (iterations, lr, EMA, code noise, stop, what is optimised, TV, loss root).
-    shared = [name for name in Preset.__dataclass_fields__ if name in FitConfig.__dataclass_fields__]
-    values = {name: getattr(preset, name) for name in shared}
-    given = {"iterations": iterations, "lr": lr, "auto_stop": auto_stop}
-    values.update({name: value for name, value in given.items() if value is not None}, seed=seed)
-    unknown = set(options) - set(FitConfig.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"Unknown option(s) {', '.join(sorted(unknown))}: see napari_dip.FitConfig for the names.")
-    values.update(options)
-    return FitConfig(**values)
+    settings: Any  # the chosen Preset
+    config: FitConfig
+    device: torch.device
+    target: np.ndarray
+    factor: int = 1
+    known: np.ndarray | None = None
+    guide: np.ndarray | None = None
+    likelihood: nn.Module | None = None
+    reference: torch.Tensor | None = None
+    held_out: np.ndarray | None = None
+    network: nn.Module | None = None  # shared by the fit of a whole image; tiles get their own
 
+    def pad(self, array: np.ndarray) -> tuple[np.ndarray, tuple[slice, ...]]:
+        """``array`` (C, ...) reflection-padded for the network, and the slices that crop it back."""
+        return pad_to_multiple(array, *padding_rule(self.settings, self.factor))
 
-def seeded_network(preset: Preset, in_channels: int, out_channels: int, seed: int) -> torch.nn.Module:
-    """Build ``preset``'s network with weights drawn from ``seed``'s weight stream (global RNG untouched).
+    def fit(self, box: Box) -> Fit:
+        """The fit of the target's ``box`` (Y and X slices; a volume's Z is always whole)."""
+        region = (slice(None),) * (self.target.ndim - 3) + tuple(box)
+        padded, crop = self.pad(self.target[(slice(None), *region)])
+        *depth, height, width = (side * self.factor for side in padded.shape[1:])
+        guide = None if self.guide is None else self.pad(self.guide[(slice(None), *region)])[0]
+        code = make_code(self.settings, height, width, self.config.seed, guide, *depth)
+        known = None if self.known is None else self.pad(self.known[region][None].astype(np.float32))[0][0]
+        term = data_term(self.target.shape[0], factor=self.factor, known=known, likelihood=self.likelihood)
+        network = self.network or seeded_network(self.settings, code.shape[1], self.target.shape[0], self.config.seed)
+        reference = None if self.reference is None else self.reference[(slice(None), *self._scaled(region))]
+        held = None
+        if self.held_out is not None:  # padded like the target, so a held-out pixel's mirror image is held out too
+            held = torch.from_numpy(self.pad(self.held_out[region][None])[0][None])
+        out_crop = tuple(slice(s.start * self.factor, s.stop * self.factor) for s in crop)
+        problem = Problem(network, code, term, torch.from_numpy(padded)[None], out_crop, reference, held)
+        return Fit(problem, self.config, self.device)
 
-    With ``preset.members`` = k > 1, k networks (:class:`Members`), the one of member j from
-    :func:`~napari_dip.core.model.codes.member_seed`: the network a run with that seed would start from.
-    """
-    networks = []
-    for member in range(preset.members):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(stream_seeds(member_seed(seed, member)).weights)
-            networks.append(build_network(preset.network, in_channels, out_channels))
-    return networks[0] if preset.members == 1 else Members(networks)
-
-
-def make_code(
-    preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None, depth: int | None = None
-) -> torch.Tensor:
-    """The code z for an output of ``height`` x ``width`` (x ``depth`` slices): the guide, a meshgrid or noise
-    from ``seed``'s code stream; with ``preset.members`` = k > 1, k codes along the batch axis, member j's from
-    :func:`~napari_dip.core.model.codes.member_seed`."""
-    codes = [member_code(preset, height, width, member_seed(seed, member), guide, depth)
-             for member in range(preset.members)]
-    return torch.cat(codes)
-
-
-def member_code(
-    preset: Preset, height: int, width: int, seed: int, guide: np.ndarray | None, depth: int | None = None
-) -> torch.Tensor:
-    """One network's code (see :func:`make_code`)."""
-    if depth is not None:
-        # The noise of the (depth * height) x width image of the slices, seen as a volume.
-        generator = torch.Generator().manual_seed(stream_seeds(seed).code)
-        flat = noise_code(preset.code_channels, depth * height, width, generator)
-        return flat.reshape(1, preset.code_channels, depth, height, width)
-    if guide is not None:
-        return guide_code(guide)
-    if preset.code == "meshgrid":
-        return meshgrid_code(height, width)
-    down = code_downscale(preset.network)
-    generator = torch.Generator().manual_seed(stream_seeds(seed).code)
-    return noise_code(preset.code_channels, height // down, width // down, generator)
+    def _scaled(self, region: Box) -> Box:
+        """``region`` of the input in output pixels."""
+        return tuple(slice(None if s.start is None else s.start * self.factor,
+                           None if s.stop is None else s.stop * self.factor) for s in region)
 
 
-def padding_rule(preset: Preset, factor: int = 1) -> tuple[int, int]:
-    """The (multiple, minimum side) an input must be padded to for ``preset``'s network.
-
-    The output (``factor`` times the input) must divide by 2**depth and keep at
-    least 2x2 pixels at the deepest scale, so BatchNorm has statistics. For a
-    3D network the values are per axis (Z, Y, X); Z divides by 2**z_depth.
-    """
-    multiple = 2**preset.network.depth
-    low_multiple, minimum = multiple // math.gcd(multiple, factor), -(-2 * multiple // factor)
-    if preset.network.dims == 3:
-        z_multiple = 2**preset.network.z_depth
-        return (z_multiple, low_multiple, low_multiple), (z_multiple, minimum, minimum)
-    return low_multiple, minimum
+def _check_layout(task: str, target: np.ndarray, spatial_dims: int, spacing: Any, tile: Any) -> None:
+    """Refuse settings that do not fit a 2D image or a volume."""
+    volume = target.ndim == 4
+    if spatial_dims != target.ndim - 1:
+        raise ValueError(f"spatial_dims={spatial_dims!r}: the {task} task restores 2D images only; restore a volume "
+                         "slice by slice with stack_axis=0.")
+    if spacing is not None and not volume:
+        raise ValueError(f"spacing={spacing!r} is the voxel size of a volume: pass it with spatial_dims=3.")
+    if volume and tile not in ("auto", None):
+        raise ValueError(f"tile={tile!r}: tiles are for 2D images; crop a large volume or restore it slice by slice "
+                         "with stack_axis=0.")
 
 
-def code_shape(preset: Preset, sides: Sequence[int], guide_channels: int | None) -> tuple[int, ...]:
-    """The shape of the code :func:`make_code` makes for an output of ``sides`` ((H, W), or (Z, H, W) -> 5D)."""
-    if guide_channels is not None:
-        return guide_channels, *sides
-    if preset.code == "meshgrid":
-        return 2, *sides
-    down = code_downscale(preset.network)
-    shape = (preset.code_channels, *(side // down for side in sides))
-    return (1, *shape) if len(sides) == 3 else shape
+def _config(choice: PresetChoice, device: torch.device, dims: int, iterations: int | None, lr: float | None,
+            seed: int | None, auto_stop: bool | None, factor: int, options: dict) -> FitConfig:
+    """The fit's settings: the preset's, the caller's on top, precision and memory layout resolved for ``device``."""
+    config = fit_config(choice.settings, iterations, lr, seed, auto_stop, options)
+    if config.sure_sigma is not None and choice.settings.code != "observation":
+        raise ValueError(f"sure_sigma={config.sure_sigma!r} needs the noisy image as the network's input: use "
+                         "preset='sure', or leave sure_sigma out.")
+    if config.holdout and factor > 1:
+        raise ValueError(f"holdout={config.holdout!r} leaves pixels of the output out of the fit; a super-resolved "
+                         "output is compared with the input only after decimation: use holdout=0.")
+    return replace(config, precision=devices.resolve_precision(config.precision, device, dims),
+                   memory_format=devices.resolve_memory_format(config.memory_format, device, dims))
 
 
-def padded_sides(sides: Sequence[int], multiple: int | tuple[int, ...], minimum: int | tuple[int, ...]) -> list[int]:
-    """The sides :func:`~napari_dip.core.inputs.images.pad_to_multiple` pads ``sides`` to."""
-    multiples = multiple if isinstance(multiple, tuple) else (multiple,) * len(sides)
-    minimums = minimum if isinstance(minimum, tuple) else (minimum,) * len(sides)
-    return [n + sum(pad_amounts(n, m, k)) for n, m, k in zip(sides, multiples, minimums, strict=True)]
+def _reference(reference: np.ndarray | None, info: ImageInfo | VolumeInfo, target: np.ndarray,
+               factor: int) -> torch.Tensor | None:
+    """The clean reference in the fit's [0, 1] scale, checked against the output's shape."""
+    if reference is None:
+        return None
+    volume = target.ndim == 4
+    ref = torch.from_numpy(scale_volume(reference, info) if volume else scale_like(reference, info))
+    expected = (target.shape[0], *(side * factor for side in target.shape[1:]))
+    if tuple(ref.shape) != expected:
+        raise ValueError(f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be "
+                         f"{expected}: pass a reference of the output's size.")
+    return ref
+
+
+def _plan(maker: FitMaker, tile: Any, forwards: int) -> TilePlan:
+    """One piece or tiles, from the memory a fit of each size would need on the device (shapes only)."""
+    settings, target, factor = maker.settings, maker.target, maker.factor
+    multiple, minimum = padding_rule(settings, factor)
+    guide_channels = None if maker.guide is None else maker.guide.shape[0]
+
+    def needed(height: int, width: int) -> int:
+        padded = padded_sides((*target.shape[1:-2], height, width), multiple, minimum)
+        code = code_shape(settings, [side * factor for side in padded], guide_channels)
+        return forwards * devices.fit_memory(maker.network, code, (target.shape[0], *padded))
+
+    yx_multiple = multiple[-1] if isinstance(multiple, tuple) else multiple
+    volume = target.ndim == 4
+    return plan_tiles(target.shape[-2:], None if volume else tile, needed, devices.free_memory(maker.device),
+                      yx_multiple)
+
+
+def _settings(task: str, choice: PresetChoice, maker: FitMaker, plan: TilePlan, tile: Any, kind: str | None,
+              spacing: Sequence[float] | None) -> dict:
+    """What the run records: every setting a replay needs, and how it was made (:mod:`.settings`)."""
+    settings = {"task": task, "preset": choice.name, "device": str(maker.device),
+                "memory_estimate_bytes": plan.memory, **asdict(maker.config),
+                "network": asdict(maker.settings.network)}
+    settings.update(plan.settings() if plan.tiled else {"tile": tile})
+    if choice.reason is not None:
+        settings["auto_preset"] = choice.reason
+    if maker.factor > 1:
+        settings["factor"] = maker.factor
+    if kind is not None:
+        settings["kind"] = kind
+    if maker.target.ndim == 4:
+        settings.update(spatial_dims=3, spacing=[float(v) for v in spacing or (1.0, 1.0, 1.0)])
+    return settings
 
 
 def build_run(
     task: str,
     target: np.ndarray,
-    info: ImageInfo,
+    info: ImageInfo | VolumeInfo,
+    choice: PresetChoice,
     *,
-    preset: str | Preset = DEFAULT_PRESET,
     iterations: int | None = None,
     lr: float | None = None,
     seed: int | None = 0,
@@ -182,132 +209,51 @@ def build_run(
     known: np.ndarray | None = None,
     guide: np.ndarray | None = None,
     finish: Callable[[np.ndarray], Any] | None = None,
-    data_term: torch.nn.Module | None = None,
+    likelihood: nn.Module | None = None,
     spatial_dims: int = 2,
     spacing: Sequence[float] | None = None,
     tile: str | int | None = "auto",
     **options: Any,
 ) -> TaskRun:
-    """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1].
+    """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1] and the chosen preset.
 
     ``factor`` > 1 makes the output that many times larger, fitted through the
     Lanczos decimation; ``known`` (H, W) marks known pixels for a masked data
-    term; ``guide`` (C', H, W) replaces the random code; ``data_term``
-    replaces the squared error of a denoising fit. ``task``, ``factor`` and
-    ``kind`` pick the preset's case (:func:`~napari_dip.core.tasks.presets.task_preset`). A
-    (C, Z, Y, X) target (from ``spatial_dims=3``) is fitted by the preset's
-    net in 3D, for voxels of size ``spacing`` (Z, Y, X; default isotropic).
+    term; ``guide`` (C', H, W) replaces the random code; ``likelihood``
+    replaces the squared error of a denoising fit. A (C, Z, Y, X) target (from
+    ``spatial_dims=3``) is fitted by the preset's net in 3D, for voxels of
+    size ``spacing`` (Z, Y, X; default isotropic).
 
     Every setting is checked, and the memory a fit needs is estimated from
     shapes, before anything large is allocated. ``tile="auto"`` fits an image
     too large for the device in overlapping tiles (a warning says so),
-    ``tile=None`` refuses it, and an int tiles with that side (see
-    :mod:`napari_dip.core.fitting.tiles`); volumes are never tiled.
+    ``tile=None`` refuses it, and an int tiles with that side
+    (:mod:`napari_dip.core.fitting.tiles`); volumes are never tiled.
     """
-    volume = target.ndim == 4
-    if spatial_dims != target.ndim - 1:
-        raise ValueError(
-            f"spatial_dims={spatial_dims!r}: the {task} task restores 2D images only; restore a volume slice by "
-            "slice with stack_axis=0."
-        )
-    if spacing is not None and not volume:
-        raise ValueError(f"spacing={spacing!r} is the voxel size of a volume: pass it with spatial_dims=3.")
-    if volume and tile not in ("auto", None):
-        raise ValueError(f"tile={tile!r}: tiles are for 2D images; crop a large volume or restore it slice by slice "
-                         "with stack_axis=0.")
-    chosen = task_preset(task, factor=factor, kind=kind, preset=preset)
-    observed = chosen.code == "observation"
-    if observed and (task != "denoise" or data_term is not None or factor != 1 or known is not None):
-        named = f"preset={preset!r}" if isinstance(preset, str) else "A preset with code='observation'"
-        raise ValueError(f"{named} fits the noisy image through Stein's risk estimate: it is for denoising images with "
-                         "Gaussian noise only. Use preset='fast' (what the default picks here) or 'paper'.")
-    if volume:
-        if guide is not None or chosen.code != "noise":
-            raise ValueError(f"3D fits use a noise code, not the {chosen.code} code: pick a preset with a noise code.")
-        chosen = replace(chosen, network=volume_spec(chosen.network, target.shape[1], spacing or (1.0, 1.0, 1.0)))
-    config = fit_config(chosen, iterations, lr, seed, auto_stop, options)
-    if config.sure_sigma is not None and not observed:
-        raise ValueError(f"sure_sigma={config.sure_sigma!r} needs the noisy image as the network's input: use "
-                         "preset='sure', or leave sure_sigma out.")
-    seed = config.seed
+    _check_layout(task, target, spatial_dims, spacing, tile)
+    if target.ndim == 4:
+        choice = replace(choice, settings=replace(
+            choice.settings, network=volume_spec(choice.settings.network, target.shape[1], spacing or (1.0,) * 3)))
     check.device_name(device)
-    device = resolve_device(device)
-    dims = 3 if volume else 2
-    config = replace(config, precision=resolve_precision(config.precision, device, dims),  # as resolved
-                     memory_format=resolve_memory_format(config.memory_format, device, dims))
-    multiple, minimum = padding_rule(chosen, factor)
-    channels = target.shape[0]
-    if config.holdout and factor > 1:
-        raise ValueError(f"holdout={config.holdout!r} leaves pixels of the output out of the fit; a super-resolved "
-                         "output is compared with the input only after decimation: use holdout=0.")
+    resolved = devices.resolve_device(device)
+    config = _config(choice, resolved, target.ndim - 1, iterations, lr, seed, auto_stop, factor, options)
     # Pixels are held out for the automatic stop only: a fit that runs on uses them all.
-    held_out = held_out_mask(target.shape[1:], config.holdout, seed) if config.holdout and config.auto_stop else None
-    if observed:  # the code is the observation, its held-out pixels masked
+    held_out = (held_out_mask(target.shape[1:], config.holdout, config.seed)
+                if config.holdout and config.auto_stop else None)
+    if choice.settings.code == "observation":  # the code is the observation, its held-out pixels masked
         guide = blind_spots(target, held_out)
-    guide_channels = None if guide is None else guide.shape[0]
-    forwards = 1 if config.sure_sigma is None else 2  # SURE's probe runs the network again, kept for the backward
-
-    def needed(height: int, width: int) -> int:
-        padded = padded_sides((*target.shape[1:-2], height, width), multiple, minimum)
-        return forwards * fit_memory(network, code_shape(chosen, [side * factor for side in padded], guide_channels),
-                                     (channels, *padded))
-
-    network = seeded_network(chosen, code_shape(chosen, (1, 1), guide_channels)[0], channels, seed)
-    yx_multiple = multiple[-1] if isinstance(multiple, tuple) else multiple
-    plan = plan_tiles(target.shape[-2:], None if volume else tile, needed, devices.free_memory(device), yx_multiple)
-    ref = None
-    if reference is not None:
-        ref = torch.from_numpy(scale_volume(reference, info) if volume else scale_like(reference, info))
-        expected = (channels, *(side * factor for side in target.shape[1:]))
-        if tuple(ref.shape) != expected:
-            raise ValueError(
-                f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be {expected}: "
-                "pass a reference of the output's size."
-            )
-    if factor > 1:
-        data_term = LanczosDownsample(factor, channels)
-    elif known is None and data_term is None:
-        data_term = Identity()
-
-    def make_fit(box: tuple[slice, slice]) -> Fit:
-        region = (slice(None),) * (target.ndim - 3) + tuple(box)  # Z (whole) for volumes, then Y and X
-        padded, crop = pad_to_multiple(target[(slice(None), *region)], multiple, minimum)
-        *depth, height, width = (side * factor for side in padded.shape[1:])
-        out_region = tuple(slice(s.start * factor if s.start is not None else None,
-                                 s.stop * factor if s.stop is not None else None) for s in region)
-        out_crop = tuple(slice(s.start * factor, s.stop * factor) for s in crop)
-        tile_guide = None if guide is None else pad_to_multiple(guide[(slice(None), *region)], multiple, minimum)[0]
-        code = make_code(chosen, height, width, seed, tile_guide, *depth)
-        term = data_term
-        if term is None:  # inpainting: the known pixels of this box
-            mask = pad_to_multiple(known[region][None].astype(np.float32), multiple, minimum)[0][0]
-            term = Mask(torch.from_numpy(mask))
-        net = seeded_network(chosen, code.shape[1], channels, seed) if plan.tiled else network
-        tile_ref = None if ref is None else ref[(slice(None), *out_region)]
-        held = None
-        if held_out is not None:  # padded like the target, so a held-out pixel's mirror image is held out too
-            held = torch.from_numpy(pad_to_multiple(held_out[region][None], multiple, minimum)[0][None])
-        problem = Problem(net, code, term, torch.from_numpy(padded)[None], out_crop, tile_ref, held)
-        return Fit(problem, config, device)
-
+    maker = FitMaker(choice.settings, config, resolved, target, factor, known, guide, likelihood,
+                     _reference(reference, info, target, factor), held_out)
+    in_channels = code_shape(choice.settings, (1, 1), None if guide is None else guide.shape[0])[0]
+    maker.network = seeded_network(choice.settings, in_channels, target.shape[0], config.seed)
+    plan = _plan(maker, tile, 1 if config.sure_sigma is None else 2)  # SURE's probe runs the network again
     if plan.tiled:
+        maker.network = None  # every tile starts from a network of its own
         fallback = target if factor == 1 else target.repeat(factor, axis=1).repeat(factor, axis=2)
-        fit = TiledFit(make_fit, plan, config, fallback, factor)
-        reason = "is too large for " + device.type if tile == "auto" else "was asked to be tiled"
+        fit = TiledFit(maker.fit, plan, config, fallback, factor)
+        reason = "is too large for " + resolved.type if tile == "auto" else "was asked to be tiled"
         warnings.warn(f"The image {reason}: it is fitted in {plan.describe()}.", stacklevel=3)
     else:
-        fit = make_fit(plan.boxes[0])
-    name = ("fast" if preset == AUTO else preset) if isinstance(preset, str) else "custom"  # what "auto" ran
-    settings = {"task": task, "preset": name, "device": str(device)}
-    settings["memory_estimate_bytes"] = plan.memory
-    settings.update(asdict(config))
-    settings["threads"] = resolve_threads(config.threads)  # results depend on it: record it for replays
-    settings["network"] = asdict(chosen.network)
-    settings.update(plan.settings() if plan.tiled else {"tile": tile})
-    if factor > 1:
-        settings["factor"] = factor
-    if kind is not None:
-        settings["kind"] = kind
-    if volume:
-        settings.update(spatial_dims=3, spacing=[float(v) for v in spacing or (1.0, 1.0, 1.0)])
+        fit = maker.fit(plan.boxes[0])
+    settings = _settings(task, choice, maker, plan, tile, kind, spacing)
     return TaskRun(fit, info, finish or (lambda chw: to_array(chw, info)), settings)

@@ -1,12 +1,13 @@
-"""Task set-up: from numpy images to a ready :class:`TaskRun`, and back.
+"""Task set-up: from numpy images to a ready :class:`~napari_dip.core.tasks.build.TaskRun`, and back.
 
-Each ``prepare_*`` function validates its inputs, picks the preset, pads the
-image to a multiple of the network's down-sampling, builds the network, code
-and data term, and returns a :class:`TaskRun`. Iterate ``run.steps()`` for
-live progress (that is what the napari widgets do) or call ``run.run()``;
-``run.result()`` converts the latest output back to the input's dtype, range
-and layout at any time (:mod:`napari_dip.core.tasks.build` builds the fit). With ``spatial_dims=3`` (denoise, JPEG, inpaint) a
-(Z, Y, X) volume is fitted by one 3D network (see :mod:`napari_dip.core.inputs.volumes`).
+Each ``prepare_*`` function validates its inputs, chooses the preset
+(:func:`~napari_dip.core.tasks.preset_choice.choose_preset`), and hands the
+prepared target to :func:`~napari_dip.core.tasks.build.build_run`. Iterate
+``run.steps()`` for live progress (that is what the napari widgets do) or call
+``run.run()``; ``run.result()`` converts the latest output back to the input's
+dtype, range and layout at any time. With ``spatial_dims=3`` (denoise, JPEG,
+inpaint) a (Z, Y, X) volume is fitted by one 3D network
+(:mod:`napari_dip.core.inputs.volumes`).
 """
 
 from __future__ import annotations
@@ -19,15 +20,36 @@ from typing import Any
 import numpy as np
 
 from napari_dip.core import validation as check
-from napari_dip.core.tasks.build import TaskRun, build_run
-from napari_dip.core.tasks.auto_preset import AUTO, denoise_choice
-from napari_dip.core.fitting.config import FitConfig
-from napari_dip.core.fitting.loop import History, Progress, run
+from napari_dip.core.fitting.loop import run
+from napari_dip.core.fitting.records import History, Progress
 from napari_dip.core.inputs.images import ImageInfo, prepare_image, restore_image
-from napari_dip.core.physics.noise import NOISE_MODELS, PoissonLikelihood, estimate_noise, gaussian_noise_variance
-from napari_dip.core.tasks.presets import DEFAULT_PRESET, INPAINT_KINDS, Preset, task_preset
+from napari_dip.core.inputs.masks import known_pixels
 from napari_dip.core.inputs.noise_checks import sure_caveat
-from napari_dip.core.inputs.volumes import VolumeInfo, read_input
+from napari_dip.core.inputs.noise_level import estimate_noise, gaussian_noise_variance
+from napari_dip.core.inputs.volumes import check_spatial_dims, read_input
+from napari_dip.core.physics.noise import NOISE_MODELS, PoissonLikelihood
+from napari_dip.core.tasks.build import TaskRun, build_run
+from napari_dip.core.tasks.preset_choice import choose_preset
+from napari_dip.core.tasks.presets import DEFAULT_PRESET, INPAINT_KINDS, Preset
+
+
+def _noise_options(noise: str, gain: Any, read_noise: Any, offset: Any) -> None:
+    """Refuse a noise model that does not exist, and photon-noise values given for Gaussian noise."""
+    check.choice("noise", noise, NOISE_MODELS)
+    if noise == "gaussian" and any(v is not None for v in (gain, read_noise, offset)):
+        raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
+
+
+def _gaussian_options(target: np.ndarray, settings: Preset, kwargs: dict) -> tuple[dict, dict]:
+    """Keywords the Gaussian noise level sets: Stein's ``sure_sigma`` and the noise-level stop (``stop_loss``), with
+    the entries the settings then record."""
+    options, recorded = {}, {}
+    if kwargs.get("sure_sigma", settings.sure_sigma) == "auto":  # estimated from the image, recorded for replays
+        options["sure_sigma"] = math.sqrt(gaussian_noise_variance(target))
+    if kwargs.get("stop_loss") == "auto":  # the returned image's squared error falls to the noise variance
+        variance = gaussian_noise_variance(target)
+        options["stop_loss"], recorded = variance, {"stop_loss": "auto", "noise_variance": variance}
+    return options, recorded
 
 
 def prepare_denoise(
@@ -39,107 +61,69 @@ def prepare_denoise(
     gain: Any = None,
     read_noise: Any = None,
     offset: Any = None,
+    preset: str | Preset = DEFAULT_PRESET,
     **kwargs: Any,
 ) -> TaskRun:
     """Blind denoising (EMA of the outputs); ``spatial_dims=3`` for a volume.
 
     ``preset="auto"`` (the default) picks ``"sure"`` or ``"fast"`` for the
-    image (:func:`~napari_dip.core.tasks.auto_preset.denoise_choice`); the settings record the
-    choice as ``preset`` and why as ``auto_preset``.
+    image (:func:`~napari_dip.core.tasks.preset_choice.denoise_choice`); the
+    settings record the choice as ``preset`` and why as ``auto_preset``.
 
     ``noise="gaussian"`` fits the squared error; ``noise="poisson"`` the
     Poisson-Gaussian likelihood of photon-limited data, with the camera's
     ``gain`` (intensity per photon), ``read_noise`` (standard deviation) and
     ``offset`` (dark level) in the image's units, estimated from the image
-    when not given (see :mod:`napari_dip.core.physics.noise`). With Gaussian noise,
-    ``stop_loss="auto"`` lets the automatic stop also end the fit once the
-    returned image's squared error falls to the noise variance estimated from
-    the image (the discrepancy principle; a number gives the variance).
+    when not given (:mod:`napari_dip.core.inputs.noise_level`). With Gaussian
+    noise, ``stop_loss="auto"`` lets the automatic stop also end the fit once
+    the returned image's squared error falls to the noise variance estimated
+    from the image (the discrepancy principle; a number gives the variance).
     """
-    if noise not in NOISE_MODELS:
-        raise ValueError(f"noise={noise!r}: choose 'gaussian' or 'poisson' (photon-limited images).")
-    if noise == "gaussian" and any(v is not None for v in (gain, read_noise, offset)):
-        raise ValueError("gain, read_noise and offset describe photon noise: pass noise='poisson' with them.")
+    _noise_options(noise, gain, read_noise, offset)
+    check_spatial_dims("denoise", spatial_dims)
     target, info = read_input(image, channel_axis, spatial_dims)
-    choice = None
-    if kwargs.get("preset", DEFAULT_PRESET) == AUTO:
-        kwargs["preset"], choice = denoise_choice(target, spatial_dims=spatial_dims, noise=noise, options=kwargs,
-                                                  dtype=info.dtype)
-    chosen = task_preset("denoise", preset=kwargs.get("preset", DEFAULT_PRESET))
-    rooted = noise == "poisson" and kwargs.get("root_loss", chosen.root_loss)
-    if rooted:  # the root of the Poisson deviance (per photon) dwarfs a TV weight set for the RMS error of [0, 1] images
-        raise ValueError(
-            "noise='poisson' cannot fit the root of the data term (root_loss, which preset='drp' uses): its TV weight "
-            "is set for the RMS error of Gaussian noise, and the fit keeps the photon noise. Use preset='fast' (what "
-            "the default picks here) or 'paper' with noise='poisson', or noise='gaussian'."
-        )
-    if noise == "poisson" and chosen.code == "observation":
-        raise ValueError("noise='poisson': the preset fits Stein's risk estimate of images with Gaussian noise only. "
-                         "Use preset='fast' (what the default picks here) or 'paper' with noise='poisson'.")
-    if noise == "gaussian" and kwargs.get("sure_sigma", chosen.sure_sigma) == "auto":
-        # Stein's risk estimate needs the noise level: estimated from the image, recorded for replays.
-        kwargs["sure_sigma"] = math.sqrt(gaussian_noise_variance(target))
-    if chosen.code == "observation" and spatial_dims == 2:  # (3D is refused below)
-        caveat = sure_caveat(target)
+    choice = choose_preset("denoise", preset, target=target, dtype=info.dtype, spatial_dims=spatial_dims,
+                           noise=noise, options=kwargs)
+    recorded: dict = {}
+    likelihood = None
+    if noise == "gaussian":
+        options, recorded = _gaussian_options(target, choice.settings, kwargs)
+        kwargs.update(options)
+        caveat = sure_caveat(target) if choice.settings.code == "observation" else None
         if caveat is not None:
             warnings.warn(caveat, stacklevel=2)
-    if noise == "gaussian" and kwargs.get("stop_loss") != "auto":
-        task = build_run("denoise", target, info, spatial_dims=spatial_dims, **kwargs)
-    elif noise == "gaussian":
-        # The automatic stop also ends the fit once the returned image's squared error is down to the noise's variance.
-        variance = gaussian_noise_variance(target)
-        task = build_run("denoise", target, info, spatial_dims=spatial_dims, **{**kwargs, "stop_loss": variance})
-        task.settings.update(stop_loss="auto", noise_variance=variance)  # a replay estimates its own image's noise
     else:
         span = info.high - info.low
         flat = target.reshape(target.shape[0], -1, target.shape[-1])  # a volume's slices one above the other
         model = estimate_noise(flat * span[:, None, None] + info.low[:, None, None], gain, read_noise, offset)
         likelihood = PoissonLikelihood(info.low, span, model, dims=spatial_dims)
-        task = build_run("denoise", target, info, data_term=likelihood, spatial_dims=spatial_dims, **kwargs)
-        task.settings.update(noise=noise, **model.settings())
-    if choice is not None:  # "preset" holds the choice, so a replay fits the same way
-        task.settings["auto_preset"] = choice
+        recorded = {"noise": noise, **model.settings()}
+    task = build_run("denoise", target, info, choice, likelihood=likelihood, spatial_dims=spatial_dims, **kwargs)
+    task.settings.update(recorded)
     return task
 
 
-def prepare_jpeg(
-    image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2, **kwargs: Any
-) -> TaskRun:
+def prepare_jpeg(image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2,
+                 preset: str | Preset = DEFAULT_PRESET, **kwargs: Any) -> TaskRun:
     """JPEG artefact removal / blind restoration (the paper's JPEG network); ``spatial_dims=3`` for a volume."""
+    check_spatial_dims("jpeg", spatial_dims)
     target, info = read_input(image, channel_axis, spatial_dims)
-    return build_run("jpeg", target, info, spatial_dims=spatial_dims, **kwargs)
+    choice = choose_preset("jpeg", preset, spatial_dims=spatial_dims, options=kwargs)
+    return build_run("jpeg", target, info, choice, spatial_dims=spatial_dims, **kwargs)
 
 
-def prepare_super_resolution(
-    image: np.ndarray, factor: int = 4, *, channel_axis: int | None = None, preset: str | Preset = DEFAULT_PRESET, **kwargs: Any
-) -> TaskRun:
+def prepare_super_resolution(image: np.ndarray, factor: int = 4, *, channel_axis: int | None = None,
+                             spatial_dims: int = 2, preset: str | Preset = DEFAULT_PRESET, **kwargs: Any) -> TaskRun:
     """Super-resolution by ``factor``: the output is ``factor`` times larger per side (x8 and up: the x8 case)."""
     factor = check.whole_number("factor", factor, 2, why="super-resolution needs")
+    check_spatial_dims("super_resolution", spatial_dims)
     target, info = prepare_image(image, channel_axis)
     out_shape = list(info.shape)
     for axis in [a for a in range(len(out_shape)) if a != info.channel_axis]:
         out_shape[axis] *= factor
     hr_info = ImageInfo(info.dtype, tuple(out_shape), info.channel_axis, info.low, info.high)
-    return build_run("super_resolution", target, hr_info, factor=factor, preset=preset, **kwargs)
-
-
-def known_pixels(mask: np.ndarray, info: ImageInfo | VolumeInfo) -> np.ndarray:
-    """Turn a user mask (True / non-zero = missing) into a boolean (H, W) (or (Z, Y, X)) known-pixel map."""
-    mask = np.asarray(mask)
-    spatial = tuple(s for a, s in enumerate(info.shape) if a != info.channel_axis)
-    if mask.shape == info.shape and info.channel_axis is not None:
-        mask = np.any(mask, axis=info.channel_axis)
-    if mask.shape != spatial:
-        raise ValueError(
-            f"The mask has shape {mask.shape} but the image's pixels are {spatial}: "
-            "draw the mask on a layer of the image's size."
-        )
-    missing = mask != 0
-    if missing.all():
-        raise ValueError("The mask covers every pixel: leave some pixels known (unmasked) to restore from.")
-    if not missing.any():
-        raise ValueError("The mask is empty: mark the pixels to fill (True / label > 0) first.")
-    return ~missing
+    choice = choose_preset("super_resolution", preset, factor=factor, options=kwargs)
+    return build_run("super_resolution", target, hr_info, choice, factor=factor, **kwargs)
 
 
 def prepare_inpaint(
@@ -149,6 +133,7 @@ def prepare_inpaint(
     kind: str = "text",
     channel_axis: int | None = None,
     spatial_dims: int = 2,
+    preset: str | Preset = DEFAULT_PRESET,
     **kwargs: Any,
 ) -> TaskRun:
     """Inpainting: fill the pixels where ``mask`` is True (or > 0).
@@ -158,13 +143,17 @@ def prepare_inpaint(
     missing). With ``spatial_dims=3`` image and mask are volumes.
     """
     check.choice("kind", kind, INPAINT_KINDS)
+    check_spatial_dims("inpaint", spatial_dims)
     target, info = read_input(image, channel_axis, spatial_dims)
     known = known_pixels(mask, info)
-    return build_run(INPAINT_KINDS[kind], target, info, known=known, kind=kind, spatial_dims=spatial_dims, **kwargs)
+    choice = choose_preset("inpaint", preset, kind=kind, spatial_dims=spatial_dims, options=kwargs)
+    return build_run("inpaint", target, info, choice, known=known, kind=kind, spatial_dims=spatial_dims, **kwargs)
 
 
-def prepare_enhance(image: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any) -> TaskRun:
+def prepare_enhance(image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2,
+                    preset: str | Preset = DEFAULT_PRESET, **kwargs: Any) -> TaskRun:
     """Detail enhancement: result is (coarse, fine, enhanced) with x_e = x0 + (x0 - x_c)."""
+    check_spatial_dims("enhance", spatial_dims)
     target, info = prepare_image(image, channel_axis)
 
     def finish(coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -174,21 +163,24 @@ def prepare_enhance(image: np.ndarray, *, channel_axis: int | None = None, **kwa
         fine_out = fine_values[0] if info.channel_axis is None else np.moveaxis(fine_values, 0, info.channel_axis)
         return restore_image(coarse, info), fine_out.astype(np.float32), restore_image(target + fine, info)
 
-    return build_run("enhance", target, info, finish=finish, **kwargs)
+    choice = choose_preset("enhance", preset, options=kwargs)
+    return build_run("enhance", target, info, choice, finish=finish, **kwargs)
 
 
-def prepare_flash(
-    no_flash: np.ndarray, flash: np.ndarray, *, channel_axis: int | None = None, **kwargs: Any
-) -> TaskRun:
+def prepare_flash(no_flash: np.ndarray, flash: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2,
+                  preset: str | Preset = DEFAULT_PRESET, **kwargs: Any) -> TaskRun:
     """Flash / no-flash: fit the no-flash image with the flash image as the code."""
+    check_spatial_dims("flash", spatial_dims)
     target, info = prepare_image(no_flash, channel_axis, name="no-flash image")
     guide, _ = prepare_image(flash, channel_axis, name="flash image")
-    if guide.shape[1:] != target.shape[1:]:
+    if guide.shape != target.shape:
         raise ValueError(
-            f"The flash image is {guide.shape[1]}x{guide.shape[2]} but the no-flash image is "
-            f"{target.shape[1]}x{target.shape[2]}: pass an aligned pair of the same size."
+            f"The flash image is {guide.shape[1]}x{guide.shape[2]} with {guide.shape[0]} channel(s) but the no-flash "
+            f"image is {target.shape[1]}x{target.shape[2]} with {target.shape[0]}: pass an aligned pair of the same "
+            "size and channels."
         )
-    return build_run("flash", target, info, guide=guide, **kwargs)
+    choice = choose_preset("flash", preset, options=kwargs)
+    return build_run("flash", target, info, choice, guide=guide, **kwargs)
 
 
 def average_runs(
@@ -217,18 +209,3 @@ TASKS: dict[str, Callable[..., TaskRun]] = {
     "enhance": prepare_enhance,
     "flash": prepare_flash,
 }
-
-#: Settings keys that are keywords of the ``prepare_*`` functions besides FitConfig's fields.
-_TASK_KEYWORDS = ("preset", "device", "factor", "kind", "noise", "gain", "read_noise", "offset", "tile")
-#: Settings keys that only record how a result was made (dropped when settings are replayed).
-RECORDED_KEYS = ("task", "network", "memory_estimate_bytes", "noise_variance", "auto_preset")
-
-
-def settings_to_kwargs(settings: dict) -> dict:
-    """Keywords for a ``prepare_*`` function from a :attr:`TaskRun.settings` dict.
-
-    Informational entries (task, network, memory estimate, ...) are dropped, so
-    settings stored in a layer's metadata or a JSON file can be replayed.
-    """
-    keys = set(FitConfig.__dataclass_fields__) | set(_TASK_KEYWORDS)
-    return {key: value for key, value in settings.items() if key in keys}

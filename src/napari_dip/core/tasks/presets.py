@@ -3,12 +3,11 @@
 A :class:`Preset` bundles the network, the code and the fitting defaults.
 Each case of a task has a paper preset; ``"fast"`` keeps the case's settings
 but swaps in a lighter network and applies :data:`FAST_CHANGES` (automatic
-stop, EMA output). ``"auto"``, the default, is ``"fast"`` here: denoising
-picks ``"sure"`` or ``"fast"`` once it has the image (:mod:`napari_dip.core.tasks.auto_preset`).
-:func:`task_preset` maps
-(task, factor, inpainting kind, preset) to the settings: the one place that
-knows, e.g., that x8 super-resolution uses the paper's x8 case. The Python
-API, the command line and the widgets all call it.
+stop, EMA output). :func:`task_preset` maps (task, factor, inpainting kind,
+preset name) to the settings: the one place that knows, e.g., that x8
+super-resolution uses the paper's x8 case. ``"auto"``, the default, is
+resolved to a name first, for the task and the image, by
+:func:`napari_dip.core.tasks.preset_choice.choose_preset`.
 """
 
 from __future__ import annotations
@@ -149,10 +148,37 @@ FAST_CHANGES: dict[str, dict] = {
     "text_inpainting": {"use_ema": True},
     "sparse_pixels": {"use_ema": True},
 }
+#: The preset that picks the fastest measured settings for the task and the image
+#: (:mod:`napari_dip.core.tasks.preset_choice`).
+AUTO = "auto"
 #: The preset the Python API, the command line and the widgets use when none is given.
-DEFAULT_PRESET = "auto"
-#: Names :func:`task_preset` maps to a case's settings ("auto" has the fast settings until an image decides).
-CASE_PRESETS = ("paper", "fast", "auto")
+DEFAULT_PRESET = AUTO
+#: Names :func:`task_preset` maps to a case's settings.
+CASE_PRESETS = ("fast", "paper")
+
+#: One line on each preset a user picks by name (the command line's and the widgets' help).
+PRESET_NOTES = {
+    "auto": "the default: the fastest preset measured for the task and the image",
+    "fast": "a lighter network, averaged outputs; denoising and JPEG stop by themselves",
+    "paper": "the network and settings of the DIP paper, to reproduce it",
+    "sure": "denoising: the noisy image as the input, Stein's risk estimate (Gaussian noise only)",
+    "drp": "denoising: two light networks fitted with their codes, 300 iterations; smooths fine texture",
+    "unet": "denoising with a U-Net (the paper's comparison)",
+    "resnet": "denoising with a ResNet (the paper's comparison)",
+    "deep_decoder": "denoising with a Deep Decoder (under-parameterised, cheap iterations)",
+    "large_hole_deep": "inpainting of large holes with the paper's deeper network",
+}
+#: The presets each task offers by name, the default first (other keys of PRESETS are accepted too).
+TASK_PRESET_CHOICES = {
+    "denoise": ("auto", "fast", "paper", "sure", "drp", "unet", "resnet", "deep_decoder"),
+    "inpaint": ("auto", "fast", "paper", "large_hole_deep"),
+}
+
+
+def preset_choices(task: str) -> tuple[str, ...]:
+    """The presets ``task`` offers by name, the default first."""
+    return TASK_PRESET_CHOICES.get(task, (AUTO, *CASE_PRESETS))
+
 
 #: Inpainting kinds and the task of each (the paper's cases).
 INPAINT_KINDS = {"text": "inpaint_text", "hole": "inpaint_hole", "sparse": "inpaint_sparse"}
@@ -177,14 +203,13 @@ def paper_key(task: str, *, factor: int = 1, kind: str | None = None) -> str:
     return TASK_PRESETS[task]
 
 
-def task_preset(task: str, *, factor: int = 1, kind: str | None = None, preset: str | Preset = DEFAULT_PRESET
-                ) -> Preset:
+def task_preset(task: str, *, factor: int = 1, kind: str | None = None, preset: str | Preset = "fast") -> Preset:
     """The settings of ``task`` (for ``factor`` and inpainting ``kind``) in ``preset``.
 
     ``preset`` is ``"fast"`` (the case with a lighter network and the changes of :data:`FAST_CHANGES`),
-    ``"auto"`` (the default: the fast settings; :func:`~napari_dip.core.tasks.prepare.prepare_denoise` first picks ``"sure"`` or
-    ``"fast"`` for its image), ``"paper"`` (the paper's case, for reproducing it), any key of :data:`PRESETS` (used
-    as is) or a :class:`Preset`. Bad values raise ValueError naming the parameter.
+    ``"paper"`` (the paper's case, for reproducing it), any key of :data:`PRESETS` (used as is) or a
+    :class:`Preset`; ``"auto"`` is resolved to one of these first
+    (:func:`~napari_dip.core.tasks.preset_choice.choose_preset`). Bad values raise ValueError naming the parameter.
     """
     if isinstance(preset, Preset):
         return preset
@@ -199,9 +224,8 @@ def task_preset(task: str, *, factor: int = 1, kind: str | None = None, preset: 
                      f"{', '.join(PRESETS)}.")
 
 
-def case_preset(key: str, preset: str = DEFAULT_PRESET) -> Preset:
-    """The ``"paper"`` or ``"fast"`` (also ``"auto"``) settings of the paper case ``key`` (a key of
-    :data:`PRESETS`)."""
+def case_preset(key: str, preset: str = "fast") -> Preset:
+    """The ``"paper"`` or ``"fast"`` settings of the paper case ``key`` (a key of :data:`PRESETS`)."""
     base = PRESETS[key]
     if preset == "paper":
         return base
@@ -209,7 +233,3 @@ def case_preset(key: str, preset: str = DEFAULT_PRESET) -> Preset:
     network = replace(FAST_NET, skip=skips, upsample=base.network.upsample, padding=base.network.padding)
     return replace(base, network=network, **FAST_CHANGES.get(key, {}))
 
-
-def resolve_preset(task: str, preset: str | Preset = DEFAULT_PRESET) -> Preset:
-    """:func:`task_preset` for a task without factor or kind (kept for callers of the first API)."""
-    return task_preset(task, preset=preset)

@@ -1,36 +1,30 @@
-"""Stacks and time-lapses: restore every slice (or frame) along one axis, warm-starting each fit.
+"""Stacks and time-lapses: the fits of every slice (or frame) along one axis, each warm-started from the last.
 
 Neighbouring slices of a Z-stack and frames of a time-lapse look alike, so
 the fit of slice k starts from the network weights the fit of slice k - 1
 ended with (same code z, same seed) and runs only ``warm_iterations`` steps.
-:func:`restore_stack` does this for any ``prepare_*`` function of
-:mod:`napari_dip.core.tasks.prepare`; :func:`start_from` is the one step the napari widgets and the
-command line reuse.
+:func:`slice_runs` is the one loop over a stack's fits: the Python API
+(:func:`restore_stack`), the command line's batches and the napari widgets all
+iterate it and fit each run it yields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from napari_dip.core.tasks.build import TaskRun
-from napari_dip.core.tasks.auto_preset import stack_preset
+from napari_dip.core import validation as check
+from napari_dip.core.fitting.loop import run as fit_run
 from napari_dip.core.fitting.records import History, Progress
+from napari_dip.core.tasks.build import TaskRun
+from napari_dip.core.tasks.preset_choice import stack_preset
 from napari_dip.core.tasks.presets import DEFAULT_PRESET
-from napari_dip.core.tasks.prepare import average_runs
 
 #: Without ``warm_iterations``, warm-started slices run the first slice's iterations divided by this.
 WARM_SHARE = 2
-
-
-def check_warm_iterations(warm_iterations: int | None) -> None:
-    """Refuse a ``warm_iterations`` that is not a whole number of 1 or more (None means the default)."""
-    if warm_iterations is None:
-        return
-    if isinstance(warm_iterations, bool) or not isinstance(warm_iterations, (int, np.integer)) or warm_iterations < 1:
-        raise ValueError(f"warm_iterations={warm_iterations!r}: give a whole number of iterations of 1 or more.")
 
 
 def warm_iterations_for(first: TaskRun, warm_iterations: int | None) -> int:
@@ -39,24 +33,62 @@ def warm_iterations_for(first: TaskRun, warm_iterations: int | None) -> int:
 
 
 def start_from(run: TaskRun, previous: TaskRun) -> None:
-    """Start ``run``'s network from the weights (and BatchNorm statistics) ``previous`` ended with.
+    """Start ``run``'s network (every tile's, for tiled fits) from the weights ``previous`` ended with.
 
-    Call it before iterating ``run``; both runs must use the same network (same
-    preset, channels and dimensionality).
+    Call it before iterating ``run``; both runs must use the same network (same preset, channels, dimensionality
+    and tiles).
     """
     try:
-        run.fit.network.load_state_dict(previous.fit.network.state_dict())
-    except RuntimeError as exc:
+        run.fit.start_from(previous.fit)
+    except (RuntimeError, ValueError) as exc:
         raise ValueError(
-            "Cannot warm-start from the previous slice: its network differs (other preset or channels). "
+            "Cannot warm-start from the previous slice: its network differs (other preset, channels or tiles). "
             "Restore the slices with the same settings, or pass warm_start=False."
         ) from exc
     run.settings["warm_start"] = True
 
 
-def _normal_axis(axis: int, ndim: int, what: str) -> int:
-    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
-        raise ValueError(f"{what}={axis!r} is not an axis of an array with {ndim} dimensions: use 0..{ndim - 1}.")
+@dataclass(frozen=True)
+class SliceRun:
+    """Run ``repeat`` (of the ``runs`` averaged) of slice ``position``, ready to fit."""
+
+    position: int
+    repeat: int
+    run: TaskRun
+
+
+def slice_runs(make_run: Callable[[int, int, dict], TaskRun], count: int, options: dict, *, runs: int = 1,
+               warm_start: bool = True, warm_iterations: int | None = None) -> Generator[SliceRun, None, None]:
+    """The fits of ``count`` slices in order, ``runs`` per slice: ``make_run(position, repeat, options)`` prepares one.
+
+    With ``warm_start`` every fit after the first slice's starts from the network the previous slice's last fit
+    ended with and runs ``warm_iterations`` steps (default half the first fit's), and ``"auto"`` means the fast
+    preset for every slice (one network for all). The consumer fits each yielded run before asking for the next.
+    """
+    check.positive_whole("runs", runs)
+    check.flag("warm_start", warm_start)
+    if warm_iterations is not None:
+        check.positive_whole("warm_iterations", warm_iterations)
+    options = dict(options)
+    if warm_start:
+        options["preset"] = stack_preset(options.get("preset", DEFAULT_PRESET))
+    previous = None
+    for position in range(count):
+        last = None
+        for repeat in range(runs):
+            last = make_run(position, repeat, options)
+            if previous is not None:
+                start_from(last, previous)
+            yield SliceRun(position, repeat, last)
+        if warm_start and position == 0:
+            options["iterations"] = warm_iterations_for(last, warm_iterations)
+        previous = last if warm_start else None
+
+
+def _stack_axis(axis: Any, ndim: int) -> int:
+    """``stack_axis`` as an axis of an array of ``ndim`` dimensions that also holds a slice's image axes."""
+    if not check.is_whole(axis) or not -ndim <= axis < ndim:
+        raise ValueError(f"stack_axis={axis!r} is not an axis of an array with {ndim} dimensions: use 0..{ndim - 1}.")
     return int(axis) % ndim
 
 
@@ -64,7 +96,9 @@ def slice_channel_axis(channel_axis: int | None, stack_axis: int, ndim: int) -> 
     """The channel axis of one slice, from the channel axis of the whole stack (None stays None)."""
     if channel_axis is None:
         return None
-    channel_axis = _normal_axis(channel_axis, ndim, "channel_axis")
+    if not check.is_whole(channel_axis) or not -ndim <= channel_axis < ndim:
+        raise ValueError(f"channel_axis={channel_axis!r} is not an axis of an array with {ndim} dimensions.")
+    channel_axis = int(channel_axis) % ndim
     if channel_axis == stack_axis:
         raise ValueError(f"channel_axis={channel_axis} is also the stack_axis: the slices run along another axis.")
     return channel_axis - (channel_axis > stack_axis)
@@ -111,38 +145,34 @@ def restore_stack(
     history of every slice. When ``callback`` returns False the run stops and
     the slices restored so far (the current one as it was) are returned.
     """
-    check_warm_iterations(warm_iterations)
     image = np.asarray(image)
-    stack_axis = _normal_axis(stack_axis, image.ndim, "stack_axis")
+    if image.ndim < 3:
+        raise ValueError(f"stack_axis={stack_axis!r} restores the slices of a stack, but the image has shape "
+                         f"{image.shape}: leave stack_axis out for one 2D image.")
+    stack_axis = _stack_axis(stack_axis, image.ndim)
     count = image.shape[stack_axis]
     axis = slice_channel_axis(channel_axis, stack_axis, image.ndim)
     take = [_slicer(a, stack_axis, image.ndim, count, "mask / guide image") for a in others]
     take_reference = _slicer(reference, stack_axis, image.ndim, count, "reference")
+
+    def make_run(k: int, repeat: int, options: dict) -> TaskRun:
+        inputs = [np.take(image, k, axis=stack_axis), *(t(k) for t in take)]
+        return prepare(*inputs, channel_axis=axis, seed=seed + repeat, reference=take_reference(k), **options)
+
     outputs: list[Any] = []
     histories: list[History] = []
-    previous: TaskRun | None = None
-    options = dict(kwargs)
-    if warm_start:  # every slice starts from the previous one's network: one preset for all
-        options["preset"] = stack_preset(options.get("preset", DEFAULT_PRESET))
-    for k in range(count):
-        made: list[TaskRun] = []
-
-        def make_run(r: int, k: int = k) -> TaskRun:
-            inputs = [np.take(image, k, axis=stack_axis), *(t(k) for t in take)]
-            run = prepare(*inputs, channel_axis=axis, seed=seed + r, reference=take_reference(k), **options)
-            if warm_start and previous is not None:
-                start_from(run, previous)
-            made.append(run)
-            return run
-
-        output, history = average_runs(runs, make_run, callback)
-        outputs.append(output)
-        histories.append(history)
-        if history.stop_reason == "interrupted":
+    images: list[np.ndarray] = []
+    for item in slice_runs(make_run, count, kwargs, runs=runs, warm_start=warm_start,
+                           warm_iterations=warm_iterations):
+        result = fit_run(item.run.fit, callback)
+        images.append(result.image)
+        stopped = result.history.stop_reason == "interrupted"
+        if item.repeat == runs - 1 or stopped:
+            outputs.append(item.run.finish(np.mean(images, axis=0)))
+            histories.append(result.history)
+            images = []
+        if stopped:
             break
-        if k == 0 and warm_start:
-            options["iterations"] = warm_iterations_for(made[-1], warm_iterations)
-        previous = made[-1]
     return _stack(outputs, stack_axis), histories
 
 

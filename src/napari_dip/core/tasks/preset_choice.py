@@ -1,0 +1,114 @@
+"""Which preset a fit runs: the one named, or what ``"auto"`` (the default) picks for the task and the image.
+
+:func:`choose_preset` is the one place that resolves a preset: the task
+functions, the stacks, the command line and the widgets all call it, and it
+refuses the combinations a preset cannot fit (Stein's risk estimate outside
+Gaussian denoising, a 3D fit with a guide code, ...).
+
+``"auto"`` picks ``"sure"`` (the noisy image as the network's input, fitted to
+Stein's risk estimate) to denoise one 2D image of 8 bits or floats with
+Gaussian noise that passes the checks of
+:mod:`napari_dip.core.inputs.noise_checks`, and ``"fast"`` otherwise: for the
+other tasks, volumes, photon noise, stacks (whose warm-started slices share
+one network), images of more than 8 bits per value (scientific cameras), and
+when an option of the fast preset's methods is given. On the photos it does
+not warn about, ``"sure"`` reached the paper preset's best picture sooner and
+returned more than ``"fast"``; on clipped photos and photon noise it returned
+less (``benchmarks/sure_clipping.py``, ``benchmarks/time_to_quality.py``,
+``benchmarks/presets_fluorescence.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from napari_dip.core.inputs.noise_checks import obstacle_reason, sure_obstacle
+from napari_dip.core.tasks.presets import AUTO, DEFAULT_PRESET, Preset, task_preset
+
+#: Options of the fast preset's methods (the hold-out stop, the noise-level stop, the pieces of preset="drp"):
+#: with any of them given, "auto" keeps "fast".
+FAST_OPTIONS = ("holdout", "stop_loss", "root_loss", "code_noise_std", "optimize", "code_lr", "members")
+#: The presets that work everywhere, named in refusals.
+GENERAL = "preset='fast' (what the default picks here) or 'paper'"
+
+
+@dataclass(frozen=True)
+class PresetChoice:
+    """The preset a fit runs: its recorded ``name``, its ``settings`` for the task's case and, when ``"auto"``
+    picked it, why (``reason``)."""
+
+    name: str
+    settings: Preset
+    reason: str | None = None
+
+
+def denoise_choice(target: np.ndarray, *, spatial_dims: int = 2, noise: str = "gaussian",
+                   options: Mapping[str, Any] | None = None, dtype: Any = None) -> tuple[str, str]:
+    """The preset ``"auto"`` picks to denoise ``target`` ((C, H, W) in [0, 1]) and why, in a few words.
+
+    ``options`` are the other keywords of the fit; ``dtype`` is the user's image's (None: not known).
+    """
+    options = options or {}
+    if spatial_dims != 2:
+        return "fast", "a volume"
+    if noise != "gaussian":
+        return "fast", f"{noise} noise"
+    if dtype is not None and np.issubdtype(dtype, np.integer) and np.iinfo(dtype).bits > 8:
+        return "fast", f"{np.iinfo(dtype).bits}-bit camera data"
+    given = [name for name in FAST_OPTIONS if options.get(name) is not None]
+    if given:
+        return "fast", f"{given[0]} is set"
+    if options.get("auto_stop") is False:
+        return "fast", "no automatic stop"
+    if options.get("sure_sigma") is None:  # a given noise level asks for Stein's estimate whatever the checks say
+        obstacle = sure_obstacle(target)
+        if obstacle is not None:
+            return "fast", obstacle_reason(obstacle)
+    return "sure", "unclipped 2D image, even noise"
+
+
+def stack_preset(preset: str | Preset) -> str | Preset:
+    """The preset of every slice of a stack whose fits warm-start: ``"fast"`` for ``"auto"`` (one network for all)."""
+    return "fast" if preset == AUTO else preset
+
+
+def check_fits(settings: Preset, name: str, *, task: str, noise: str = "gaussian", spatial_dims: int = 2,
+               options: Mapping[str, Any] | None = None) -> None:
+    """Refuse a preset that cannot fit this task, noise model or dimensionality (ValueError naming what works)."""
+    options = options or {}
+    named = f"preset={name!r}"
+    if settings.code == "observation" and (task != "denoise" or noise != "gaussian"):
+        raise ValueError(f"{named} fits the noisy image through Stein's risk estimate: it is for denoising images "
+                         f"with Gaussian noise only. Use {GENERAL}.")
+    if noise == "poisson" and options.get("root_loss", settings.root_loss):
+        # the root of the Poisson deviance (per photon) dwarfs a TV weight set for the RMS error of [0, 1] images
+        raise ValueError("noise='poisson' cannot fit the root of the data term (root_loss, which preset='drp' uses): "
+                         "its TV weight is set for the RMS error of Gaussian noise, and the fit keeps the photon "
+                         f"noise. Use {GENERAL} with noise='poisson', or noise='gaussian'.")
+    if spatial_dims == 3 and settings.code != "noise":
+        raise ValueError(f"{named} uses a {settings.code} code, and 3D fits (spatial_dims=3) use a noise code: use "
+                         f"{GENERAL}, or restore the volume slice by slice with stack_axis=0.")
+
+
+def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: int = 1, kind: str | None = None,
+                  target: np.ndarray | None = None, dtype: Any = None, spatial_dims: int = 2,
+                  noise: str = "gaussian", options: Mapping[str, Any] | None = None) -> PresetChoice:
+    """The preset ``task`` runs (for ``factor`` and inpainting ``kind``): ``preset``, or what ``"auto"`` picks.
+
+    ``target`` ((C, ...) in [0, 1]), ``dtype``, ``noise`` and ``options`` (the fit's other keywords) let
+    ``"auto"`` pick for the image (without a denoising ``target`` it picks ``"fast"``).
+    Refuses (ValueError) a preset that cannot fit the task (:func:`check_fits`).
+    """
+    name, reason = preset, None
+    if preset == AUTO:
+        name = "fast"
+        if task == "denoise" and target is not None:
+            name, reason = denoise_choice(target, spatial_dims=spatial_dims, noise=noise, options=options, dtype=dtype)
+    settings = task_preset(task, factor=factor, kind=kind, preset=name)
+    recorded = name if isinstance(name, str) else "custom"
+    check_fits(settings, recorded, task=task, noise=noise, spatial_dims=spatial_dims, options=options)
+    return PresetChoice(recorded, settings, reason)
