@@ -245,8 +245,8 @@ def resolved_options(task: str, inputs: tuple, options: dict) -> dict:
         return options
     if task != "denoise":
         return {key: value for key, value in options.items() if key != "preset"}
-    from napari_dip.core.tasks.preset_choice import denoise_choice
     from napari_dip.core.inputs.images import prepare_image
+    from napari_dip.core.tasks.preset_choice import denoise_choice
 
     target, _ = prepare_image(inputs[0], -1)
     choice, _ = denoise_choice(target, options=options)

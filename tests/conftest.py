@@ -44,3 +44,20 @@ def astronaut_crop() -> np.ndarray:
     from skimage import data
 
     return data.astronaut()[100:148, 180:228]
+
+
+def _tiny_image(shape=(32, 32), seed=0) -> np.ndarray:
+    """A smooth grey image with noise, as uint8."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[: shape[0], : shape[1]]
+    clean = 128 + 60 * np.sin(x / 5.0) * np.cos(y / 7.0)
+    extra = shape[2:]
+    if extra:
+        clean = np.stack([clean * (0.6 + 0.2 * c) for c in range(extra[0])], axis=-1)
+    return np.clip(clean + rng.normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def tiny_image():
+    """``tiny_image(shape=(32, 32), seed=0)``: a small noisy uint8 image (channels last if 3D)."""
+    return _tiny_image

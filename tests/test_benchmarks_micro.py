@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from test_benchmarks import BENCHMARKS, run_script, table_rows
 
 

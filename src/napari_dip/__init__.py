@@ -32,13 +32,13 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
+    from napari_dip.batch.arrays import map_blocks
     from napari_dip.core.api import denoise, enhance, flash_no_flash, inpaint, restore_jpeg, super_resolve
     from napari_dip.core.extras.diagnostics import noise_impedance, prior_samples
-    from napari_dip.core.fitting.config import FitConfig
     from napari_dip.core.extras.features import invert_features, maximize_activation
+    from napari_dip.core.fitting.config import FitConfig
     from napari_dip.core.fitting.records import History, Progress
     from napari_dip.core.tasks.presets import PRESETS
-    from napari_dip.batch.arrays import map_blocks
 
 
 def __getattr__(name: str) -> Any:

@@ -9,6 +9,7 @@ import skimage.io
 import tifffile
 import torch
 
+
 @pytest.fixture(autouse=True)
 def one_thread():
     """One torch thread: two threads on a busy 2-core machine can be 100x slower."""

@@ -10,6 +10,7 @@ import tifffile
 
 from napari_dip.cli import main
 from napari_dip.core.fitting import loop as fit_module
+
 FAST = ["--preset", "fast", "--iterations", "3", "--device", "cpu", "-q"]
 
 

@@ -7,8 +7,8 @@ import pytest
 import tifffile
 from PIL import Image
 
-from napari_dip.cli import main
 from napari_dip.batch.files import read_image, write_image
+from napari_dip.cli import main
 
 FAST = ["--preset", "fast", "--iterations", "2", "--device", "cpu", "-q"]
 

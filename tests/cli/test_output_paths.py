@@ -12,9 +12,9 @@ import skimage.io
 import tifffile
 
 import napari_dip.batch.serial
+from napari_dip.batch.files import write_image
 from napari_dip.cli import main
 from napari_dip.core.validation import InputError
-from napari_dip.batch.files import write_image
 
 FAST = ["--preset", "fast", "--iterations", "3", "--device", "cpu", "-q"]
 

@@ -5,11 +5,11 @@ import warnings
 import numpy as np
 import pytest
 
-from napari_dip.core.tasks.preset_choice import denoise_choice
-from napari_dip.core.tasks.stacks import restore_stack
 from napari_dip.core.extras.synthetic import fluorescence_image
 from napari_dip.core.tasks.prepare import prepare_denoise, prepare_jpeg
+from napari_dip.core.tasks.preset_choice import denoise_choice
 from napari_dip.core.tasks.settings import replay_keywords
+from napari_dip.core.tasks.stacks import restore_stack
 
 
 def gaussian_photo(bright: float = 0.7, side: int = 32, sigma: float = 0.08) -> np.ndarray:

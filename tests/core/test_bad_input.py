@@ -12,6 +12,7 @@ import torch
 
 import napari_dip
 from napari_dip.core.fitting import loop as fit_module
+
 IMAGE = np.random.default_rng(0).random((32, 32)).astype(np.float32)
 MASK = IMAGE > 0.5
 TINY = dict(preset="fast", iterations=2, device="cpu")

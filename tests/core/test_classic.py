@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from napari_dip.core.extras import classic
+
+
 def _smooth(shape=(48, 48)):
     y, x = np.mgrid[: shape[0], : shape[1]]
     return 0.5 + 0.3 * np.sin(x / 6.0) * np.cos(y / 8.0)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from napari_dip.core.fitting import loop as fit_module
+from napari_dip.core.fitting import optimizer
 from napari_dip.core.fitting.loop import Fit, FitConfig, Problem, run
 from napari_dip.core.model.networks import NetworkSpec, build_network
 from napari_dip.core.physics.operators import Identity
-from napari_dip.core.tasks.presets import task_preset
 from napari_dip.core.tasks.prepare import prepare_denoise
+from napari_dip.core.tasks.presets import task_preset
 
 TINY = NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2), input_norm=True)
 
@@ -66,7 +66,7 @@ def test_bad_values_are_refused(config, message):
 
 def test_adam_is_fused_where_it_can_be_and_plain_elsewhere(monkeypatch):
     params = [torch.zeros(3, requires_grad=True)]
-    assert fit_module.adam(params, 0.1).defaults["fused"]
+    assert optimizer.adam(params, 0.1).defaults["fused"]
     plain = torch.optim.Adam
 
     def no_fused(*args, fused=None, **kwargs):
@@ -75,7 +75,7 @@ def test_adam_is_fused_where_it_can_be_and_plain_elsewhere(monkeypatch):
         return plain(*args, **kwargs)
 
     monkeypatch.setattr(torch.optim, "Adam", no_fused)
-    assert not fit_module.adam(params, 0.1).defaults["fused"]
+    assert not optimizer.adam(params, 0.1).defaults["fused"]
 
 
 def test_the_drp_preset_fits_code_and_network_and_fast_and_paper_only_the_network():

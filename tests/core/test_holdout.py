@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 import napari_dip
-from napari_dip.core.model.codes import held_out_mask
 from napari_dip.core.fitting.loop import Fit
-from napari_dip.core.model.networks import NetworkSpec
-from napari_dip.core.tasks.presets import Preset
 from napari_dip.core.fitting.stopping import MinimumStopper, VarianceStopper
+from napari_dip.core.model.codes import held_out_mask
+from napari_dip.core.model.networks import NetworkSpec
 from napari_dip.core.tasks.prepare import prepare_denoise, prepare_super_resolution
+from napari_dip.core.tasks.presets import Preset
 
 TINY = Preset(NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2)), code_channels=4, iterations=40)
 
@@ -51,17 +51,17 @@ def test_the_stop_keeps_the_image_at_the_minimum_of_the_held_out_error(monkeypat
     run = prepare_denoise(noisy_image(), preset=replace(TINY, iterations=400, lr=0.05), holdout=0.1, auto_stop=True,
                           patience=40)
     result = run.run()[1]
-    assert isinstance(run.fit._stopper, MinimumStopper) and not isinstance(run.fit._stopper, VarianceStopper)
-    counted = [(score, i) for i, score in scores if i >= run.fit._stopper.warmup]
+    assert isinstance(run.fit._auto.stopper, MinimumStopper) and not isinstance(run.fit._auto.stopper, VarianceStopper)
+    counted = [(score, i) for i, score in scores if i >= run.fit._auto.stopper.warmup]
     assert run.fit.auto_stop_iteration == min(counted)[1]
     assert result.history.stop_reason == "auto_stop"
     assert result.history.stop_iteration == run.fit.auto_stop_iteration + 40
-    np.testing.assert_array_equal(result.image, run.fit._stopper.best_image.numpy())
+    np.testing.assert_array_equal(result.image, run.fit._auto.stopper.best_image.numpy())
 
 
 def test_without_a_hold_out_the_stop_follows_the_outputs_variance():
     run = prepare_denoise(noisy_image(), preset=TINY, auto_stop=True)
-    assert isinstance(run.fit._stopper, VarianceStopper) and run.fit.held_out is None
+    assert isinstance(run.fit._auto.stopper, VarianceStopper) and run.fit.held_out is None
 
 
 def test_the_mask_holds_out_the_fraction_asked_for_and_follows_the_seed():
@@ -99,5 +99,5 @@ def test_a_fit_that_ends_before_its_patience_runs_out_returns_the_stop_s_choice(
     assert result.history.stop_reason == "completed"
     chosen = run.fit.auto_stop_iteration
     assert chosen is not None and chosen < 300
-    np.testing.assert_array_equal(result.image, run.fit._stopper.best_image.numpy())
+    np.testing.assert_array_equal(result.image, run.fit._auto.stopper.best_image.numpy())
     assert not np.array_equal(result.image, result.ema)  # the EMA moved on after the chosen iteration

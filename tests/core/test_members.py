@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.tasks.pieces import seeded_network
 from napari_dip.core.model.codes import member_seed
-from napari_dip.core.runtime.devices import fit_memory
 from napari_dip.core.model.networks import Members, NetworkSpec
-from napari_dip.core.tasks.presets import Preset
+from napari_dip.core.runtime.devices import fit_memory
+from napari_dip.core.tasks.pieces import seeded_network
 from napari_dip.core.tasks.prepare import prepare_denoise
+from napari_dip.core.tasks.presets import Preset
 
 TINY = Preset(NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2), input_norm=True), code_channels=3,
               code_noise_std=0.0, iterations=6, lr=0.001, code_lr=0.1, optimize="both", tv_weight=0.2,
@@ -62,9 +62,25 @@ def test_the_memory_estimate_counts_every_member():
 
 
 def test_a_stack_warm_starts_every_member():
+    from napari_dip.core.tasks.stacks import slice_runs
+
     stack = np.random.default_rng(1).random((2, 24, 24)).astype(np.float32)
-    out = napari_dip.denoise(stack, preset=replace(TINY, members=2), stack_axis=0)
-    assert out.shape == stack.shape and np.isfinite(out).all()
+    preset = replace(TINY, members=2)
+
+    def make_run(k, repeat, options):
+        return prepare_denoise(stack[k], **options)
+
+    runs = slice_runs(make_run, 2, {"preset": preset, "iterations": 3})
+    first = next(runs).run
+    first.run()
+    ended = {key: value.clone() for key, value in first.fit.network.state_dict().items()}
+    second = next(runs).run
+    started = second.fit.network.state_dict()
+    assert {key.split(".")[1] for key in ended if key.startswith("networks.")} == {"0", "1"}  # both members
+    for key, value in ended.items():
+        assert torch.equal(started[key], value), key
+    fresh = prepare_denoise(stack[1], preset=preset, iterations=3).fit.network.state_dict()
+    assert not all(torch.equal(fresh[key], value) for key, value in ended.items())  # not where a fresh fit starts
 
 
 @pytest.mark.parametrize("members", [0, -1, 1.5, "2"])

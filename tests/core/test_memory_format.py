@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from napari_dip.core.fitting.loop import FitConfig
 from napari_dip.core.runtime import devices
 from napari_dip.core.runtime.devices import resolve_memory_format
-from napari_dip.core.fitting.loop import FitConfig
 from napari_dip.core.tasks.prepare import prepare_denoise
 
 

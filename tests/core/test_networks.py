@@ -3,8 +3,8 @@ import torch
 
 import napari_dip
 from napari_dip.core.model.networks import ARCHITECTURES, NetworkSpec, build_network, code_downscale
-from napari_dip.core.tasks.presets import PRESETS, Preset, task_preset
 from napari_dip.core.tasks.prepare import prepare_denoise
+from napari_dip.core.tasks.presets import PRESETS, Preset, task_preset
 
 SMALL = dict(down=(8, 8, 16), up=(8, 8, 16), skip=(2, 2, 2))
 

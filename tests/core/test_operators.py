@@ -4,7 +4,6 @@ import torch
 
 from napari_dip.core.physics.operators import Identity, LanczosDownsample, Mask, lanczos2, lanczos2_taps
 
-
 #: Reference taps: the 1D factor of the DIP reference code's ``get_kernel(factor, "lanczos", phase=0.5,
 #: kernel_width=4 * factor + 1, support=2)`` (models/downsampler.py), computed once and written out.
 REFERENCE_TAPS = {

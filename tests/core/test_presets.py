@@ -1,11 +1,10 @@
 """One core function maps (task, factor, inpainting kind, preset) to the settings; API, CLI and widgets use it."""
 
+import numpy as np
 import pytest
 
-from napari_dip.core.tasks.presets import PRESETS, paper_key, task_preset
 from napari_dip.core.tasks.prepare import prepare_inpaint, prepare_super_resolution
-
-import numpy as np
+from napari_dip.core.tasks.presets import PRESETS, paper_key, task_preset
 
 IMAGE = np.random.default_rng(0).random((16, 16)).astype(np.float32)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import napari_dip
-from napari_dip.core.tasks.stacks import restore_stack, start_from
 from napari_dip.core.tasks.prepare import prepare_denoise, prepare_inpaint
+from napari_dip.core.tasks.stacks import restore_stack, start_from
 
 FAST = dict(preset="fast", device="cpu")
 

@@ -7,15 +7,15 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.model.codes import blind_spots, perturb
 from napari_dip.core.fitting.config import FitConfig
 from napari_dip.core.fitting.loop import Fit, Problem
-from napari_dip.core.physics.losses import divergence
-from napari_dip.core.model.networks import NetworkSpec
 from napari_dip.core.inputs.noise_level import gaussian_noise_variance
+from napari_dip.core.model.codes import blind_spots, perturb
+from napari_dip.core.model.networks import NetworkSpec
+from napari_dip.core.physics.losses import divergence
 from napari_dip.core.physics.operators import Identity
-from napari_dip.core.tasks.presets import PRESETS
 from napari_dip.core.tasks.prepare import prepare_denoise
+from napari_dip.core.tasks.presets import PRESETS
 
 TINY_SURE = replace(PRESETS["sure"], network=NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2)), iterations=30)
 SIGMA = 0.1

@@ -6,11 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from napari_dip.core.model.networks import NetworkSpec
-from napari_dip.core.tasks.presets import PRESETS
-from napari_dip.core.inputs.noise_checks import clipped_share, noise_growth
 from napari_dip.core.extras.synthetic import fluorescence_image
+from napari_dip.core.inputs.noise_checks import clipped_share, noise_growth
+from napari_dip.core.model.networks import NetworkSpec
 from napari_dip.core.tasks.prepare import prepare_denoise
+from napari_dip.core.tasks.presets import PRESETS
 
 TINY_SURE = replace(PRESETS["sure"], network=NetworkSpec(down=(8, 16), up=(8, 16), skip=(2, 2)), iterations=5)
 

@@ -3,7 +3,7 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio as psnr
 
 import napari_dip
-from napari_dip.core.tasks.prepare import prepare_inpaint, TASKS
+from napari_dip.core.tasks.prepare import TASKS, prepare_inpaint
 from napari_dip.core.tasks.settings import replay_keywords
 
 

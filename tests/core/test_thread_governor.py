@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from napari_dip.core.runtime import adaptive_threads as thread_governor
-from napari_dip.core.tasks.prepare import prepare_denoise
 from napari_dip.core.runtime.adaptive_threads import ThreadGovernor, candidate_counts
+from napari_dip.core.tasks.prepare import prepare_denoise
 
 
 class FakeClock:

@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 
 import napari_dip
-
+from napari_dip.core.fitting.tiles import blend_weights, plan_tiles, tile_starts
 from napari_dip.core.tasks.prepare import TASKS, prepare_denoise
 from napari_dip.core.tasks.settings import replay_keywords
-from napari_dip.core.fitting.tiles import blend_weights, plan_tiles, tile_starts
 
 GIB = 2**30
 

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import napari_dip
-from napari_dip.core.runtime.devices import estimate_memory
 from napari_dip.core.inputs.images import pad_to_multiple
-from napari_dip.core.model.networks import NetworkSpec, build_network, volume_spec
-from napari_dip.core.tasks.presets import FAST_NET
-from napari_dip.core.tasks.prepare import prepare_denoise
 from napari_dip.core.inputs.volumes import prepare_volume, restore_volume
+from napari_dip.core.model.networks import NetworkSpec, build_network, volume_spec
+from napari_dip.core.runtime.devices import estimate_memory
+from napari_dip.core.tasks.prepare import prepare_denoise
+from napari_dip.core.tasks.presets import FAST_NET
 
 FAST = dict(preset="fast", device="cpu")
 SMALL = NetworkSpec(down=(4, 4, 8), up=(4, 4, 8), skip=(2, 2, 2))

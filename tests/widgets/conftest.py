@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from napari.utils.notifications import notification_manager
 
 #: Long enough for a 20-iteration fit on a busy 2-core machine.
 RUN_TIMEOUT_MS = 90_000
-
-
-def _tiny_image(shape=(32, 32), seed=0) -> np.ndarray:
-    """A smooth grey image with noise, as uint8."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[: shape[0], : shape[1]]
-    clean = 128 + 60 * np.sin(x / 5.0) * np.cos(y / 7.0)
-    extra = shape[2:]
-    if extra:
-        clean = np.stack([clean * (0.6 + 0.2 * c) for c in range(extra[0])], axis=-1)
-    return np.clip(clean + rng.normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
 
 
 def _configure(widget, iterations: int = 20, preview_every: int = 5) -> None:
@@ -28,12 +16,6 @@ def _configure(widget, iterations: int = 20, preview_every: int = 5) -> None:
     widget.fit.iterations.value = iterations
     widget.fit.preview_every.value = preview_every
     widget.preview_interval = 0.0
-
-
-@pytest.fixture
-def tiny_image():
-    """``tiny_image(shape=(32, 32), seed=0)``: a small noisy uint8 image (channels last if 3D)."""
-    return _tiny_image
 
 
 @pytest.fixture

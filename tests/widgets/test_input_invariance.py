@@ -8,7 +8,12 @@ import numpy as np
 
 from napari_dip._qt.prior_explorer import PriorExplorerWidget
 from napari_dip._qt.widgets import (
-    DenoiseWidget, EnhanceWidget, FlashWidget, InpaintWidget, JpegWidget, SuperResolutionWidget,
+    DenoiseWidget,
+    EnhanceWidget,
+    FlashWidget,
+    InpaintWidget,
+    JpegWidget,
+    SuperResolutionWidget,
 )
 
 SCALE, TRANSLATE = (0.5, 2.0), (10.0, -4.0)

@@ -7,6 +7,8 @@ import pytest
 
 from napari_dip._qt.widgets import DenoiseWidget, FlashWidget, InpaintWidget, SuperResolutionWidget
 from napari_dip.core.tasks import prepare as tasks
+
+
 def _errors(notes):
     return [message for severity, message in notes() if severity == "error"]
 

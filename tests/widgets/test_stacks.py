@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_dip._qt.controls import SLICE_MODES
 from napari_dip._qt.widgets import DenoiseWidget, SuperResolutionWidget
 from napari_dip.core.tasks import prepare as tasks
+from napari_dip.gui.form import SLICE_MODES
+
+
 @pytest.fixture
 def spy_denoise(monkeypatch):
     """Record the images the engine receives."""

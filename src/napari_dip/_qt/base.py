@@ -19,21 +19,23 @@ from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import QEvent, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from napari_dip.core.extras.classic import methods_for
-from napari_dip.core.inputs.volumes import VOLUME_TASKS
-
-from napari_dip._qt.compare import ComparePanel, CompareRequest
-from napari_dip._qt.controls import PRESETS, SLICE_MODES, FitControls, collapsible, layer_picker, progress_text
-from napari_dip.core.validation import InputError
-from napari_dip.gui.layers import (
-    SliceSource, channel_axis, check_image, companion, contrast_limits, current_index, image_shape,
-    leading_shape, output_geometry,
-)
-from napari_dip.gui.snapshots import snapshot_every
+from napari_dip._qt.compare import ComparePanel
+from napari_dip._qt.controls import FitControls, collapsible, layer_picker
 from napari_dip._qt.history_panel import AUTO_STOP, HistoryPanel
 from napari_dip._qt.live import Lifeline, PreviewLayer, make_worker
-from napari_dip.gui.messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
 from napari_dip._qt.plot import CurvePlot
+from napari_dip.core.extras.classic import methods_for
+from napari_dip.gui.compare import CompareRequest
+from napari_dip.gui.form import SLICE_MODES, progress_text
+from napari_dip.gui.layers import (
+    SliceSource,
+    check_image,
+    companion,
+    image_shape,
+    leading_shape,
+)
+from napari_dip.gui.messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
+from napari_dip.gui.plan import Form, compare_request, plan_run
 from napari_dip.gui.runner import RunRequest, run_request
 from napari_dip.gui.session import LayerPlan, OutputSpec, RunSession
 
@@ -45,10 +47,8 @@ class TaskWidget(QWidget):
     run_finished = Signal()
 
     task: ClassVar[str] = ""
-    preset_key: ClassVar[str] = ""
     outputs: ClassVar[tuple[OutputSpec, ...]] = ()
     image_label: ClassVar[str] = "image"
-    presets: ClassVar[tuple[str, ...]] = PRESETS  # the first is the default
     help_text: ClassVar[str] = ""
 
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None):
@@ -69,12 +69,16 @@ class TaskWidget(QWidget):
             napari_viewer, Image, "reference", nullable=True,
             tooltip="Optional clean image of the output's size: adds a PSNR curve.",
         )
-        self.fit = FitControls(self.presets)
+        from napari_dip.core.tasks.presets import preset_choices
+
+        self.fit = FitControls(preset_choices(self.task))
         self.slices = ComboBox(label="stack", choices=SLICE_MODES, value=SLICE_MODES[0],
                                tooltip="For 3D / time-lapse layers: the slice shown now; every slice in turn, each "
                                        "fit starting from the previous one's; or the last three axes as one volume.")
         self.form = Container(widgets=[self.image, *self._task_widgets(), self.reference, *self.fit.basic, self.slices])
-        self.fit.apply_defaults(self._preset_key())
+        self.fit.preset.changed.connect(lambda *_: self.refresh_preset(force=True))
+        self._shown_choice: Any = None
+        self.refresh_preset(force=True)
         self._build_layout()
         self.image.changed.connect(self._on_image_changed)
         self.run_button.clicked.connect(self._on_run)
@@ -97,9 +101,28 @@ class TaskWidget(QWidget):
         """Task keywords (factor, kind)."""
         return {}
 
-    def _preset_key(self) -> str:
-        """Key of the engine preset whose iterations and learning rate are shown."""
-        return self.preset_key
+    def _choice_options(self) -> dict[str, Any]:
+        """What the preset's choice depends on besides its name (factor, kind, the image)."""
+        return {}
+
+    def preset_choice(self) -> Any:
+        """The preset the chosen name runs (:func:`~napari_dip.core.tasks.preset_choice.choose_preset`)."""
+        from napari_dip.core.tasks.preset_choice import choose_preset
+
+        return choose_preset(self.task, self.fit.preset.value, **self._choice_options(), refuse=False)
+
+    def refresh_preset(self, force: bool = False) -> None:
+        """Show the settings of the preset that runs: when the preset is set (``force``), or when what it resolves
+        to changes (so adding layers does not reset edited settings)."""
+        choice = self.preset_choice()
+        if not force and choice == self._shown_choice:
+            return
+        self._shown_choice = choice
+        self.fit.show(choice.name, choice.settings)
+        self._preset_shown(choice)
+
+    def _preset_shown(self, choice: Any) -> None:
+        """A hook for subclasses: the preset ``choice`` is shown now."""
 
     def _outputs(self) -> tuple[OutputSpec, ...]:
         return self.outputs
@@ -160,46 +183,21 @@ class TaskWidget(QWidget):
         shape = image_shape(image)
         return (shape[0] * self.factor, shape[1] * self.factor, *shape[2:])
 
-    def _plan(self) -> tuple[RunRequest, RunSession]:
-        """Read the form into a request for the worker and a session for the outputs (may raise InputError)."""
+    def _form(self) -> Form:
+        """The form's values (the companion layers checked against the image: may raise InputError)."""
         image = self.image.value
         check_image(image)
-        leading = leading_shape(image)
-        sources = [SliceSource(image.data, len(leading)), *self._task_inputs(image)]
-        reference = self._reference_source(image)
-        mode = self.slices.value if leading else SLICE_MODES[0]
-        all_slices, volume = mode == SLICE_MODES[1], mode == SLICE_MODES[2]
-        if volume and self.task not in VOLUME_TASKS:
-            raise InputError(f"This task restores 2D images only: choose the stack mode '{SLICE_MODES[1]}'.")
-        outer = leading[:-1] if volume else leading  # the axes that pick what one fit restores
-        if all_slices:
-            indices, stack, at = tuple(np.ndindex(*leading)), leading, None
-        else:
-            at = current_index(image, self.viewer)[: len(outer)]
-            indices, stack = (at,), (1,) * len(outer)
-            # Snapshot the slice now: later edits of the layers do not change this run.
-            sources = [SliceSource(np.array(s.take(at))) for s in sources]
-            reference = None if reference is None else SliceSource(np.array(reference.take(at)))
-        kwargs = {**self.fit.kwargs(), **self._task_kwargs(), "channel_axis": channel_axis(image)}
-        if volume:  # the voxel size from the layer's scale
-            kwargs.update(spatial_dims=3, spacing=tuple(float(v) for v in image.scale[len(outer): len(outer) + 3]),
-                          channel_axis=3 if image.rgb else None)
-        every = snapshot_every(kwargs["iterations"], kwargs["preview_every"])
-        request = RunRequest(self.task, tuple(sources), indices, kwargs, reference, self.preview_interval,
-                             warm_start=all_slices, history_every=every)
-        scale, translate = output_geometry(image, self.factor, at)
-        extra = self._layer_metadata()
-        if leading:
-            extra["stack_mode"] = mode
-        plan = LayerPlan(image.name, self._outputs(), scale, translate, stack, all_slices, bool(image.rgb),
-                         contrast_limits(image), extra)
-        return request, RunSession(plan, len(indices))
+        reference = None
+        if self.reference.value is not None:
+            reference = companion(self.reference.value, image, self._output_shape(image), "reference",
+                                  "choose a clean image of the output's size, or no reference.")
+        return Form(self.task, image, self._task_inputs(image), reference,
+                    {**self.fit.kwargs(), **self._task_kwargs()}, self._outputs(), self._layer_metadata(),
+                    self.slices.value, self.factor, self.preview_interval)
 
-    def _reference_source(self, image: Any) -> SliceSource | None:
-        if self.reference.value is None:
-            return None
-        return companion(self.reference.value, image, self._output_shape(image), "reference",
-                         "choose a clean image of the output's size, or no reference.")
+    def _plan(self) -> tuple[RunRequest, RunSession]:
+        """Read the form into a request for the worker and a session for the outputs (may raise InputError)."""
+        return plan_run(self._form(), self.viewer)
 
     def _layer_metadata(self) -> dict[str, Any]:
         extra = self._task_metadata()
@@ -209,19 +207,8 @@ class TaskWidget(QWidget):
 
     def _compare_inputs(self) -> tuple[CompareRequest, LayerPlan]:
         """The current slice and the geometry of its outputs, for the classic methods (may raise InputError)."""
-        image = self.image.value
-        check_image(image)
-        at, leading = current_index(image, self.viewer), leading_shape(image)
-        arrays = [source.take(at) for source in (SliceSource(image.data, len(leading)), *self._task_inputs(image))]
-        reference = self._reference_source(image)
-        reference = None if reference is None else reference.take(at)
         dip = np.asarray(self.last_outputs[-1].data) if self.last_outputs else None
-        others = {"DIP": dip.reshape(reference.shape)} if dip is not None and dip.size == np.size(reference) else {}
-        request = CompareRequest(methods_for(self.task), arrays[0], tuple(arrays[1:]), channel_axis(image),
-                                 self.factor, reference, others)
-        scale, translate = output_geometry(image, self.factor, at)
-        return request, LayerPlan(image.name, (), scale, translate, (1,) * len(leading), False, bool(image.rgb),
-                                  contrast_limits(image), self._layer_metadata())
+        return compare_request(self._form(), self.viewer, methods_for(self.task), dip)
 
     def _on_run(self) -> None:
         """Start a run with the current settings (does nothing while one is going)."""

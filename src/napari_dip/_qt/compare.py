@@ -1,70 +1,22 @@
-"""Compare: the classic methods of a task, run in a worker, shown beside the DIP result in napari's grid.
+"""Compare: the classic methods' results beside the DIP result, in napari's grid, with a PSNR / SSIM table.
 
-:func:`compare_methods` (no Qt) runs each method of
-:func:`napari_dip.core.extras.classic.methods_for` on the current slice and yields
-one :class:`MethodDone` per method, scored against the reference when there
-is one. :class:`ComparePanel` adds each result as a ``name [method]`` layer,
-switches the grid view on and fills a PSNR / SSIM table.
+:class:`ComparePanel` runs :func:`napari_dip.gui.compare.compare_methods` in
+a worker, adds each result as a ``name [method]`` layer, switches the grid
+view on and fills the table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from napari_dip._qt.live import make_worker
+from napari_dip.gui.compare import CompareRequest, MethodDone, compare_methods
 from napari_dip.gui.session import LayerPlan
-
-
-@dataclass(frozen=True)
-class CompareRequest:
-    """The current slice's arrays and the methods to run on them."""
-
-    methods: tuple[str, ...]
-    image: np.ndarray
-    extra: tuple[np.ndarray, ...] = ()  # the mask, for inpainting
-    channel_axis: int | None = None
-    factor: int = 1
-    reference: np.ndarray | None = None
-    others: dict[str, np.ndarray] = field(default_factory=dict)  # results to score too (the DIP output)
-
-
-@dataclass(frozen=True)
-class MethodDone:
-    """One method's result (``output`` None and ``error`` set when it failed)."""
-
-    name: str
-    position: int
-    count: int
-    output: np.ndarray | None = None
-    score: Any = None  # core.classic.Score with a reference
-    error: str = ""
-
-
-def compare_methods(request: CompareRequest) -> Generator[MethodDone, None, list[Any]]:
-    """Run every method in turn (in the worker thread); return the scores of the other results too."""
-    from napari_dip.core.extras.classic import run_classic, score
-
-    count = len(request.methods)
-    for position, name in enumerate(request.methods):
-        try:
-            output = run_classic(name, request.image, *request.extra, channel_axis=request.channel_axis,
-                                 factor=request.factor)
-            rated = None if request.reference is None else score(name, output, request.reference,
-                                                                 request.channel_axis)
-        except Exception as exc:  # noqa: BLE001 - failures go back to the GUI as data
-            yield MethodDone(name, position, count, error=f"{name} failed: {exc}")
-            continue
-        yield MethodDone(name, position, count, output, rated)
-    if request.reference is None:
-        return []
-    return [score(name, out, request.reference, request.channel_axis) for name, out in request.others.items()]
 
 
 class ComparePanel(QWidget):

@@ -9,8 +9,6 @@ fitted fastest, noise slowest.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,96 +18,15 @@ from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from napari_dip._qt.controls import PRESETS, device_choices, layer_picker
+from napari_dip._qt.controls import device_choices, layer_picker
+from napari_dip._qt.live import Lifeline, make_worker
+from napari_dip._qt.plot import CurvePlot
+from napari_dip.core.model.networks import ARCHITECTURES
+from napari_dip.core.tasks.presets import CASE_PRESETS
 from napari_dip.core.validation import InputError
 from napari_dip.gui.layers import channel_axis, check_image, current_index
-from napari_dip.gui.messages import Failure, RunFailed
-from napari_dip._qt.plot import CurvePlot
-from napari_dip._qt.live import Lifeline, make_worker
-
-ARCHITECTURES = ("skip", "hourglass", "unet", "resnet", "deep_decoder")
-
-
-@dataclass(frozen=True)
-class SamplesReady:
-    samples: np.ndarray  # (n, H, W) or (n, H, W, C)
-    settings: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class SampleDrawn:
-    """One more sample is ready (``done`` of ``count``)."""
-
-    done: int
-    count: int
-
-
-@dataclass(frozen=True)
-class CurvesReady:
-    curves: dict[str, np.ndarray]
-    stopped: bool
-
-
-class ImpedanceMonitor:
-    """Shared between the fitting thread (which writes) and the GUI timer (which reads)."""
-
-    def __init__(self, iterations: int, names: tuple[str, ...]):
-        self.iterations, self.names = iterations, names
-        self.curve = 0
-        self.iteration = 0
-        self.stop = False
-        self.points: list[tuple[str, int, float]] = []  # appended by the worker, drained by the GUI
-
-    def __call__(self, progress: Any) -> bool:
-        if progress.iteration < self.iteration:
-            self.curve = min(self.curve + 1, len(self.names) - 1)
-        self.iteration = progress.iteration
-        if progress.loss is not None:
-            self.points.append((self.names[self.curve], progress.iteration, progress.loss))
-        return not self.stop
-
-    def quit(self) -> None:
-        """Stop every remaining curve at its next iteration."""
-        self.stop = True
-
-    def drain(self) -> list[tuple[str, int, float]]:
-        count = len(self.points)
-        taken, self.points[:count] = self.points[:count], []
-        return taken
-
-
-def _kind(exc: Exception) -> Failure:
-    return Failure.INPUT if isinstance(exc, ValueError) else Failure.INTERNAL
-
-
-def _draw_samples(
-    shape: tuple[int, ...], architecture: str, n: int, seed: int, preset: str
-) -> Generator[SampleDrawn, None, SamplesReady | RunFailed]:
-    """Runs in the worker thread, one sample (seed ``seed + k``) at a time; failures come back as a RunFailed."""
-    from napari_dip.core.extras.diagnostics import prior_samples
-
-    drawn = []
-    try:
-        for k in range(n):
-            drawn.append(prior_samples(shape, architecture, 1, seed + k, preset)[0])
-            yield SampleDrawn(k + 1, n)
-    except Exception as exc:  # noqa: BLE001 - failures go back as data
-        return RunFailed(f"Could not draw samples: {exc}", _kind(exc))
-    samples = np.stack(drawn)
-    settings = {"shape": list(shape), "architecture": architecture, "n": n, "seed": seed, "preset": preset}
-    return SamplesReady(samples, settings)
-
-
-def _fit_curves(image: np.ndarray, axis: int | None, iterations: int, preset: str, device: str,
-                monitor: ImpedanceMonitor) -> CurvesReady | RunFailed:
-    """Runs in the worker thread; ``monitor`` carries progress out and Stop in."""
-    from napari_dip.core.extras.diagnostics import noise_impedance
-
-    try:
-        curves = noise_impedance(image, iterations, channel_axis=axis, preset=preset, device=device, callback=monitor)
-    except Exception as exc:  # noqa: BLE001
-        return RunFailed(f"Could not fit the curves: {exc}", _kind(exc))
-    return CurvesReady(curves, monitor.stop)
+from napari_dip.gui.messages import RunFailed
+from napari_dip.gui.prior import CurvesReady, ImpedanceMonitor, SampleDrawn, SamplesReady, draw_samples, fit_curves
 
 
 class PriorExplorerWidget(QWidget):
@@ -136,12 +53,12 @@ class PriorExplorerWidget(QWidget):
         self.architecture = ComboBox(label="architecture", choices=ARCHITECTURES, value="skip")
         self.n_samples = SpinBox(label="samples", min=1, max=64, value=4)
         self.seed = SpinBox(label="seed", min=0, max=2**31 - 1, value=0)
-        self.sample_preset = ComboBox(label="preset", choices=PRESETS, value="fast")
+        self.sample_preset = ComboBox(label="preset", choices=CASE_PRESETS, value="fast")
         self.samples_form = Container(widgets=[self.height_box, self.width_box, self.channels, self.architecture,
                                                self.n_samples, self.seed, self.sample_preset])
         self.image = layer_picker(napari_viewer, Image, "image")
         self.iterations = SpinBox(label="iterations", min=2, max=100_000, step=100, value=500)
-        self.curve_preset = ComboBox(label="preset", choices=PRESETS, value="fast")
+        self.curve_preset = ComboBox(label="preset", choices=CASE_PRESETS, value="fast")
         self.device = ComboBox(label="device", choices=device_choices(), value="auto")
         self.curves_form = Container(widgets=[self.image, self.iterations, self.curve_preset, self.device])
         self._build_layout()
@@ -207,7 +124,7 @@ class PriorExplorerWidget(QWidget):
         shape = (self.height_box.value, self.width_box.value) + ((channels,) if channels > 1 else ())
         self.samples_progress.setValue(0)
         self.samples_progress.setFormat(f"sample 0/{self.n_samples.value}")
-        self._start(_draw_samples, shape, self.architecture.value, self.n_samples.value, self.seed.value,
+        self._start(draw_samples, shape, self.architecture.value, self.n_samples.value, self.seed.value,
                     self.sample_preset.value)
 
     def _on_curves(self) -> None:
@@ -227,7 +144,7 @@ class PriorExplorerWidget(QWidget):
         self.plot.clear()
         self.curves = {}
         self.stop_button.setEnabled(True)
-        self._start(_fit_curves, data, channel_axis(image), self.iterations.value, self.curve_preset.value,
+        self._start(fit_curves, data, channel_axis(image), self.iterations.value, self.curve_preset.value,
                     self.device.value, self._monitor)
         self._lifeline.worker = self._monitor  # closing the widget stops the curves
         self._timer.start()

@@ -9,17 +9,16 @@ from magicgui.widgets import ComboBox, Container, FloatSpinBox, Label, PushButto
 from napari.layers import Image, Labels
 from napari.utils.notifications import show_error
 
-from napari_dip._qt.controls import PRESETS, layer_picker
+from napari_dip._qt.base import TaskWidget
+from napari_dip._qt.controls import layer_picker
 from napari_dip.core.validation import InputError
 from napari_dip.gui.layers import SliceSource, channel_axis, companion, image_shape, leading_shape
 from napari_dip.gui.masks import default_range, mask_from_intensities, new_mask
 from napari_dip.gui.session import OutputSpec
-from napari_dip._qt.base import TaskWidget
+
 
 class DenoiseWidget(TaskWidget):
     task = "denoise"
-    preset_key = "denoise"
-    presets = ("auto", *PRESETS, "drp", "sure")
     outputs = (OutputSpec("denoised"),)
     help_text = "Blind denoising. Watch the preview; press Stop when it looks clean (the result is kept)."
 
@@ -28,7 +27,9 @@ class DenoiseWidget(TaskWidget):
         self.form.insert(self.form.index(self.fit.preset) + 1, self.auto_note)  # under the preset it explains
 
     def _task_widgets(self) -> list[Widget]:
-        self.noise = ComboBox(label="noise", choices=("gaussian", "poisson"), value="gaussian",
+        from napari_dip.core.physics.noise import NOISE_MODELS
+
+        self.noise = ComboBox(label="noise", choices=NOISE_MODELS, value=NOISE_MODELS[0],
                               tooltip="poisson: photon-limited images (fluorescence, low light); the camera's gain "
                                       "and read noise are estimated from the image.")
         self.holdout = FloatSpinBox(
@@ -38,57 +39,42 @@ class DenoiseWidget(TaskWidget):
                     "variance decides.",
         )
         self.auto_note = Label(label="auto picks", tooltip="The preset 'auto' runs for this image, and why.")
-        self._auto_reason = ""
-        self.fit.preset.changed.connect(lambda *_: self._refresh_auto(force=True))
-        self.noise.changed.connect(lambda *_: self._refresh_auto())
+        self.noise.changed.connect(lambda *_: self.refresh_preset())
         return [self.noise, self.holdout]
 
     def _on_image_changed(self, *_: Any) -> None:
         super()._on_image_changed()
-        self._refresh_auto()
+        self.refresh_preset()
 
-    def _auto_pick(self) -> tuple[str, str]:
-        """What preset="auto" picks for the chosen layer: the engine's choice for a 2D layer, fast for a stack
-        (whose slices share one network when all are restored)."""
-        from napari_dip.core.tasks.preset_choice import denoise_choice
+    def _choice_options(self) -> dict[str, Any]:
+        """The chosen 2D layer as the image "auto" picks for (a stack's slices share the fast preset's network)."""
         from napari_dip.core.inputs.volumes import read_input
 
         image = self.image.value
-        if image is None:
-            return "fast", "no image chosen"
-        if leading_shape(image):
-            return "fast", "a stack"
+        if image is None or leading_shape(image):
+            return {"noise": self.noise.value, "stack": image is not None}
         try:
             target, info = read_input(np.asarray(image.data), channel_axis(image), 2)
         except ValueError:  # refused with its message when Run is pressed
-            return "fast", "an image the fit refuses"
-        return denoise_choice(target, noise=self.noise.value, dtype=info.dtype)
+            return {"noise": self.noise.value}
+        return {"noise": self.noise.value, "target": target, "dtype": info.dtype}
 
-    def _refresh_auto(self, force: bool = False) -> None:
-        """Show what "auto" picks and that preset's settings: when the preset is set, or when the choice changes
-        (so adding layers does not reset edited settings)."""
-        from napari_dip.core.tasks.presets import task_preset
-
+    def _preset_shown(self, choice: Any) -> None:
         auto = self.fit.preset.value == "auto"
-        choice, self._auto_reason = self._auto_pick() if auto else (None, "")
         self.auto_note.visible = auto
-        self.auto_note.value = f"{choice} ({self._auto_reason})" if auto else ""
-        if not force and choice == self.fit.auto_choice:
-            return
-        self.fit.auto_choice = choice
-        self.fit.apply_defaults(self._preset_key())
-        self.holdout.value = task_preset(self.task, preset=self.fit.chosen_preset()).holdout
+        self.auto_note.value = f"{choice.name} ({choice.reason or 'the fast settings'})" if auto else ""
+        self.holdout.value = choice.settings.holdout
 
     def _task_kwargs(self) -> dict[str, Any]:
         return {"noise": self.noise.value, "holdout": float(self.holdout.value)}
 
     def _task_metadata(self) -> dict[str, Any]:
-        return {"auto_preset": self._auto_reason} if self.fit.preset.value == "auto" else {}
+        reason = self._shown_choice.reason if self._shown_choice is not None else None
+        return {"auto_preset": reason} if self.fit.preset.value == "auto" and reason else {}
 
 
 class JpegWidget(TaskWidget):
     task = "jpeg"
-    preset_key = "jpeg"
     outputs = (OutputSpec("restored"),)
     help_text = "Removes JPEG blocks and ringing (blind restoration). Stop before the artefacts come back."
 
@@ -99,17 +85,15 @@ class SuperResolutionWidget(TaskWidget):
 
     def _task_widgets(self) -> list[Widget]:
         self.factor_box = SpinBox(label="factor", min=2, max=16, value=4)
-        self.factor_box.changed.connect(lambda *_: self.fit.apply_defaults(self._preset_key()))
+        self.factor_box.changed.connect(lambda *_: self.refresh_preset(force=True))
         return [self.factor_box]
 
     @property
     def factor(self) -> int:
         return int(self.factor_box.value)
 
-    def _preset_key(self) -> str:
-        from napari_dip.core.tasks.presets import paper_key
-
-        return paper_key(self.task, factor=self.factor)
+    def _choice_options(self) -> dict[str, Any]:
+        return {"factor": self.factor}
 
     def _outputs(self) -> tuple[OutputSpec, ...]:
         return (OutputSpec(f"super-resolved x{self.factor}"),)
@@ -130,7 +114,7 @@ class InpaintWidget(TaskWidget):
 
         self.kind = ComboBox(label="kind", choices=tuple(INPAINT_KINDS), value="text",
                              tooltip="text: thin strokes; hole: large regions; sparse: most pixels missing.")
-        self.kind.changed.connect(lambda *_: self.fit.apply_defaults(self._preset_key()))
+        self.kind.changed.connect(lambda *_: self.refresh_preset(force=True))
         self.new_mask_button = PushButton(text="New mask", tooltip="An empty Labels layer over the image, "
                                           "with the paint brush ready: paint the pixels to fill.")
         self.valid_low = FloatSpinBox(label="valid from", min=-1e12, max=1e12, step=1)
@@ -162,10 +146,8 @@ class InpaintWidget(TaskWidget):
     def _on_mask_from_intensities(self, *_: Any) -> None:
         self._make_mask(mask_from_intensities, float(self.valid_low.value), float(self.valid_high.value))
 
-    def _preset_key(self) -> str:
-        from napari_dip.core.tasks.presets import paper_key
-
-        return paper_key(self.task, kind=self.kind.value)
+    def _choice_options(self) -> dict[str, Any]:
+        return {"kind": self.kind.value}
 
     def _task_inputs(self, image: Any) -> list[SliceSource]:
         mask = self.mask.value
@@ -186,7 +168,6 @@ class InpaintWidget(TaskWidget):
 
 class EnhanceWidget(TaskWidget):
     task = "enhance"
-    preset_key = "enhance"
     outputs = (
         OutputSpec("coarse", visible=False),
         OutputSpec("fine", like_source=False, visible=False),
@@ -198,7 +179,6 @@ class EnhanceWidget(TaskWidget):
 
 class FlashWidget(TaskWidget):
     task = "flash"
-    preset_key = "flash"
     outputs = (OutputSpec("flash-guided"),)
     image_label = "no-flash image"
     help_text = "Restores a noisy no-flash photo using an aligned flash photo of the scene as the network input."

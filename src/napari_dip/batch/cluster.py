@@ -26,16 +26,15 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from napari_dip.core.validation import InputError
-
 from napari_dip.batch.files import ImageFile
+from napari_dip.core.validation import InputError
 
 INSTALL_HINT = 'install it with `pip install "napari-dip[distributed]"`'
 #: How long to try to reach the scheduler given by --scheduler.

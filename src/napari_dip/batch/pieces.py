@@ -16,7 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from napari_dip.batch.files import (
-    ImageFile, check_writable, companion_path, companion_slice, read_image, read_mask, write_image,
+    ImageFile,
+    check_writable,
+    companion_path,
+    companion_slice,
+    read_image,
+    read_mask,
+    write_image,
 )
 
 

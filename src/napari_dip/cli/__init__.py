@@ -8,7 +8,7 @@ outputs and runs the batch (:mod:`napari_dip.batch`).
 """
 
 from napari_dip.cli.commands import build_parser
-from napari_dip.cli.program import main
 from napari_dip.cli.options import engine_options
+from napari_dip.cli.program import main
 
 __all__ = ["build_parser", "engine_options", "main"]

@@ -57,9 +57,8 @@ from typing import Any
 import numpy as np
 
 from napari_dip.core import validation as check
-from napari_dip.core.tasks.build import TaskRun
 from napari_dip.core.fitting.records import History, Progress
-from napari_dip.core.tasks.stacks import restore_stack
+from napari_dip.core.tasks.build import TaskRun
 from napari_dip.core.tasks.prepare import (
     average_runs,
     prepare_denoise,
@@ -69,6 +68,7 @@ from napari_dip.core.tasks.prepare import (
     prepare_jpeg,
     prepare_super_resolution,
 )
+from napari_dip.core.tasks.stacks import restore_stack
 
 Callback = Callable[[Progress], object] | None
 

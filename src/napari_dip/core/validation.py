@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+
 class InputError(ValueError):
     """Bad input from the user (a file, a path, a layer, a setting); the message names the problem and the fix."""
 

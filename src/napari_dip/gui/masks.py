@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from napari_dip.core.validation import InputError
-
 from napari_dip.gui.layers import check_image, image_shape, leading_shape
 
 

@@ -111,42 +111,47 @@ def _auto_stop_choice(run: Any) -> int:
     return int(chosen or run.history.stop_iteration)
 
 
+def _slices(request: RunRequest) -> Generator[Any, None, None]:
+    """The prepared fit of every slice of ``request``, warm-started as it asks (:func:`~napari_dip.core.tasks.stacks.slice_runs`)."""
+    from napari_dip.core.tasks.prepare import TASKS  # looked up at run time, so tests can swap a task
+    from napari_dip.core.tasks.stacks import slice_runs
+
+    prepare = TASKS[request.task]
+
+    def make_run(position: int, _repeat: int, kwargs: dict) -> Any:
+        index = request.indices[position]
+        reference = {} if request.reference is None else {"reference": request.reference.take(index)}
+        return prepare(*(source.take(index) for source in request.sources), **kwargs, **reference)
+
+    yield from slice_runs(make_run, len(request.indices), request.kwargs, warm_start=request.warm_start,
+                          warm_iterations=request.warm_iterations)
+
+
 def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
     """Fit every slice of ``request`` in turn; yield messages for the GUI.
 
     Never raises: failures are yielded as :class:`RunFailed` and end the run.
     """
-    from napari_dip.core.tasks.stacks import start_from, warm_iterations_for
-    from napari_dip.core.tasks.prepare import TASKS  # looked up at run time, so tests can swap a task
-
     device = str(request.kwargs.get("device", "auto"))
-    position = 0
-    first = run = None
-    try:
-        prepare = TASKS[request.task]
-        for position, index in enumerate(request.indices):
-            try:
-                args = [source.take(index) for source in request.sources]
-                kwargs = dict(request.kwargs)
-                if request.reference is not None:
-                    kwargs["reference"] = request.reference.take(index)
-                warm = request.warm_start and first is not None
-                if warm:
-                    kwargs["iterations"] = warm_iterations_for(first, request.warm_iterations)
-                last_run, run = run, prepare(*args, **kwargs)
-                first = first or run
-                if warm:
-                    start_from(run, last_run)
-            except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as data
-                yield _failure(exc, device, position)
-                return
-            yield SliceStarted(position, len(request.indices), tuple(index), run)
+    count, position = len(request.indices), 0
+    slices = _slices(request)
+    while True:
+        try:  # preparing a slice's fit: bad input ends the run with its message
+            item = next(slices, None)
+        except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as data
+            yield _failure(exc, device, position)
+            return
+        if item is None:
+            return
+        position, run, index = item.position, item.run, tuple(request.indices[item.position])
+        try:
+            yield SliceStarted(position, count, index, run)
             yield from _fit_slice(request, run, position)
-            outputs = _outputs(run.result())
             history = run.history
             ended = history.stop_reason in ("auto_stop", "completed")  # the stop's choice is returned
             chosen = _auto_stop_choice(run) if ended else history.stop_iteration
-            yield SliceFinished(position, tuple(index), outputs, history.stop_iteration, history.stop_reason, chosen)
-    except Exception as exc:  # noqa: BLE001
-        yield _failure(exc, device, position)
-
+            yield SliceFinished(position, index, _outputs(run.result()), history.stop_iteration, history.stop_reason,
+                                chosen)
+        except Exception as exc:  # noqa: BLE001
+            yield _failure(exc, device, position)
+            return

@@ -12,10 +12,10 @@ from napari_dip.core import validation as check
 from napari_dip.core.fitting.loop import run
 from napari_dip.core.inputs.images import MIN_SIDE, pad_to_multiple, prepare_image
 from napari_dip.core.model.networks import ARCHITECTURES
-from napari_dip.core.tasks.presets import task_preset
 from napari_dip.core.tasks.build import build_run
 from napari_dip.core.tasks.pieces import make_code, padding_rule, seeded_network
 from napari_dip.core.tasks.preset_choice import choose_preset
+from napari_dip.core.tasks.presets import task_preset
 
 IMPEDANCE_CURVES = ("image", "image + noise", "shuffled image", "noise")
 

@@ -16,11 +16,11 @@ import torch
 from torch import nn
 
 from napari_dip.core import validation as check
-from napari_dip.core.runtime.devices import resolve_device
 from napari_dip.core.fitting.loop import Fit, Problem, run
 from napari_dip.core.inputs.images import MIN_SIDE, prepare_image, restore_image
-from napari_dip.core.tasks.presets import task_preset
+from napari_dip.core.runtime.devices import resolve_device
 from napari_dip.core.tasks.pieces import fit_config, make_code, padding_rule, seeded_network
+from napari_dip.core.tasks.presets import task_preset
 
 Extractor = Callable[[torch.Tensor], torch.Tensor]
 

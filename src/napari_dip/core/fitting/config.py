@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from napari_dip.core import validation as check
-from napari_dip.core.runtime.devices import MEMORY_FORMATS, PRECISIONS
 from napari_dip.core.runtime.adaptive_threads import ADAPTIVE
+from napari_dip.core.runtime.devices import MEMORY_FORMATS, PRECISIONS
 from napari_dip.core.runtime.threads import resolve_threads, usable_cores
 
 OPTIMIZE = ("net", "code", "both")

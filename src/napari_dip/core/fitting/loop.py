@@ -15,17 +15,17 @@ from collections.abc import Callable, Generator
 
 import numpy as np
 import torch
-from torch import nn
 
-from napari_dip.core.model.codes import perturb, stream_seeds
 from napari_dip.core.fitting.config import FitConfig
-from napari_dip.core.runtime.devices import resolve_memory_format, resolve_precision
+from napari_dip.core.fitting.optimizer import adam, parameter_groups
 from napari_dip.core.fitting.records import FitDiverged, FitResult, History, Problem, Progress
+from napari_dip.core.fitting.stopping import AutoStop, Backtracker
+from napari_dip.core.fitting.sure_passes import SurePasses
+from napari_dip.core.model.codes import perturb, stream_seeds
 from napari_dip.core.model.networks import member_count
 from napari_dip.core.physics.losses import divergence, fit_loss
-from napari_dip.core.fitting.stopping import MIN_WARMUP, Backtracker, MinimumStopper, VarianceStopper
-from napari_dip.core.fitting.sure_passes import SurePasses
 from napari_dip.core.runtime.adaptive_threads import ADAPTIVE, ThreadGovernor, candidate_counts
+from napari_dip.core.runtime.devices import resolve_memory_format, resolve_precision
 from napari_dip.core.runtime.threads import default_threads, torch_threads
 
 #: Autocast dtype of each concrete precision (None: plain float32); "auto" is resolved per device first.
@@ -40,14 +40,6 @@ def ema_decay(gamma: float, iteration: int) -> float:
     ``t = 9 / (1 - gamma)`` on it is the paper's constant ``gamma``.
     """
     return min(gamma, (1 + iteration) / (10 + iteration))
-
-
-def adam(params: list, lr: float) -> torch.optim.Adam:
-    """Adam, with its update fused into one kernel where the device has one (the same step, cheaper on CPU)."""
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, ValueError):  # devices or dtypes without the fused kernel
-        return torch.optim.Adam(params, lr=lr)
 
 
 def _psnr(image: torch.Tensor, reference: torch.Tensor) -> float:
@@ -79,11 +71,7 @@ class Fit:
         # The share of the observations the data term sees (its mean counts held-out ones as fitted exactly).
         self._fitted_share = 1.0 if self.held_out is None else 1 - float(
             self.held_out.expand_as(self.target).float().mean())
-        self._stopper: MinimumStopper | None = None
-        if config.auto_stop:
-            self._stopper = (VarianceStopper(config.patience, config.variance_alpha) if self.held_out is None
-                             else MinimumStopper(config.patience))
-        self._explained_at: int | None = None  # where the loss fell to config.stop_loss
+        self._auto = AutoStop(config, self.held_out is not None)
         self._backtracker: Backtracker | None = None  # made at the first check, once the EMA exists
         try:
             self._noise = torch.Generator(self.device).manual_seed(stream_seeds(config.seed).noise)
@@ -96,32 +84,10 @@ class Fit:
             raise ValueError("the previous fit was tiled and this one is not")
         self.network.load_state_dict(other.network.state_dict())
 
-    def _parameter_groups(self) -> list[dict]:
-        """Adam's parameter groups: the network at ``lr``; the code and, with ``code_lr``, the BatchNorm scales
-        and shifts at ``code_lr``."""
-        cfg = self.config
-        code_lr = cfg.lr if cfg.code_lr is None else cfg.code_lr
-        at_lr: list[torch.Tensor] = []
-        at_code_lr: list[torch.Tensor] = []
-        if cfg.optimize in ("net", "both"):
-            for module in self.network.modules():
-                own = list(module.parameters(recurse=False))
-                normalises = isinstance(module, nn.modules.batchnorm._BatchNorm)
-                (at_code_lr if normalises and cfg.code_lr is not None else at_lr).extend(own)
-        if cfg.optimize in ("code", "both"):
-            self.code.requires_grad_(True)
-            at_code_lr.append(self.code)
-        return [group for group in ({"params": at_lr, "lr": cfg.lr}, {"params": at_code_lr, "lr": code_lr})
-                if group["params"]]
-
     @property
     def auto_stop_iteration(self) -> int | None:
         """The iteration whose output the automatic stop keeps (None without auto-stop or before its warm-up)."""
-        if self._explained_at is not None:
-            return self._explained_at
-        if self._stopper is None or self._stopper.best_image is None:
-            return None
-        return self._stopper.best_iteration
+        return self._auto.iteration
 
     def _loss(self, output: torch.Tensor, divergences: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """What Adam minimises and what the history records (:func:`~napari_dip.core.physics.losses.fit_loss`)."""
@@ -144,6 +110,11 @@ class Fit:
         grads = torch.autograd.grad(loss, [output, moved])
         passes.backward(passes_out, grads)
         return output.detach(), loss.detach(), recorded.detach()
+
+    def _data_loss(self, image: torch.Tensor) -> float:
+        """The data term of ``image`` on every observation (one host sync)."""
+        with torch.no_grad():
+            return float(self.data_term.loss(self._average(image), self.target))
 
     def held_out_error(self, image: torch.Tensor) -> float:
         """The data term of ``image`` on the held-out observations alone (one host sync)."""
@@ -200,7 +171,7 @@ class Fit:
     def _steps(self, governor: ThreadGovernor | None = None,
                passes: SurePasses | None = None) -> Generator[Progress, None, FitResult]:
         cfg = self.config
-        optimizer = adam(self._parameter_groups(), cfg.lr)
+        optimizer = adam(parameter_groups(self.network, self.code, cfg), cfg.lr)
         autocast = AUTOCAST_DTYPES[resolve_precision(cfg.precision, self.device)]
         start = time.perf_counter()
         for i in range(1, cfg.iterations + 1):
@@ -223,8 +194,8 @@ class Fit:
                 self._ema = self._last.clone()
             else:
                 self._ema.lerp_(self._last, 1 - ema_decay(cfg.ema, i))
-            if self._stopper is not None and self._stopper.follows_outputs:
-                self._stopper.update(self._crop(self._last))
+            if self._auto.follows_outputs:
+                self._auto.update(self._crop(self._last))
             self._pending.append(recorded.detach())
             self.history.stop_iteration = i
             self._count_threads(governor, passes)
@@ -278,14 +249,8 @@ class Fit:
             )
         # The moving variance follows the raw outputs; the kept image is the one the fit returns.
         kept = self._ema if cfg.use_ema else self._last
-        if self._stopper is not None and cfg.stop_loss is not None and i >= MIN_WARMUP:
-            with torch.no_grad():
-                if float(self.data_term.loss(self._average(kept), self.target)) <= cfg.stop_loss:
-                    self._explained_at = i
-        stop = self._explained_at is not None
-        if self._stopper is not None and not stop:
-            score = self._stopper.score() if self.held_out is None else self.held_out_error(kept)
-            stop = self._stopper.check(score, self._crop(kept), i)
+        stop = self._auto.check(i, self._crop(kept), lambda: self._data_loss(kept),
+                                None if self.held_out is None else lambda: self.held_out_error(kept))
         preview = i % cfg.preview_every == 0 or i == cfg.iterations or stop
         record = Progress(
             i,
@@ -311,10 +276,9 @@ class Fit:
             raise RuntimeError("The fit has not run a single iteration yet.")
         self._flush_losses()
         last, ema = self._to_host(self._last), self._to_host(self._ema)
-        chose_minimum = self._explained_at is None and self._stopper is not None
-        ended = self.history.stop_reason in ("auto_stop", "completed")
-        if ended and chose_minimum and self._stopper.best_image is not None:
-            image = self._stopper.best_image.cpu().numpy()
+        best = self._auto.best_image()
+        if self.history.stop_reason in ("auto_stop", "completed") and best is not None:
+            image = best.cpu().numpy()
         else:
             image = ema if self.config.use_ema else last
         return FitResult(image, last, ema, self.history)

@@ -7,6 +7,8 @@ synchronises (every ``check_every`` iterations).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -123,3 +125,51 @@ class VarianceStopper(MinimumStopper):
     def score(self) -> float | None:
         """The moving variance (one host sync), once there is one."""
         return None if self.variance is None else float(self.variance)
+
+
+class AutoStop:
+    """The automatic stop of one fit, from its settings: the minimum of the outputs' moving variance, or of the
+    held-out observations' error (``held_out``), and optionally the noise-level stop (``config.stop_loss``)."""
+
+    def __init__(self, config: Any, held_out: bool):
+        self.stopper: MinimumStopper | None = None
+        if config.auto_stop:
+            self.stopper = (MinimumStopper(config.patience) if held_out
+                            else VarianceStopper(config.patience, config.variance_alpha))
+        self.stop_loss = config.stop_loss
+        self.explained_at: int | None = None  # where the returned image's loss fell to stop_loss
+
+    @property
+    def follows_outputs(self) -> bool:
+        """Whether :meth:`update` must see every output."""
+        return self.stopper is not None and self.stopper.follows_outputs
+
+    def update(self, output: torch.Tensor) -> None:
+        self.stopper.update(output)
+
+    def check(self, iteration: int, kept: torch.Tensor, loss: Callable[[], float],
+              held_out_error: Callable[[], float] | None) -> bool:
+        """Whether to stop now; ``kept`` is the cropped image the fit would return, ``loss()`` its data term and
+        ``held_out_error()`` its error on the held-out observations (each one host sync, called only if needed)."""
+        if self.stopper is None:
+            return False
+        if self.stop_loss is not None and iteration >= MIN_WARMUP and loss() <= self.stop_loss:
+            self.explained_at = iteration
+            return True
+        score = self.stopper.score() if held_out_error is None else held_out_error()
+        return self.stopper.check(score, kept, iteration)
+
+    @property
+    def iteration(self) -> int | None:
+        """The iteration whose output the stop keeps (None without auto-stop or before its warm-up)."""
+        if self.explained_at is not None:
+            return self.explained_at
+        if self.stopper is None or self.stopper.best_image is None:
+            return None
+        return self.stopper.best_iteration
+
+    def best_image(self) -> torch.Tensor | None:
+        """The image at the stop's minimum (None: the fit returns its latest image)."""
+        if self.explained_at is not None or self.stopper is None:
+            return None
+        return self.stopper.best_image

@@ -96,19 +96,25 @@ def check_fits(settings: Preset, name: str, *, task: str, noise: str = "gaussian
 
 def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: int = 1, kind: str | None = None,
                   target: np.ndarray | None = None, dtype: Any = None, spatial_dims: int = 2,
-                  noise: str = "gaussian", options: Mapping[str, Any] | None = None) -> PresetChoice:
+                  noise: str = "gaussian", options: Mapping[str, Any] | None = None, stack: bool = False,
+                  refuse: bool = True) -> PresetChoice:
     """The preset ``task`` runs (for ``factor`` and inpainting ``kind``): ``preset``, or what ``"auto"`` picks.
 
     ``target`` ((C, ...) in [0, 1]), ``dtype``, ``noise`` and ``options`` (the fit's other keywords) let
-    ``"auto"`` pick for the image (without a denoising ``target`` it picks ``"fast"``).
-    Refuses (ValueError) a preset that cannot fit the task (:func:`check_fits`).
+    ``"auto"`` pick for the image (without a denoising ``target`` it picks ``"fast"``); ``stack`` says the image is
+    a slice of a stack whose slices share one network (:func:`stack_preset`).
+    Refuses (ValueError) a preset that cannot fit the task (:func:`check_fits`) unless ``refuse`` is False (a form
+    that shows a preset's settings before the run refuses it).
     """
     name, reason = preset, None
     if preset == AUTO:
-        name = "fast"
-        if task == "denoise" and target is not None:
+        name = stack_preset(preset)
+        if stack:
+            reason = "a stack"
+        elif task == "denoise" and target is not None:
             name, reason = denoise_choice(target, spatial_dims=spatial_dims, noise=noise, options=options, dtype=dtype)
     settings = task_preset(task, factor=factor, kind=kind, preset=name)
     recorded = name if isinstance(name, str) else "custom"
-    check_fits(settings, recorded, task=task, noise=noise, spatial_dims=spatial_dims, options=options)
+    if refuse:
+        check_fits(settings, recorded, task=task, noise=noise, spatial_dims=spatial_dims, options=options)
     return PresetChoice(recorded, settings, reason)

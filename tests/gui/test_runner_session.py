@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_dip._qt.controls import progress_text
+from napari_dip.core.tasks import prepare as tasks
+from napari_dip.gui.form import progress_text
 from napari_dip.gui.layers import SliceSource
 from napari_dip.gui.messages import Failure, FitUpdate, RunFailed, SliceFinished, SliceStarted
 from napari_dip.gui.runner import RunRequest, run_request
 from napari_dip.gui.session import LayerPlan, OutputSpec, RunSession
-from napari_dip.core.tasks import prepare as tasks
+
 KWARGS = {"preset": "fast", "device": "cpu", "iterations": 50, "preview_every": 5, "check_every": 5}
 
 
