@@ -102,3 +102,18 @@ def test_scores_and_table():
     assert table[2].startswith("| same |") and table[3].startswith(f"| off | {expected:.2f} |")
     with pytest.raises(ValueError, match="reference of the output's size"):
         classic.score("small", reference[:8], reference)
+
+
+def test_the_classic_denoisers_do_without_pywavelets(monkeypatch, camera_crop):
+    """A plain install has no PyWavelets: Compare offers what works without it, and every offered method runs."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pywt", None)  # importing it now fails, as where it is not installed
+    methods = classic.methods_for("denoise")
+    assert "wavelet" not in methods and {"nl-means", "tv"} <= set(methods)
+    noisy = np.clip(camera_crop + np.random.default_rng(0).normal(0, 20, camera_crop.shape), 0, 255).astype(np.uint8)
+    for method in methods:
+        out = classic.run_classic(method, noisy)
+        assert out.shape == noisy.shape and out.dtype == np.uint8
+    with pytest.raises(ValueError, match="needs PyWavelets: pip install PyWavelets"):
+        classic.run_classic("wavelet", noisy)

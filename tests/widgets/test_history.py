@@ -18,21 +18,23 @@ def test_history_layer_and_keep(dock, run_widget, tiny_image, configure, notes):
     history = viewer.layers["src [history]"]
     iterations = history.metadata["napari_dip"]["iterations"]
     assert iterations == [2, 4, 6, 8, 10, 12]  # every 2 iterations (12 / 60 rounded up to the preview cadence)
-    assert history.data.shape == (6, 32, 32) and history.data.dtype == np.uint8
+    assert history.data.shape == (13, 32, 32) and history.data.dtype == np.uint8  # the slider counts iterations
     np.testing.assert_allclose(history.scale, (1.0, 0.5, 2.0))
     np.testing.assert_allclose(history.translate, (0.0, 1.0, 3.0))
-    assert viewer.dims.axis_labels[0] == "iteration"
+    assert viewer.dims.axis_labels[0] == "denoise iteration"
+    assert not history.visible  # hidden until the user scrubs: the viewer keeps drawing the input
     # The last snapshot is the returned output.
     np.testing.assert_array_equal(history.data[-1], viewer.layers["src [denoised]"].data)
-    assert not np.array_equal(history.data[0], history.data[-1])
+    assert not np.array_equal(history.data[2], history.data[-1])
     assert BEST in widget.plot.markers() and widget.history.best_button.isEnabled()
 
-    viewer.dims.set_current_step(0, 1)  # scrub back to iteration 4
+    viewer.dims.set_current_step(0, 5)  # scrub back to iteration 5: the snapshot of iteration 4
+    assert history.visible
     assert widget.history.position.text().startswith("iteration 4")
     widget.history.keep_button.click()
     kept = viewer.layers[-1]
-    assert kept.name.startswith("src [denoised]") and kept is not viewer.layers["src [denoised]"]
-    np.testing.assert_array_equal(kept.data, history.data[1])
+    assert kept.name == "src [denoised, iteration 4 from the history]"
+    np.testing.assert_array_equal(kept.data, history.data[4])
     meta = kept.metadata["napari_dip"]
     assert meta["kept_iteration"] == 4 and meta["source"] == "src" and meta["reference"] == "clean"
     np.testing.assert_allclose(kept.scale, (0.5, 2.0))
@@ -40,8 +42,7 @@ def test_history_layer_and_keep(dock, run_widget, tiny_image, configure, notes):
 
     best = widget.plot.markers()[BEST]
     widget.history.best_button.click()
-    assert history.metadata["napari_dip"]["iterations"][viewer.dims.current_step[0]] == min(
-        iterations, key=lambda it: abs(it - best))
+    assert viewer.dims.current_step[0] == min(iterations, key=lambda it: abs(it - best))
 
 
 BEST = "best PSNR"
@@ -70,7 +71,41 @@ def test_auto_stop_choice_is_marked_and_kept_in_the_history(dock, run_widget, mo
     iterations = viewer.layers["src [history]"].metadata["napari_dip"]["iterations"]
     assert chosen in iterations
     widget.history.auto_button.click()
-    position = iterations.index(chosen)
-    assert viewer.dims.current_step[0] == position
+    assert viewer.dims.current_step[0] == chosen and viewer.layers["src [history]"].visible
     # The history's snapshot at the auto-stop's choice is the returned output.
-    np.testing.assert_array_equal(viewer.layers["src [history]"].data[position], viewer.layers["src [denoised]"].data)
+    np.testing.assert_array_equal(viewer.layers["src [history]"].data[int(chosen)], viewer.layers["src [denoised]"].data)
+
+
+def test_two_widgets_scrub_their_histories_on_sliders_of_their_own(dock, run_widget, tiny_image, configure):
+    from napari_dip._qt.widgets import JpegWidget
+
+    viewer, denoise = dock(DenoiseWidget)
+    _, jpeg = dock(JpegWidget, viewer)
+    viewer.add_image(tiny_image(), name="src")
+    for widget in (denoise, jpeg):
+        configure(widget, iterations=6, preview_every=2)
+        run_widget(widget)
+    first, second = denoise.history, jpeg.history
+    assert first._axis() != second._axis()
+    labels = viewer.dims.axis_labels
+    assert labels[first._axis()] == "denoise iteration" and labels[second._axis()] == "jpeg iteration"
+    viewer.dims.set_current_step(second._axis(), 2)
+    assert first.current() == len(first.snapshots) - 1  # scrubbing one history leaves the other where it was
+
+
+def test_every_slice_of_an_all_slices_run_keeps_its_history(dock, run_widget, tiny_image, configure):
+    from napari_dip.gui.form import SLICE_MODES
+
+    viewer, widget = dock(DenoiseWidget)
+    viewer.add_image(np.stack([tiny_image(seed=k) for k in range(3)]), name="stack")
+    configure(widget, iterations=6, preview_every=2)
+    widget.slices.value = SLICE_MODES[1]
+    run_widget(widget)
+    history = widget.history
+    assert sorted(history.by_slice) == [(0,), (1,), (2,)]
+    stack_axis = viewer.dims.ndim - 3
+    for k in (0, 2, 1):
+        viewer.dims.set_current_step(stack_axis, k)
+        assert history._index == (k,)
+        layer = viewer.layers["stack [history]"]
+        np.testing.assert_array_equal(layer.data[-1][0], viewer.layers["stack [denoised]"].data[k])

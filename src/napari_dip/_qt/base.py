@@ -160,7 +160,7 @@ class TaskWidget(QWidget):
         self.plot = CurvePlot(title="loss / PSNR")
         self.plot.placeholder = "Loss (and PSNR with a reference) appear here during a run."
         layout.addWidget(self.plot)
-        self.history = HistoryPanel(self.viewer, self.plot, self._lifeline.guard)
+        self.history = HistoryPanel(self.viewer, self.plot, self._lifeline.guard, self.task)
         layout.addWidget(self.history)
         self.compare = None
         if methods_for(self.task):
@@ -283,7 +283,7 @@ class TaskWidget(QWidget):
         elif isinstance(message, SliceStarted):
             session.started(message)
             self.plot.clear()
-            self.history.begin(session, message.index)
+            self.history.begin(session, message.index, message.run.fit.config.iterations)
         elif isinstance(message, SliceFinished):
             session.finished(message)
             if message.stop_reason == "auto_stop" or message.chosen_at != message.stopped_at:

@@ -10,6 +10,7 @@ from qtpy.QtWidgets import QWidget
 from superqt import QCollapsible
 
 from napari_dip.gui.form import preset_tips, shown_settings
+from napari_dip.gui.layers import is_input
 
 
 def layer_choices(viewer: Any, layer_type: type) -> Callable[[Any], list[tuple[str, Any]]]:
@@ -17,8 +18,7 @@ def layer_choices(viewer: Any, layer_type: type) -> Callable[[Any], list[tuple[s
     preview and history layers)."""
 
     def choices(_widget: Any = None) -> list[tuple[str, Any]]:
-        return [(layer.name, layer) for layer in viewer.layers
-                if isinstance(layer, layer_type) and not layer.metadata.get("napari_dip_working")]
+        return [(layer.name, layer) for layer in viewer.layers if isinstance(layer, layer_type) and is_input(layer)]
 
     return choices
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from napari_dip.gui.layers import spatial_geometry
+from napari_dip.gui.layers import WORKING, spatial_geometry
 
 
 def make_worker(func: Any, *args: Any) -> Any:
@@ -59,7 +59,7 @@ class PreviewLayer:
             scale, translate = spatial_geometry(plan.scale, plan.translate, data.ndim - int(plan.rgb))
             self.layer = self.viewer.add_image(
                 data, name=f"{plan.source} [preview]", scale=scale, translate=translate, rgb=plan.rgb,
-                contrast_limits=plan.contrast_limits,
+                contrast_limits=plan.contrast_limits, metadata={WORKING: True},
             )
         elif self.layer in self.viewer.layers:
             self.layer.data = data

@@ -48,7 +48,7 @@ class ImageFile:
     data: np.ndarray
     slice_ndim: int = 0
     channel_axis: int | None = None
-    planar: bool = False  # a TIFF whose colour samples come before Y and X: outputs are written the same way
+    planar: bool = False  # a planar RGB TIFF, read as slices (as napari shows it): outputs are written the same way
 
     @property
     def slice_shape(self) -> tuple[int, ...]:
@@ -91,10 +91,12 @@ def _read_tiff(path: Path) -> ImageFile:
         data, axes = series[0].asarray(), series[0].axes
         if len(series) > 1:  # pages of one size stored as separate series: a stack
             data, axes = np.stack([data, *(s.asarray() for s in series[1:])]), "Q" + axes
-    if "S" in axes:  # samples (RGB) first or last: move them last
-        planar = axes.index("S") < axes.index("Y")
-        data = np.moveaxis(data, axes.index("S"), -1)
-        return ImageFile(path, data, data.ndim - 3, 2, planar)
+    if "S" in axes and axes.index("S") < axes.index("Y"):
+        # Samples before Y and X: tifffile's default for a stack of 3 or 4 slices, and planar RGB. Read as slices,
+        # as napari shows them, and written back as they came.
+        return ImageFile(path, data, data.ndim - 2, None, planar=True)
+    if "S" in axes:  # samples last: colour
+        return ImageFile(path, data, data.ndim - 3, 2)
     if data.ndim == 3 and data.shape[-1] in (3, 4) and not axes.endswith("YX"):
         return ImageFile(path, data, 0, 2)
     return ImageFile(path, data, data.ndim - 2, None)
@@ -105,6 +107,8 @@ def read_image(path: str | Path) -> ImageFile:
     path = Path(path)
     fmt = image_format(path)
     if not path.is_file():
+        if path.exists():
+            raise InputError(f"{path} is not a regular file (a folder, pipe or device): give an image file.")
         raise InputError(f"{path}: no such file: check the path.")
     try:
         if fmt == "tiff":
@@ -201,12 +205,13 @@ def _write_tiff(temp: Path, data: np.ndarray, colour: bool, planar: bool, settin
     import tifffile
 
     channels = data.shape[-1] if colour else 0
-    photometric = "rgb" if channels in (3, 4) else "minisblack"
-    if planar and channels:
-        data = np.moveaxis(data, -1, -3)
     metadata = None if settings is None else json.loads(settings_text(settings))
+    if planar and not colour and data.ndim >= 3 and data.shape[-3] in (3, 4):  # as it came: samples before Y and X
+        tifffile.imwrite(temp, data, photometric="rgb", planarconfig="separate", metadata=metadata)
+        return
+    photometric = "rgb" if channels in (3, 4) else "minisblack"
     tifffile.imwrite(temp, data, photometric=photometric, metadata=metadata,
-                     planarconfig=("separate" if planar else "contig") if channels else None)
+                     planarconfig="contig" if channels else None)
 
 
 def _write_pil(temp: Path, data: np.ndarray, fmt: str, settings: dict | None, jpeg_quality: int) -> None:
@@ -329,6 +334,8 @@ def expand_inputs(patterns: list[str]) -> list[Path]:
                 raise InputError(f"{path}: the folder holds no PNG, JPEG or TIFF files.")
         elif path.exists():
             image_format(path)
+            if not path.is_file():
+                raise InputError(f"{path} is not a regular file (a pipe or device): give an image file.")
             files = [path]
         elif any(char in pattern for char in "*?["):
             files = sorted(Path(p) for p in glob.glob(pattern) if Path(p).suffix.lower() in FORMATS)

@@ -17,6 +17,15 @@ import numpy as np
 from napari_dip.core.validation import InputError
 
 
+#: Metadata key of the layers a run shows while it works (preview, history): never offered as an input.
+WORKING = "napari_dip_working"
+
+
+def is_input(layer: Any) -> bool:
+    """Whether a layer may be a widget's input: any but the preview and history layers of a run."""
+    return not layer.metadata.get(WORKING)
+
+
 @dataclass(frozen=True)
 class SliceSource:
     """An array sliced the same way as the image: ``leading`` leading axes, or 0 to use it whole."""

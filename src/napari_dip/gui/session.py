@@ -130,11 +130,12 @@ class RunSession:
         return tuple(t + o for t, o in zip(self.plan.translate, [*offset, *[0.0] * (len(self.plan.translate) - lead)],
                                            strict=True))
 
-    def _tuples(self, buffers: list[np.ndarray], meta: dict[str, Any], translate: tuple[float, ...]) -> list[Any]:
+    def _tuples(self, buffers: list[np.ndarray], meta: dict[str, Any], translate: tuple[float, ...],
+                note: str = "") -> list[Any]:
         tuples = []
         for spec, data in zip(self.plan.outputs, buffers, strict=True):
             kwargs: dict[str, Any] = {
-                "name": f"{self.plan.source} [{spec.suffix}]",
+                "name": f"{self.plan.source} [{spec.suffix}{note}]",
                 "scale": self.plan.scale,
                 "translate": translate,
                 "rgb": self.plan.rgb and data.ndim == len(self.plan.stack_shape) + 3,
@@ -162,4 +163,4 @@ class RunSession:
             meta["slice_index"] = list(index)
         ones = (1,) * len(self.plan.stack_shape)
         buffers = [out.reshape(ones + out.shape) for out in outputs]
-        return self._tuples(buffers, meta, self.slice_translate(index))
+        return self._tuples(buffers, meta, self.slice_translate(index), f", iteration {iteration} from the history")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from typing import Any
 
 import numpy as np
 
@@ -70,3 +71,48 @@ class Snapshots:
     def stack(self, output: int = -1) -> np.ndarray:
         """Output number ``output`` of every snapshot, stacked along a new first axis (the iteration)."""
         return np.stack([frame[output] for frame in self.frames])
+
+
+class IterationView:
+    """The snapshots as an array whose first axis is the iteration: index ``i`` shows the latest snapshot taken at
+    or before iteration ``i`` (the first one before it), so a viewer's slider counts iterations. ``length`` (at
+    least the last snapshot's iteration + 1) sets the axis's length from the start, so it does not grow.
+
+    Only the frames are held; indexing gathers them, so nothing of the size iterations x image is ever made.
+    """
+
+    def __init__(self, frames: np.ndarray, iterations: list[int], length: int | None = None):
+        self.frames = frames
+        length = max(length or 0, iterations[-1] + 1)  # e.g. the fit's iterations: one range for the whole fit
+        positions = np.searchsorted(iterations, np.arange(length), side="right") - 1
+        self.lookup = np.maximum(positions, 0)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.lookup), *self.frames.shape[1:])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.frames.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.frames.ndim
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def __len__(self) -> int:
+        return len(self.lookup)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        if key and key[0] is Ellipsis:
+            key = (slice(None), *key[1:]) if len(key) > 1 else (slice(None),)
+        first, rest = (key[0], key[1:]) if key else (slice(None), ())
+        return self.frames[(self.lookup[first], *rest)]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        array = self[:]
+        return array if dtype is None else array.astype(dtype)

@@ -30,9 +30,10 @@ def _chw(hwc_out: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 
 def _sigma(chw: np.ndarray) -> float:
-    from skimage.restoration import estimate_sigma
+    """The noise standard deviation, the engine's estimate (no PyWavelets needed)."""
+    from napari_dip.core.inputs.noise_level import gaussian_noise_variance
 
-    return float(estimate_sigma(_hwc(chw), channel_axis=-1, average_sigmas=True))
+    return gaussian_noise_variance(chw) ** 0.5
 
 
 def _nl_means(chw: np.ndarray) -> np.ndarray:
@@ -88,10 +89,19 @@ def bm3d_available() -> bool:
     return find_spec("bm3d") is not None
 
 
+def pywavelets_available() -> bool:
+    """Whether PyWavelets (scikit-image's wavelet denoising needs it) is installed."""
+    try:
+        return find_spec("pywt") is not None
+    except ValueError:  # a module set to None in sys.modules: not importable
+        return False
+
+
 def methods_for(task: str) -> tuple[str, ...]:
     """Names of the classic methods that fit ``task`` (empty when there are none)."""
     if task in ("denoise", "jpeg"):
-        return ("nl-means", "tv", "wavelet", *(("bm3d",) if bm3d_available() else ()))
+        return ("nl-means", "tv", *(("wavelet",) if pywavelets_available() else ()),
+                *(("bm3d",) if bm3d_available() else ()))
     if task == "super_resolution":
         return ("bicubic", "lanczos")
     if task == "inpaint":
@@ -123,6 +133,8 @@ def run_classic(
     if method in denoisers:
         if method == "bm3d" and not bm3d_available():
             raise ValueError("method='bm3d' needs the optional bm3d package: pip install bm3d.")
+        if method == "wavelet" and not pywavelets_available():
+            raise ValueError("method='wavelet' needs PyWavelets: pip install PyWavelets.")
         out = denoisers[method](chw)
     elif method in ("bicubic", "lanczos"):
         if int(factor) < 2:

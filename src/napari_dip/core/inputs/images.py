@@ -6,8 +6,9 @@ that in an :class:`ImageInfo`. :func:`restore_image` maps a result back to the
 input's layout, dtype and value range.
 
 The mapping is lossless: uint8 uses its dtype range, floats already in [0, 1]
-are kept as they are, and every other image maps the full data range of each
-channel (its minimum and maximum) to [0, 1]. Nothing is clipped, so a bright
+are kept as they are (unless they span less than 1/256), and every other
+image maps the full data range of each channel (its minimum and maximum) to
+[0, 1]. Nothing is clipped, so a bright
 spot rarer than any percentile keeps its height; a round trip without fitting
 gives the input back exactly for bool and integer data up to 24 bits of range
 (and to float32 precision of the range for other floats). bool images are
@@ -27,6 +28,9 @@ from napari_dip.core.validation import is_whole
 MIN_SIDE = 4
 #: A last axis of 3 or 4 is taken as colour without ``channel_axis`` only when both sides reach this.
 MIN_COLOUR_SIDE = 16
+#: Floats in [0, 1] keep that scale only when their values span at least this much (8 bits); a narrower span maps
+#: each channel's minimum and maximum to 0 and 1, so the fit sees the image's contrast.
+MIN_UNIT_SPAN = 1 / 256
 
 
 @dataclass(frozen=True)
@@ -105,15 +109,20 @@ def validate_image(image: np.ndarray, name: str = "image") -> np.ndarray:
 
 
 def value_range(chw: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel values mapped to 0 and 1: the dtype's range for uint8 and bool, [0, 1] for unit
-    floats, else each channel's minimum and maximum (a flat channel gets a span of 1)."""
+    """Per-channel values mapped to 0 and 1: the dtype's range for uint8 and bool, [0, 1] for floats in [0, 1]
+    that span at least :data:`MIN_UNIT_SPAN`, else each channel's minimum and maximum (a flat channel gets a span of
+    1). Values whose span overflows a float64 are refused."""
     channels = chw.shape[0]
     if dtype == np.uint8:
         return np.zeros(channels), np.full(channels, 255.0)
     if dtype == bool:
         return np.zeros(channels), np.ones(channels)
     low, high = chw.min(axis=(1, 2)).astype(np.float64), chw.max(axis=(1, 2)).astype(np.float64)
-    if np.issubdtype(dtype, np.floating) and low.min() >= 0 and high.max() <= 1:
+    if not np.all(np.isfinite(high - low)):
+        raise ValueError(f"The image's values span more than a float64 can hold (from {low.min():.3g} to "
+                         f"{high.max():.3g}): scale them down (e.g. divide by their largest magnitude) first.")
+    unit = np.issubdtype(dtype, np.floating) and low.min() >= 0 and high.max() <= 1
+    if unit and np.max(high - low) >= MIN_UNIT_SPAN:
         return np.zeros(channels), np.ones(channels)
     return low, np.where(high > low, high, low + 1.0)
 

@@ -106,6 +106,9 @@ def resolve_memory_format(memory_format: str, device: torch.device | str, spatia
     AVX-512 (2.2x slower measured on an AVX2 CPU) and on GPUs (not measured).
     """
     check.choice("memory_format", memory_format, MEMORY_FORMATS)
+    if memory_format == "channels_last" and spatial_dims == 3:
+        raise ValueError("memory_format='channels_last' lays out 2D fits; a 3D fit (spatial_dims=3) runs "
+                         "contiguous: use 'auto' or 'contiguous'.")
     if memory_format != "auto":
         return memory_format
     fits = torch.device(device).type == "cpu" and spatial_dims == 2 and cpu_avx512()

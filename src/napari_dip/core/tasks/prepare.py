@@ -46,6 +46,9 @@ def _gaussian_options(target: np.ndarray, settings: Preset, kwargs: dict) -> tup
     options, recorded = {}, {}
     if kwargs.get("sure_sigma", settings.sure_sigma) == "auto":  # estimated from the image, recorded for replays
         options["sure_sigma"] = math.sqrt(gaussian_noise_variance(target))
+        if options["sure_sigma"] == 0:
+            raise ValueError("The image shows no noise (its noise level estimates to 0), and preset='sure' fits the "
+                             "noise it estimates: use preset='fast', or give the noise level as sure_sigma=.")
     if kwargs.get("stop_loss") == "auto":  # the returned image's squared error falls to the noise variance
         variance = gaussian_noise_variance(target)
         options["stop_loss"], recorded = variance, {"stop_loss": "auto", "noise_variance": variance}

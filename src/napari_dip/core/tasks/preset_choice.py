@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from napari_dip.core.inputs.noise_checks import obstacle_reason, sure_obstacle
+from napari_dip.core.inputs.noise_level import gaussian_noise_variance
 from napari_dip.core.tasks.presets import AUTO, DEFAULT_PRESET, Preset, task_preset
 
 #: Options of the fast preset's methods (the hold-out stop, the noise-level stop, the pieces of preset="drp"):
@@ -65,6 +66,8 @@ def denoise_choice(target: np.ndarray, *, spatial_dims: int = 2, noise: str = "g
     if options.get("auto_stop") is False:
         return "fast", "no automatic stop"
     if options.get("sure_sigma") is None:  # a given noise level asks for Stein's estimate whatever the checks say
+        if gaussian_noise_variance(target) == 0:
+            return "fast", "no noise found"
         obstacle = sure_obstacle(target)
         if obstacle is not None:
             return "fast", obstacle_reason(obstacle)
@@ -90,8 +93,9 @@ def check_fits(settings: Preset, name: str, *, task: str, noise: str = "gaussian
                          "its TV weight is set for the RMS error of Gaussian noise, and the fit keeps the photon "
                          f"noise. Use {GENERAL} with noise='poisson', or noise='gaussian'.")
     if spatial_dims == 3 and settings.code != "noise":
-        raise ValueError(f"{named} uses a {settings.code} code, and 3D fits (spatial_dims=3) use a noise code: use "
-                         f"{GENERAL}, or restore the volume slice by slice with stack_axis=0.")
+        raise ValueError(f"{named} cannot fit a volume: 3D fits (spatial_dims=3) take random noise as the network's "
+                         f"input, not its {settings.code} code. Use {GENERAL}, or restore the volume slice by slice "
+                         "with stack_axis=0.")
 
 
 def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: int = 1, kind: str | None = None,
