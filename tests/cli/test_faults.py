@@ -25,7 +25,6 @@ def run(capsys, *argv):
 
 def settings_of(**kwargs) -> dict:
     """The settings the engine records for a tiny denoising fit with ``kwargs``."""
-    import napari_dip
     import warnings
 
     image = np.random.default_rng(0).random(kwargs.pop("shape", (40, 40))).astype(np.float32)
@@ -181,3 +180,17 @@ def test_quiet_runs_silence_the_clusters_own_logs(monkeypatch):
     monkeypatch.setattr(distributed, "LocalCluster", lambda **kwargs: seen.update(kwargs) or "cluster")
     assert cluster.local_cluster(2, "cpu", quiet=True) == "cluster"
     assert seen["silence_logs"] == logging.CRITICAL
+
+
+@pytest.mark.parametrize("error", [OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/tmp/x"),
+                                   FileNotFoundError(errno.ENOENT, "No usable temporary directory found in ['/tmp']")])
+def test_a_failing_file_operation_is_told_in_the_users_words(files, tmp_path, capsys, monkeypatch, error):
+    import napari_dip.batch.serial
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(napari_dip.batch.serial, "restore_pieces", fail)
+    code, _, err = run(capsys, "denoise", files["rgb"], "-o", tmp_path / "o.png", *FAST)
+    assert code == 1 and "[Errno" not in err and "system refused a file operation" in err, err
+    assert "TMPDIR" in err and len(err.strip().splitlines()) == 1

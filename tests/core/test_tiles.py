@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +114,32 @@ def test_an_8000_pixel_image_is_refused_or_tiled_within_1_gib(tile):
         assert "tile='auto'" in result["outcome"]
     else:
         assert result["outcome"] > 1
+
+
+def test_a_long_run_says_how_long_once_its_pace_is_measured(monkeypatch, camera_crop):
+    from napari_dip.core.fitting import loop
+
+    monkeypatch.setattr(loop, "LONG_FIT", 0.0)  # every fit counts as long
+    with pytest.warns(UserWarning, match=r"This fit will take up to .* \(30 iterations on cpu at"):
+        prepare_denoise(camera_crop, preset="fast", iterations=30, auto_stop=False).run()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepare_denoise(camera_crop, preset="fast", iterations=30, auto_stop=False, tile=32).run()
+    notes = [str(w.message) for w in caught if "will take" in str(w.message)]
+    assert len(notes) == 1 and "(9 tiles x 30 iterations at" in notes[0]  # the whole run, once
+
+
+def test_a_tiled_fit_blends_into_one_array_of_the_outputs_size():
+    import tracemalloc
+
+    prepare_denoise(np.zeros((64, 64), np.float32), preset="fast", iterations=2, auto_stop=False, tile=32).run()
+    image = np.random.default_rng(0).random((768, 768, 3)).astype(np.float32)
+    run = prepare_denoise(image, preset="fast", iterations=2, auto_stop=False, tile=256, preview_every=1,
+                          channel_axis=-1)
+    tracemalloc.start()  # numpy's arrays, while the tiles are fitted, previewed and blended
+    for _ in run.fit.steps():
+        pass
+    run.fit.result()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 5 * image.nbytes  # the blend, its weights, a preview: 12x the image with one sum per kind

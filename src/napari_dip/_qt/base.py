@@ -17,7 +17,7 @@ from magicgui.widgets import ComboBox, Container, Widget
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import QEvent, Signal
-from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from napari_dip._qt.compare import ComparePanel
 from napari_dip._qt.controls import FitControls, collapsible, layer_picker
@@ -138,7 +138,16 @@ class TaskWidget(QWidget):
 
     # -- layout -------------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        layout = QVBoxLayout(self)
+        """Everything in a scroll area: the widget fits a short screen whatever is unfolded."""
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget()
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         if self.help_text:
             label = QLabel(self.help_text)
             label.setWordWrap(True)
@@ -219,6 +228,7 @@ class TaskWidget(QWidget):
         except ValueError as exc:
             show_error(str(exc))
             return
+        self._later = request.later_iterations()
         worker = make_worker(run_request, request)
         worker.yielded.connect(self._lifeline.guard(self._on_message))
         worker.finished.connect(self._lifeline.guard(self._on_finished))
@@ -269,7 +279,7 @@ class TaskWidget(QWidget):
             return
         if isinstance(message, FitUpdate):
             fraction, text = progress_text(message.position, message.count, message.iteration, message.total,
-                                           message.elapsed)
+                                           message.elapsed, self._later)
             self.progress.setValue(int(fraction * 1000))
             self.progress.setFormat(text)
             self.plot.add_points("loss", message.iterations, message.losses)

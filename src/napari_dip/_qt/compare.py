@@ -103,4 +103,5 @@ class ComparePanel(QWidget):
         self.button.setEnabled(True)
         if self.layers:
             self.viewer.grid.enabled = True
+            self.viewer.reset_view()  # the grid's tiles are laid out anew: frame them all
         self.compare_finished.emit()

@@ -123,14 +123,18 @@ class InpaintWidget(TaskWidget):
                                            "valid range (dead or saturated pixels) as missing; touch up with the brush.")
         self.new_mask_button.changed.connect(self._on_new_mask)
         self.intensity_button.changed.connect(self._on_mask_from_intensities)
-        self.image.changed.connect(self._on_valid_range)
+        self._range_for: Any = None  # the layer the valid range was proposed for
         masks = Container(widgets=[self.new_mask_button, self.valid_low, self.valid_high, self.intensity_button],
                           labels=True)
         return [self.mask, self.kind, masks]
 
-    def _on_valid_range(self, *_: Any) -> None:
-        if self.image.value is not None:
-            self.valid_low.value, self.valid_high.value = default_range(self.image.value)
+    def _on_image_changed(self, *_: Any) -> None:
+        """Propose the chosen image's valid range (also when the widget opens on an image already loaded)."""
+        super()._on_image_changed()
+        image = self.image.value
+        if image is not None and image is not self._range_for:
+            self.valid_low.value, self.valid_high.value = default_range(image)
+        self._range_for = image
 
     def _make_mask(self, make: Any, *args: Any) -> None:
         try:

@@ -102,7 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        known = isinstance(exc, ValueError)
-        hint = "" if known else f" ({type(exc).__name__}; rerun with --debug for the traceback)"
-        print(f"napari-dip: error: {exc}{hint}", file=sys.stderr)
+        print(f"napari-dip: error: {_message(exc)}", file=sys.stderr)
         return 1
+
+
+def _message(exc: Exception) -> str:
+    """What went wrong, in the user's words: the system's reason for a file operation that failed, the engine's
+    own message for bad input, else the error with a pointer to --debug."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        where = f" ({exc.filename})" if exc.filename else ""
+        return (f"the system refused a file operation: {reason}{where}: free some space, check the permissions, "
+                "or point TMPDIR at a folder with room.")
+    if isinstance(exc, ValueError):
+        return str(exc)
+    return f"{exc} ({type(exc).__name__}; rerun with --debug for the traceback)"

@@ -33,11 +33,17 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
 
 
-def progress_text(position: int, count: int, iteration: int, total: int, elapsed: float) -> tuple[float, str]:
-    """Overall fraction done and a line: slice, iteration, iterations per second, time left."""
+def progress_text(position: int, count: int, iteration: int, total: int, elapsed: float,
+                  later: int | None = None) -> tuple[float, str]:
+    """Overall fraction done and a line: slice, iteration, iterations per second, time left.
+
+    ``later`` is the iterations of each slice after this one (the warm-started slices run fewer; default
+    ``total``).
+    """
+    later = total if later is None else later
     rate = iteration / elapsed if elapsed > 0 else 0.0
     fraction = (position + iteration / max(total, 1)) / max(count, 1)
-    left = ((total - iteration) + (count - position - 1) * total) / rate if rate > 0 else None
+    left = ((total - iteration) + (count - position - 1) * later) / rate if rate > 0 else None
     parts = [f"slice {position + 1}/{count}"] if count > 1 else []
     parts.append(f"{iteration}/{total} it")
     parts.append(f"{rate:.1f} it/s")

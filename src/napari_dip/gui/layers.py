@@ -16,7 +16,6 @@ import numpy as np
 
 from napari_dip.core.validation import InputError
 
-
 #: Metadata key of the layers a run shows while it works (preview, history): never offered as an input.
 WORKING = "napari_dip_working"
 

@@ -43,6 +43,13 @@ class RunRequest:
     warm_iterations: int | None = None  # iterations of the warm-started slices (default: half)
     history_every: int = 0  # iterations between two snapshots of the outputs (0: none)
 
+    def later_iterations(self) -> int:
+        """The iterations of each slice after the first: the warm-started slices run fewer."""
+        from napari_dip.core.tasks.stacks import later_iterations
+
+        total = int(self.kwargs.get("iterations", 1))
+        return later_iterations(total, self.warm_iterations) if self.warm_start else total
+
 
 def _failure(exc: Exception, device: str, position: int) -> RunFailed:
     """Turn an exception from the engine into a message for the user."""

@@ -112,14 +112,19 @@ class RunSession:
     def summary(self, stopped: bool, elapsed: float) -> tuple[str, str]:
         """Progress-bar text and a one-line notification for the end of the run."""
         meta = self.metadata()
-        at = f"{meta['stopped_at']} / {meta['iterations']}"
-        slices = f" (slice {meta['slices_done']} of {meta['slices_total']})" if self.plan.all_slices else ""
-        if stopped:
-            return f"stopped at {at}", f"Stopped at {at}{slices}; the result so far is kept."
-        if meta["stop_reason"] == "auto_stop":
-            return f"auto-stopped at {at}", f"Auto-stopped at {at}{slices}."
         minutes, seconds = divmod(round(elapsed), 60)
-        return f"done: {at}", f"Done: {meta['iterations']} iterations in {minutes}:{seconds:02d}."
+        took = f"{minutes}:{seconds:02d}"
+        if self.plan.all_slices:  # every slice runs its own iterations (the first more than the warm-started)
+            done = f"{meta['slices_done']} of {meta['slices_total']} slices"
+            if stopped:
+                return f"stopped: {done}", f"Stopped with {done} restored; they are kept."
+            return f"done: {done}", f"Done: {done} in {took}."
+        at = f"{meta['stopped_at']} / {meta['iterations']}"
+        if stopped:
+            return f"stopped at {at}", f"Stopped at {at}; the result so far is kept."
+        if meta["stop_reason"] == "auto_stop":
+            return f"auto-stopped at {at}", f"Auto-stopped at {at} in {took}."
+        return f"done: {at}", f"Done: {meta['iterations']} iterations in {took}."
 
     def slice_translate(self, index: tuple[int, ...]) -> tuple[float, ...]:
         """Translate of one slice's layer (the plan's own for a run on the current slice)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Generator
 
 import numpy as np
@@ -30,6 +31,26 @@ from napari_dip.core.runtime.threads import default_threads, torch_threads
 
 #: Autocast dtype of each concrete precision (None: plain float32); "auto" is resolved per device first.
 AUTOCAST_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+#: Iterations timed (after as many for the pace to settle) before a fit forecasts how long it will take.
+FORECAST_AFTER = 5
+#: A fit forecast to take longer than this many seconds says so, once (a warning).
+LONG_FIT = 600
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def long_fit_note(pace: float, iterations_left: int, what: str) -> str | None:
+    """A warning that a fit will take long: ``iterations_left`` at ``pace`` seconds each (None: not long)."""
+    seconds = pace * iterations_left
+    if seconds <= LONG_FIT:
+        return None
+    return (f"This fit will take up to {_duration(seconds)} more ({what} at {pace:.2f} s each); the automatic stop "
+            "may end it sooner and Stop keeps the result so far. A GPU, preset='fast' or a smaller image is quicker.")
 
 
 def ema_decay(gamma: float, iteration: int) -> float:
@@ -72,6 +93,8 @@ class Fit:
         self._fitted_share = 1.0 if self.held_out is None else 1 - float(
             self.held_out.expand_as(self.target).float().mean())
         self._auto = AutoStop(config, self.held_out is not None)
+        self.forecast: bool | None = True  # warn when the fit will take long (None: its caller forecasts)
+        self._paced_at = 0.0
         self._backtracker: Backtracker | None = None  # made at the first check, once the EMA exists
         try:
             self._noise = torch.Generator(self.device).manual_seed(stream_seeds(config.seed).noise)
@@ -200,6 +223,7 @@ class Fit:
             self.history.stop_iteration = i
             self._count_threads(governor, passes)
 
+            self._forecast(i, time.perf_counter() - start)
             if i % cfg.check_every and i % cfg.preview_every and i != cfg.iterations:
                 yield Progress(i, cfg.iterations, time.perf_counter() - start)
                 continue
@@ -210,6 +234,19 @@ class Fit:
                 return self.result()
         self.history.stop_reason = "completed"
         return self.result()
+
+    def _forecast(self, iteration: int, elapsed: float) -> None:
+        """Once the pace is measured (the first iterations left out), warn when the fit will take long."""
+        if self.forecast is None:
+            return
+        if iteration == FORECAST_AFTER + 1:
+            self._paced_at = elapsed
+        elif iteration == 2 * FORECAST_AFTER + 1:
+            pace = (elapsed - self._paced_at) / FORECAST_AFTER
+            note = long_fit_note(pace, self.config.iterations - iteration,
+                                 f"{self.config.iterations} iterations on {self.device.type}")
+            if note:
+                warnings.warn(note, stacklevel=3)
 
     def _flush_losses(self) -> None:
         """Move the losses waiting on the device into the history (one host sync)."""

@@ -12,13 +12,14 @@ tiles fade into each other instead of meeting at a seam.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from napari_dip.core.fitting.config import FitConfig
-from napari_dip.core.fitting.loop import Fit, FitResult, History, Progress
+from napari_dip.core.fitting.loop import FORECAST_AFTER, Fit, FitResult, History, Progress, long_fit_note
 
 Box = tuple[slice, slice]
 #: Fraction of the free memory a fit may plan to use.
@@ -157,11 +158,14 @@ class TiledFit:
         self.total = config.iterations * len(plan.boxes)
         self.history = History(seed=config.seed)
         self.tiles_done = 0
-        self.final_states: list[dict] = []  # each tile's network as it ended (host copies), to warm-start from
+        self.keep_states = False  # keep each tile's network as it ended, for the next slice of a stack
+        self.final_states: list[dict] = []  # (host copies), to warm-start from
         self._start_states: list[dict] = []
+        self.forecast: bool | None = True  # warn when the run will take long (None: the caller forecasts)
+        self._paced_at = 0.0
+        self._sum: np.ndarray | None = None
         self._make_fit, self._fallback = make_fit, fallback
         self._current: Fit | None = None
-        self._sums: dict[str, np.ndarray] = {}
         self._weight: np.ndarray | None = None
 
     @property
@@ -172,31 +176,28 @@ class TiledFit:
     def _out(self, box: Box) -> Box:
         return tuple(slice(s.start * self.factor, s.stop * self.factor) for s in box)
 
-    def _accumulate(self, box: Box, result: FitResult) -> None:
+    def _accumulate(self, box: Box, image: np.ndarray) -> None:
+        """Add a finished tile's image to the one running blend (weights ramping across the overlaps)."""
         if self._weight is None:
             self._weight = np.zeros(self._fallback.shape[1:], np.float32)
-            self._sums = {key: np.zeros(self._fallback.shape, np.float32) for key in ("image", "last", "ema")}
-        weight = blend_weights(box, self.plan.shape, self.plan.overlap, self.factor)
+            self._sum = np.zeros(self._fallback.shape, np.float32)
         out = self._out(box)
+        weight = blend_weights(box, self.plan.shape, self.plan.overlap, self.factor)
         self._weight[out] += weight
-        for key, total in self._sums.items():
-            total[(slice(None), *out)] += weight * getattr(result, key)
+        self._sum[(slice(None), *out)] += weight * image
 
-    def _blend(self, key: str, extra: tuple[Box, np.ndarray] | None = None) -> np.ndarray:
-        """The blended ``key`` image so far (plus ``extra`` = (box, image) of the running tile)."""
-        if self._weight is None and extra is None:
-            return self._fallback.copy()
-        total = np.zeros(self._fallback.shape, np.float32) if self._weight is None else self._sums[key].copy()
-        weight = np.zeros(self._fallback.shape[1:], np.float32) if self._weight is None else self._weight.copy()
-        if extra is not None:
-            box, image = extra
-            tile_weight = blend_weights(box, self.plan.shape, self.plan.overlap, self.factor)
-            out = self._out(box)
-            weight[out] += tile_weight
-            total[(slice(None), *out)] += tile_weight * image
-        filled = weight > 0
+    def _blend(self, running: tuple[Box, np.ndarray] | None = None) -> np.ndarray:
+        """The blend of the tiles done (plus ``running`` = (box, image) of the tile being fitted), the input
+        elsewhere: one array of the output's size, whatever the number of tiles."""
         blended = self._fallback.copy()
-        blended[:, filled] = total[:, filled] / weight[filled]
+        if self._weight is not None:
+            np.divide(self._sum, self._weight, out=blended, where=self._weight > 0)
+        if running is not None:
+            box, image = running
+            out = self._out(box)
+            weight = blend_weights(box, self.plan.shape, self.plan.overlap, self.factor)
+            done = (0, 0) if self._weight is None else (self._sum[(slice(None), *out)], self._weight[out])
+            blended[(slice(None), *out)] = (done[0] + weight * image) / (done[1] + weight)
         return blended
 
     def _sync(self, fit: Fit, offset: int, seen: tuple[int, int]) -> tuple[int, int]:
@@ -228,17 +229,21 @@ class TiledFit:
             if self._start_states:
                 fit.network.load_state_dict(self._start_states[k])
             seen = (0, 0)
+            fit.forecast = None  # the tiled fit forecasts the whole run
             for record in fit.steps():
                 seen = self._sync(fit, offset, seen)
+                self._forecast(k, record)
                 images = {}
-                if record.image is not None:
-                    images = {"image": self._blend("last", (box, record.image)),
-                              "ema_image": self._blend("ema", (box, record.ema_image))}
+                if record.image is not None:  # one blend: of the kind the fit returns
+                    preview = self._blend((box, record.ema_image if self.config.use_ema else record.image))
+                    images = {"image": preview, "ema_image": preview}
                 yield replace(record, iteration=offset + record.iteration, total=total, **images)
             result = fit.result()
             self._sync(fit, offset, seen)
-            self._accumulate(box, result)
-            self.final_states.append({key: value.detach().cpu().clone() for key, value in fit.network.state_dict().items()})
+            self._accumulate(box, result.image)
+            if self.keep_states:
+                self.final_states.append({key: value.detach().cpu().clone()
+                                          for key, value in fit.network.state_dict().items()})
             self._current = None
             self.tiles_done = k + 1
         self.history.stop_reason = "completed"
@@ -250,8 +255,17 @@ class TiledFit:
             raise RuntimeError("The fit has not run a single iteration yet.")
         running = None
         if self._current is not None and self._current.history.stop_iteration > 0:
-            running = self._current.result()
-        box = self.plan.boxes[self.tiles_done] if running is not None else None
-        images = {key: self._blend(key, None if running is None else (box, getattr(running, key)))
-                  for key in ("image", "last", "ema")}
-        return FitResult(images["image"], images["last"], images["ema"], self.history)
+            running = (self.plan.boxes[self.tiles_done], self._current.result().image)
+        image = self._blend(running)
+        return FitResult(image, image, image, self.history)
+
+    def _forecast(self, tile: int, record: Progress) -> None:
+        """Once the first tile's pace is measured, warn when the whole run will take long."""
+        if tile == 0 and record.iteration == FORECAST_AFTER + 1:
+            self._paced_at = record.elapsed
+        if tile == 0 and record.iteration == 2 * FORECAST_AFTER + 1 and self.forecast is not None:
+            pace = (record.elapsed - self._paced_at) / FORECAST_AFTER
+            note = long_fit_note(pace, self.total - record.iteration, f"{len(self.plan.boxes)} tiles x "
+                                 f"{self.config.iterations} iterations")
+            if note:
+                warnings.warn(note, stacklevel=2)

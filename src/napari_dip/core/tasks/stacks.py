@@ -19,6 +19,7 @@ import numpy as np
 from napari_dip.core import validation as check
 from napari_dip.core.fitting.loop import run as fit_run
 from napari_dip.core.fitting.records import History, Progress
+from napari_dip.core.fitting.tiles import TiledFit
 from napari_dip.core.tasks.build import TaskRun
 from napari_dip.core.tasks.preset_choice import stack_preset
 from napari_dip.core.tasks.presets import DEFAULT_PRESET
@@ -27,9 +28,14 @@ from napari_dip.core.tasks.presets import DEFAULT_PRESET
 WARM_SHARE = 2
 
 
+def later_iterations(first: int, warm_iterations: int | None) -> int:
+    """Iterations of the warm-started slices after a first of ``first``: ``warm_iterations``, or half as many."""
+    return max(1, first // WARM_SHARE) if warm_iterations is None else int(warm_iterations)
+
+
 def warm_iterations_for(first: TaskRun, warm_iterations: int | None) -> int:
-    """Iterations of the slices after the first: ``warm_iterations``, or half the first fit's."""
-    return max(1, first.fit.config.iterations // WARM_SHARE) if warm_iterations is None else int(warm_iterations)
+    """Iterations of the slices after the fit ``first``: ``warm_iterations``, or half the first fit's."""
+    return later_iterations(first.fit.config.iterations, warm_iterations)
 
 
 def start_from(run: TaskRun, previous: TaskRun) -> None:
@@ -79,6 +85,8 @@ def slice_runs(make_run: Callable[[int, int, dict], TaskRun], count: int, option
             last = make_run(position, repeat, options)
             if previous is not None:
                 start_from(last, previous)
+            if warm_start and position < count - 1 and isinstance(last.fit, TiledFit):
+                last.fit.keep_states = True  # the next slice's tiles start from this one's
             yield SliceRun(position, repeat, last)
         if warm_start and position == 0:
             options["iterations"] = warm_iterations_for(last, warm_iterations)
