@@ -50,7 +50,7 @@ def long_fit_note(pace: float, iterations_left: int, what: str) -> str | None:
     if seconds <= LONG_FIT:
         return None
     return (f"This fit will take up to {_duration(seconds)} more ({what} at {pace:.2f} s each); the automatic stop "
-            "may end it sooner and Stop keeps the result so far. A GPU, preset='fast' or a smaller image is quicker.")
+            "may end it sooner and Stop keeps the result so far. A GPU or a smaller image is quicker.")
 
 
 def ema_decay(gamma: float, iteration: int) -> float:
