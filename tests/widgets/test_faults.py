@@ -52,7 +52,7 @@ def test_an_all_slices_run_ends_counting_slices_and_plans_the_warm_slices_time(d
     run_widget(widget)
     assert widget.progress.format() == "done: 3 of 3 slices"
     assert any("Done: 3 of 3 slices" in message for _, message in notes())
-    assert widget._later == 4  # the warm-started slices run half the first's iterations
+    assert widget.display.later == 4  # the warm-started slices run half the first's iterations
 
 
 def test_deleting_the_input_mid_run_never_offers_the_runs_own_layers(dock, qtbot, tiny_image, configure):

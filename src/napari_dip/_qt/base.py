@@ -17,16 +17,15 @@ from magicgui.widgets import ComboBox, Container, Widget
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import QEvent, Signal
-from qtpy.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from napari_dip._qt.compare import ComparePanel
 from napari_dip._qt.controls import FitControls, collapsible, layer_picker
-from napari_dip._qt.history_panel import AUTO_STOP, HistoryPanel
-from napari_dip._qt.live import Lifeline, PreviewLayer, make_worker
-from napari_dip._qt.plot import CurvePlot
+from napari_dip._qt.live import Lifeline, make_worker
+from napari_dip._qt.run_display import RunDisplay
 from napari_dip.core.extras.classic import methods_for
 from napari_dip.gui.compare import CompareRequest
-from napari_dip.gui.form import SLICE_MODES, progress_text
+from napari_dip.gui.form import SLICE_MODES
 from napari_dip.gui.layers import (
     SliceSource,
     check_image,
@@ -34,7 +33,6 @@ from napari_dip.gui.layers import (
     image_shape,
     leading_shape,
 )
-from napari_dip.gui.messages import FitUpdate, RunFailed, SliceFinished, SliceStarted
 from napari_dip.gui.plan import Form, compare_request, plan_run
 from napari_dip.gui.runner import RunRequest, run_request
 from napari_dip.gui.session import LayerPlan, OutputSpec, RunSession
@@ -58,7 +56,6 @@ class TaskWidget(QWidget):
         self.last_outputs: list[Any] = []
         self._worker: Any = None
         self._session: RunSession | None = None
-        self._preview = PreviewLayer(napari_viewer)
         self._stopping = False
         self._started_at = 0.0
         self._lifeline = Lifeline()
@@ -160,17 +157,10 @@ class TaskWidget(QWidget):
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.stop_button)
         layout.addLayout(buttons)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setFormat("ready")
-        self.progress.setTextVisible(True)
-        layout.addWidget(self.progress)
-        self.plot = CurvePlot(title="loss / PSNR")
-        self.plot.placeholder = "Loss (and PSNR with a reference) appear here during a run."
-        layout.addWidget(self.plot)
-        self.history = HistoryPanel(self.viewer, self.plot, self._lifeline.guard, self.task)
-        layout.addWidget(self.history)
+        self.display = RunDisplay(self.viewer, self._lifeline.guard, self.task)
+        self.progress, self.plot, self.history = self.display.progress, self.display.plot, self.display.history
+        for part in (self.progress, self.plot, self.history):
+            layout.addWidget(part)
         self.compare = None
         if methods_for(self.task):
             self.compare = ComparePanel(self.viewer, self._compare_inputs, self._lifeline.guard)
@@ -228,12 +218,12 @@ class TaskWidget(QWidget):
         except ValueError as exc:
             show_error(str(exc))
             return
-        self._later = request.later_iterations()
+        self.display.later = request.later_iterations()
         worker = make_worker(run_request, request)
         worker.yielded.connect(self._lifeline.guard(self._on_message))
         worker.finished.connect(self._lifeline.guard(self._on_finished))
         self._worker, self._session, self._lifeline.worker = worker, session, worker
-        self._preview.remove()
+        self.display.preview.remove()
         self._stopping = False
         self._started_at = time.monotonic()
         self.plot.clear()
@@ -274,39 +264,14 @@ class TaskWidget(QWidget):
 
     # -- messages from the worker ---------------------------------------------------------------
     def _on_message(self, message: Any) -> None:
-        session = self._session
-        if message is None or session is None:
-            return
-        if isinstance(message, FitUpdate):
-            fraction, text = progress_text(message.position, message.count, message.iteration, message.total,
-                                           message.elapsed, self._later)
-            self.progress.setValue(int(fraction * 1000))
-            self.progress.setFormat(text)
-            self.plot.add_points("loss", message.iterations, message.losses)
-            if message.psnr:
-                self.plot.add_points("PSNR (dB)", message.psnr_iterations, message.psnr, right=True)
-                self.history.psnr_updated("PSNR (dB)")
-            if message.preview is not None:
-                self._preview.show(message.preview, session.plan)
-            if message.snapshot is not None:
-                self.history.add(message.iteration, message.snapshot)
-        elif isinstance(message, SliceStarted):
-            session.started(message)
-            self.plot.clear()
-            self.history.begin(session, message.index, message.run.fit.config.iterations)
-        elif isinstance(message, SliceFinished):
-            session.finished(message)
-            if message.stop_reason == "auto_stop" or message.chosen_at != message.stopped_at:
-                self.history.add(message.chosen_at, message.outputs, pin=True)
-                self.history.mark(AUTO_STOP, message.chosen_at)
-        elif isinstance(message, RunFailed):
-            session.failed(message)
+        if message is not None and self._session is not None:
+            self.display.show(message, self._session)
 
     def _on_finished(self) -> None:
         session, stopped = self._session, self._stopping
         self._worker = self._session = self._lifeline.worker = None
         self._stopping = False
-        self._preview.remove()
+        self.display.preview.remove()
         self._set_running(False)
         self.progress.setFormat("ready")
         self.progress.setValue(0)
