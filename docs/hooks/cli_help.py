@@ -7,8 +7,9 @@ Markers replaced in the pages' Markdown (never copied by hand, so the site canno
 * ``<!-- denoise-presets -->``: a table of the presets the denoise task offers, with their one-line notes, from
   :data:`napari_dip.core.tasks.presets.PRESET_NOTES` and ``TASK_PRESET_CHOICES``.
 
-A marker that a page holds but this hook cannot fill stops the build with the reason (a page must never show the
-bare marker). Registered under ``hooks:`` in mkdocs.yml.
+If the code cannot be imported, the build stops with the import's error rather than publish a page without its
+reference. Registered under ``hooks:`` in mkdocs.yml; the package is imported from ``src/`` when it is not
+installed.
 """
 
 from __future__ import annotations

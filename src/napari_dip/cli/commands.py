@@ -108,12 +108,12 @@ def _io_flags(parser: argparse.ArgumentParser) -> None:
 
 def _fit_flags(parser: argparse.ArgumentParser, name: str) -> None:
     from napari_dip.core.runtime.devices import PRECISIONS
-    from napari_dip.core.tasks.presets import PRESET_NOTES, preset_choices
+    from napari_dip.core.tasks.presets import preset_choices
 
     presets = preset_choices(COMMANDS[name].task)
-    notes = "; ".join(f"{preset}: {PRESET_NOTES[preset]}" for preset in presets)
     group = parser.add_argument_group("fit")
-    group.add_argument("--preset", choices=presets, metavar="NAME", help=f"{notes}")
+    group.add_argument("--preset", choices=presets, metavar="NAME",
+                       help=f"{', '.join(presets)} (default {presets[0]}; see 'presets' below)")
     group.add_argument("--iterations", type=int, help="number of Adam steps (default: the preset's)")
     group.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
     group.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -160,6 +160,16 @@ def _other_flags(parser: argparse.ArgumentParser) -> None:
     messages.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
+def _epilog(command: Command) -> str:
+    """A sub-command's example and one line on each of its presets."""
+    from napari_dip.core.tasks.presets import PRESET_NOTES, preset_choices
+
+    presets = preset_choices(command.task)
+    width = max(map(len, presets))
+    lines = [f"  {preset:<{width}}  {PRESET_NOTES[preset]}" for preset in presets]
+    return f"example:\n  {command.example}\n\npresets:\n" + "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: one sub-command per task, with its own flags first."""
     from napari_dip.core.inputs.volumes import VOLUME_TASKS
@@ -169,8 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"napari-dip {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="TASK")
     for name, command in COMMANDS.items():
-        task = sub.add_parser(name, help=command.about, description=command.about,
-                              epilog=f"example:\n  {command.example}",
+        task = sub.add_parser(name, help=command.about, description=command.about, epilog=_epilog(command),
                               formatter_class=argparse.RawDescriptionHelpFormatter)
         _task_flags(task, name)
         _io_flags(task)
