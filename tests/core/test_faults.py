@@ -72,3 +72,13 @@ def test_tiles_combine_with_stacks_and_count_iterations_per_tile():
     assert out.shape == stack.shape and np.isfinite(out).all()
     assert [h.stop_iteration for h in histories] == [4, 2]
     assert history.stop_iteration == 4  # per tile, not summed over the tiles
+
+
+def test_a_volume_too_large_for_the_device_is_refused_with_what_works_for_volumes(monkeypatch):
+    from napari_dip.core.runtime import devices
+
+    monkeypatch.setattr(devices, "free_memory", lambda device: 2**20)  # 1 MiB free
+    volume = np.random.default_rng(0).random((8, 32, 32)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"volume's fit needs about .* crop the volume, restore it slice by slice") as error:
+        napari_dip.denoise(volume, spatial_dims=3, iterations=1, **FAST)
+    assert "tile" not in str(error.value)  # volumes are never tiled

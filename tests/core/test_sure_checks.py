@@ -49,7 +49,7 @@ def test_sure_warns_about_a_clipped_image_and_names_the_other_preset():
 
 def test_sure_warns_about_noise_that_grows_with_the_intensity():
     photons, _ = fluorescence_image((128, 128), photons=50)
-    with pytest.warns(UserWarning, match=r"grows with the intensity.*noise='poisson'"):
+    with pytest.warns(UserWarning, match=r"grows with the intensity.*use preset='fast'"):
         prepare_denoise(photons, preset=TINY_SURE)
 
 

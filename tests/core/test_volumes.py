@@ -105,7 +105,7 @@ def test_padding_and_memory_in_3d():
         (lambda: napari_dip.enhance(_volume(), spatial_dims=3), "2D images only"),
         (lambda: napari_dip.denoise(_volume(), spatial_dims=3, preset="unet"), "no 3D version"),
         (lambda: napari_dip.inpaint(_volume(), np.ones((6, 32, 32)) * np.arange(32) > 20, kind="hole",
-                                    spatial_dims=3), "noise code"),
+                                    spatial_dims=3), "kind=.hole. fits a 2D meshgrid code"),
     ],
 )
 def test_bad_3d_requests_are_refused(call, words):

@@ -83,4 +83,4 @@ def sure_caveat(chw: np.ndarray) -> str | None:
                 f"{CLIPPED_COST}: compare with preset='fast'.")
     return (f"The noise grows with the intensity ({value:.1f}x as strong in the brightest intensities as in the "
             "darkest), as photon noise does, and preset='sure' assumes one noise level (2 dB below preset='fast' "
-            "on 50-photon fluorescence): use preset='fast', with noise='poisson' for photon-limited images.")
+            "on 50-photon fluorescence): use preset='fast', which the default picks for such images.")

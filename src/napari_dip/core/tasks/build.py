@@ -21,7 +21,7 @@ from napari_dip.core import validation as check
 from napari_dip.core.fitting.config import FitConfig
 from napari_dip.core.fitting.loop import Fit, run
 from napari_dip.core.fitting.records import FitResult, History, Problem, Progress
-from napari_dip.core.fitting.tiles import TiledFit, TilePlan, plan_tiles
+from napari_dip.core.fitting.tiles import MEMORY_SHARE, TiledFit, TilePlan, plan_tiles
 from napari_dip.core.inputs.images import ImageInfo, pad_to_multiple, scale_like
 from napari_dip.core.inputs.volumes import VolumeInfo, scale_volume, to_array
 from napari_dip.core.model.codes import blind_spots, held_out_mask
@@ -169,9 +169,16 @@ def _plan(maker: FitMaker, tile: Any, forwards: int) -> TilePlan:
         return forwards * devices.fit_memory(maker.network, code, (target.shape[0], *padded))
 
     yx_multiple = multiple[-1] if isinstance(multiple, tuple) else multiple
-    volume = target.ndim == 4
-    return plan_tiles(target.shape[-2:], None if volume else tile, needed, devices.free_memory(maker.device),
-                      yx_multiple)
+    free = devices.free_memory(maker.device)
+    if target.ndim == 4:  # volumes are never tiled
+        whole = needed(*target.shape[-2:])
+        if free is not None and whole > free * MEMORY_SHARE:
+            gib = 2**30
+            raise ValueError(f"This volume's fit needs about {whole / gib:.1f} GiB but the device has "
+                             f"{free / gib:.1f} GiB free: crop the volume, restore it slice by slice with "
+                             "stack_axis=0, or use a device with more memory.")
+        tile = None
+    return plan_tiles(target.shape[-2:], tile, needed, free, yx_multiple)
 
 
 def _settings(task: str, choice: PresetChoice, maker: FitMaker, plan: TilePlan, tile: Any, kind: str | None,

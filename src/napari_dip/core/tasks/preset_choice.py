@@ -92,6 +92,9 @@ def check_fits(settings: Preset, name: str, *, task: str, noise: str = "gaussian
         raise ValueError("noise='poisson' cannot fit the root of the data term (root_loss, which preset='drp' uses): "
                          "its TV weight is set for the RMS error of Gaussian noise, and the fit keeps the photon "
                          f"noise. Use {GENERAL} with noise='poisson', or noise='gaussian'.")
+    if spatial_dims == 3 and settings.code == "meshgrid":
+        raise ValueError("kind='hole' fits a 2D meshgrid code, which 3D fits (spatial_dims=3) cannot use: use "
+                         "kind='text' or 'sparse' for a volume, or restore it slice by slice with stack_axis=0.")
     if spatial_dims == 3 and settings.code != "noise":
         raise ValueError(f"{named} cannot fit a volume: 3D fits (spatial_dims=3) take random noise as the network's "
                          f"input, not its {settings.code} code. Use {GENERAL}, or restore the volume slice by slice "
