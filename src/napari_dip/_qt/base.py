@@ -16,7 +16,7 @@ import numpy as np
 from magicgui.widgets import ComboBox, Container, Widget
 from napari.layers import Image
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import QEvent, Signal
+from qtpy.QtCore import QEvent, Qt, Signal
 from qtpy.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from napari_dip._qt.compare import ComparePanel
@@ -139,6 +139,7 @@ class TaskWidget(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the dock's width
         content = QWidget()
         scroll.setWidget(content)
         outer = QVBoxLayout(self)
@@ -166,6 +167,8 @@ class TaskWidget(QWidget):
             self.compare = ComparePanel(self.viewer, self._compare_inputs, self._lifeline.guard)
             layout.addWidget(self.compare)
         layout.addStretch(1)
+        # As wide as the content and its scroll bar: only the height scrolls.
+        scroll.setMinimumWidth(content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
 
     def reset_choices(self, *_: Any) -> None:
         """Refresh the layer pickers (connected to the viewer's layer list)."""
