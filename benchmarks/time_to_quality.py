@@ -12,9 +12,14 @@ over the images:
 * the PSNR of what it returns with no ground truth (its own stopping rule: the
   iteration count, or auto-stop) and the fit time that took.
 
-PSNR is over all channels in [0, 1], as the fit computes it. Tasks:
-denoising sigma = 25/255, super-resolution x4 (Set5, Lanczos down-sampled HR
-crops) and inpainting of 50 % random pixels.
+Tasks (``--tasks``): ``denoise`` (sigma = 25/255, 128 x 128 crops, PSNR over all
+channels in [0, 1], as the fit computes it), and at the sizes users have (256 x
+256 crops, each with its own PSNR, benchmarks/problems.py, taken on previews every
+10 iterations of the image the run would return): ``sr4`` and ``sr8`` (Set5,
+Lanczos down-sampled; Y channel, border removed), ``text`` (the paper's text mask
+on three photos) and ``sparse`` (50 % of the pixels missing), PSNR of the image
+with its known pixels; ``jpeg`` (quality 10). The older 128 x 128 ``super_resolution``
+and ``inpaint`` tables remain for comparison with earlier runs.
 
 Fit times are iterations x each method's seconds per iteration, measured
 side by side on each image (``--repace`` measures them again for cached
@@ -23,13 +28,14 @@ ratios. A reference stops once ``--past-best`` dB (default 1) below its best.
 
 Modes
 -----
-full (default): denoising on 5 images, SR on the 5 Set5 images and inpainting
-on 2 images, 128 x 128 crops (the HR side for SR), each method with its
-preset's iterations; at 256 x 256 a paper reference takes over an hour per
-image on 2 CPU cores (``--size 256``). ``--cache FILE.json`` keeps every
-reference trace, every method's outcome and the seconds per iteration, so a
-later run (more images with ``--images``, other candidates, an interrupted
-run) reuses them. ``--quick``: one image per task at 64 x 64 and at most 300
+full (default): denoising on 5 images, the other tasks on 3, each method with its
+preset's iterations. A paper reference at 256 x 256 runs 2000 (sr4) to 11000
+(sparse) iterations of about 3 s each on 2 CPU cores: run them in parts with
+``--cache FILE.json``, which keeps every reference trace, every method's outcome
+and the seconds per iteration, so a later run (more images with ``--images``,
+other candidates, an interrupted run) reuses them; a reference traced on its own
+(``{"iterations", "psnr", "done"}`` under ``TASK:IMAGE:SIZE``) is read as one.
+``--quick``: one image per task at 64 x 64 and at most 300
 iterations. ``--default-call`` also times ``napari_dip.denoise(noisy)`` with
 no other argument on each denoising image.
 """
@@ -47,6 +53,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
+import problems  # noqa: E402
 
 #: Images per task (paths in the data folder).
 IMAGES = {
@@ -54,7 +61,18 @@ IMAGES = {
                 "set5/baby.png", "set5/butterfly.png"),
     "super_resolution": tuple(f"set5/{name}.png" for name in ("baby", "bird", "butterfly", "head", "woman")),
     "inpaint": ("dip/restoration/barbara.png", "dip/restoration/kate.png"),
+    # At the sizes users have (256 x 256 and up), each with its own PSNR (benchmarks/problems.py).
+    "sr4": ("set5/baby.png", "set5/bird.png", "set5/butterfly.png"),
+    "sr8": ("set5/baby.png", "set5/bird.png", "set5/butterfly.png"),
+    "text": ("dip/inpainting/kate.png", "dip/restoration/barbara.png", "dip/denoising/F16_GT.png"),
+    "sparse": ("dip/restoration/barbara.png", "dip/restoration/kate.png", "dip/denoising/F16_GT.png"),
+    "jpeg": ("dip/denoising/F16_GT.png", "dip/restoration/kate.png", "set5/baby.png"),
 }
+#: Where each image of the text task cuts the paper's text mask (top, left).
+TEXT_MASK_AT = {"dip/inpainting/kate.png": (0, 0), "dip/restoration/barbara.png": (256, 256),
+                "dip/denoising/F16_GT.png": (128, 128)}
+#: The tasks measured with their own PSNR on previews (the others with the fit's PSNR of all channels).
+PROBLEM_TASKS = ("sr4", "sr8", "text", "sparse", "jpeg")
 #: Candidate methods: keywords of the task's prepare function (with the fast preset where they name none).
 CANDIDATES = {
     "default: preset='auto' (sure; fast where sure's checks fail)": {"preset": "auto"},
@@ -92,35 +110,65 @@ class Trace:
         return max(self.psnr)
 
 
-def problem(task: str, image: np.ndarray, seed: int = 0) -> tuple[tuple[np.ndarray, ...], np.ndarray, dict]:
-    """The degraded inputs, the clean reference and the task keywords for one clean image."""
+@dataclass
+class Case:
+    """One image of a task: the engine task, its inputs and keywords, the clean truth and how PSNR is taken."""
+
+    task: str  # the benchmark's task (a key of IMAGES)
+    name: str
+    engine_task: str
+    inputs: tuple[np.ndarray, ...]
+    clean: np.ndarray
+    kwargs: dict
+    problem: problems.Problem | None = None  # the tasks measured with their own PSNR on previews
+
+
+def size_of(task: str, args) -> int:
+    """The crop side of ``task``: ``--size``, else 256 for the tasks at the sizes users have, 128 for the others
+    (64 with ``--quick``)."""
+    return args.size or (64 if args.quick else 256 if task in PROBLEM_TASKS else 128)
+
+
+def make_case(task: str, name: str, args) -> Case:
+    image = common.crop(common.load(args.data, name), size_of(task, args))
+    if task in PROBLEM_TASKS:
+        prob = problems.make(task, image, data=args.data, mask_at=TEXT_MASK_AT.get(name, (0, 0)))
+        return Case(task, name, prob.engine_task, prob.inputs, prob.clean, dict(prob.kwargs), prob)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
     if task == "denoise":
-        return (common.add_noise(image, 25 / 255, seed),), image, {}
+        return Case(task, name, task, (common.add_noise(image, 25 / 255, 0),), image, {})
     if task == "super_resolution":
-        from PIL import Image
-
-        height, width = (s - s % 4 for s in image.shape[:2])
-        hr = np.round(image[:height, :width] * 255).astype(np.uint8)
-        lr = np.asarray(Image.fromarray(hr).resize((width // 4, height // 4), Image.LANCZOS))
-        return (lr.astype(np.float32) / 255,), (hr / 255).astype(np.float32), {"factor": 4}
-    missing = np.random.default_rng(seed).random(image.shape[:2]) < 0.5
-    return (image * ~missing[..., None], missing), image, {"kind": "sparse"}
+        prob = problems.make("sr4", image)
+        return Case(task, name, task, prob.inputs, prob.clean, {"factor": 4})
+    prob = problems.make("sparse", image)
+    return Case(task, name, task, prob.inputs, prob.clean, {"kind": "sparse"})
 
 
-def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: dict,
-          past_best: float | None = None) -> Trace:
-    """Fit one method with the clean reference and record its PSNR over time.
+def prepare(case: Case, kwargs: dict):
+    """The engine's TaskRun of ``case`` with ``kwargs``."""
+    from napari_dip.core.tasks.prepare import TASKS
+
+    axis = -1 if case.inputs[0].ndim == 3 else None
+    return TASKS[case.engine_task](*case.inputs, seed=0, device="cpu", channel_axis=axis, **{**case.kwargs, **kwargs})
+
+
+def trace(case: Case, kwargs: dict, past_best: float | None = None) -> Trace:
+    """Fit one method with the clean reference and record its PSNR over time (the task's own PSNR of the image
+    the run would return, on previews every 10 iterations, for the tasks that have one).
 
     With ``past_best`` (dB) the fit stops once its PSNR has fallen that far below its best so far: it is past
     its peak, and what it would return at the end is not recorded.
     """
-    from napari_dip.core.tasks.prepare import TASKS
-
-    run = TASKS[task](*inputs, reference=clean, seed=0, device="cpu", channel_axis=-1, **kwargs)
+    own = case.problem is not None
+    run = prepare(case, {**kwargs, **({"preview_every": 10} if own else {"reference": case.clean})})
     values, iterations = [], []
 
     def watch(record) -> bool:
-        value = record.psnr_ema if run.use_ema else record.psnr
+        if own and record.image is not None:
+            value = case.problem.psnr(run.finish(record.ema_image if run.use_ema else record.image))
+        else:
+            value = None if own else record.psnr_ema if run.use_ema else record.psnr
         if value is not None:
             values.append(value)
             iterations.append(record.iteration)
@@ -129,15 +177,25 @@ def trace(task: str, inputs: tuple[np.ndarray, ...], clean: np.ndarray, kwargs: 
     output, result = run.run(watch)
     if result.history.stop_reason == "interrupted":
         return Trace(iterations, values, None, None)
-    return Trace(iterations, values, common.psnr(output, clean), result.history.stop_iteration)
+    returned = case.problem.psnr(output) if own else common.psnr(output, case.clean)
+    return Trace(iterations, values, returned, result.history.stop_iteration)
 
 
-def reference_trace(task: str, name: str, inputs: tuple, clean: np.ndarray, kwargs: dict, args) -> Trace:
+def reference_key(case: Case, args) -> str:
+    if case.problem is not None:  # the format of benchmarks/results/ttq_refs_256.json
+        return f"{case.task}:{case.name}:{size_of(case.task, args)}"
+    return f"{case.task}:{case.name}:{case.clean.shape}:{args.iterations}:{args.threads}:{args.past_best}"
+
+
+def reference_trace(case: Case, args) -> Trace:
     """The paper preset's trace, from ``--cache`` when it holds this run."""
-    key = f"{task}:{name}:{clean.shape}:{args.iterations}:{args.threads}:{args.past_best}"
+    key = reference_key(case, args)
     cached = read_cache(args.cache).get(key)
+    if cached is not None and "done" in cached:  # a trace of references run on their own, in parts
+        cached = {"iterations": cached["iterations"], "psnr": cached["psnr"], "returned_psnr": None,
+                  "stop_iteration": None}
     if cached is None:
-        cached = asdict(trace(task, inputs, clean, {"preset": "paper", **kwargs}, args.past_best))
+        cached = asdict(trace(case, {"preset": "paper", **args.extra}, args.past_best))
         if args.cache:  # re-read first: another run may have added references meanwhile
             args.cache.write_text(json.dumps({**read_cache(args.cache), key: cached}, indent=0))
     return Trace(**cached)
@@ -155,17 +213,15 @@ def median(values: list[float | None], never: float | None = None) -> float | No
     return float(np.median(found)) if found else None
 
 
-def iteration_times(task: str, inputs: tuple, kwargs: dict, iterations: int) -> list[float]:
+def iteration_times(case: Case, kwargs: dict, iterations: int) -> list[float]:
     """Seconds of each iteration of a short fit of a method, its first 5 iterations left out."""
-    from napari_dip.core.tasks.prepare import TASKS
-
-    run = TASKS[task](*inputs, seed=0, device="cpu", channel_axis=-1, **{**kwargs, "iterations": iterations})
+    run = prepare(case, {**kwargs, "iterations": iterations})
     times = []
     run.run(lambda record: times.append(record.elapsed))
     return list(np.diff(times[5:]))
 
 
-def seconds_per_iteration(task: str, inputs: tuple, methods: dict[str, dict], rounds: int = PACE_ROUNDS,
+def seconds_per_iteration(case: Case, methods: dict[str, dict], rounds: int = PACE_ROUNDS,
                           iterations: int = 15) -> dict[str, float]:
     """Median seconds per iteration of every method, from short fits taking turns over ``rounds`` rounds.
 
@@ -174,7 +230,7 @@ def seconds_per_iteration(task: str, inputs: tuple, methods: dict[str, dict], ro
     times: dict[str, list[float]] = {method: [] for method in methods}
     for _ in range(rounds):
         for method, kwargs in methods.items():
-            times[method] += iteration_times(task, inputs, kwargs, iterations)
+            times[method] += iteration_times(case, kwargs, iterations)
     return {method: float(np.median(values)) for method, values in times.items()}
 
 
@@ -185,32 +241,26 @@ def image_rows(task: str, name: str, args) -> dict[str, list]:
     (keyed by the method's options and the preset they run), so images and methods can be run in parts; the seconds
     per iteration are measured side by side, for all methods at once, whenever one is missing or with ``--repace``.
     """
-    size = args.size or (64 if args.quick else 128)
-    extra = {"threads": args.threads, **({} if args.iterations is None else {"iterations": args.iterations})}
-    pace_key = f"pace:{task}:{name}:{size}:{args.threads}"
+    case = make_case(task, name, args)
+    pace_key = f"pace:{task}:{name}:{size_of(task, args)}:{args.threads}"
     cache = read_cache(args.cache)
-    image = common.crop(common.load(args.data, name), size)
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=-1)
-    inputs, clean, kwargs = problem(task, image)
-    kwargs = {**kwargs, **extra}
     methods = {"paper (reference)": {"preset": "paper"},
-               **{m: resolved_options(task, inputs, CANDIDATES[m]) for m in candidates(task, args)}}
-    keys = {method: outcome_key(task, name, args, options) for method, options in methods.items()}
-    ref = reference_trace(task, name, inputs, clean, kwargs, args)
+               **{m: resolved_options(case, CANDIDATES[m]) for m in candidates(task, args)}}
+    keys = {method: outcome_key(case, args, options) for method, options in methods.items()}
+    ref = reference_trace(case, args)
     outcomes = {method: cache.get(key) for method, key in keys.items()}
     pace = cache.get(pace_key, {})
     if args.repace or any(method not in pace for method in methods):
         # Measured side by side now: fit times are iterations x these, so runs made in parts, or on a machine that
         # got busier in between, do not skew the ratios.
-        pace = seconds_per_iteration(task, inputs, {method: {**kwargs, **fit_options(options)}
-                                                    for method, options in methods.items()})
+        pace = seconds_per_iteration(case, {method: {**args.extra, **fit_options(options)}
+                                            for method, options in methods.items()})
     ref_iteration = ref.first_iteration(ref.best)
     outcomes["paper (reference)"] = {"reached": ref_iteration, "stop": ref.stop_iteration, "returned": ref.returned_psnr}
     for method in candidates(task, args):
         if outcomes[method] is None:
             options = methods[method]
-            result = trace(task, inputs, clean, {**kwargs, **fit_options(options)},
+            result = trace(case, {**args.extra, **fit_options(options)},
                            None if options.get("auto_stop", True) else args.past_best)
             outcomes[method] = {"reached": result.first_iteration(ref.best - MARGIN), "returned": result.returned_psnr,
                                 "stop": result.stop_iteration}
@@ -239,16 +289,15 @@ def fit_options(options: dict) -> dict:
     return {"preset": "fast", **options}
 
 
-def resolved_options(task: str, inputs: tuple, options: dict) -> dict:
-    """A candidate's keywords with ``preset="auto"`` replaced by what it picks for this image (the same fit)."""
-    if options.get("preset") != "auto":
+def resolved_options(case: Case, options: dict) -> dict:
+    """A denoising candidate's keywords with ``preset="auto"`` replaced by what it picks for this image (the same
+    fit); other tasks keep "auto", which is their default's own settings."""
+    if options.get("preset") != "auto" or case.engine_task != "denoise":
         return options
-    if task != "denoise":
-        return {key: value for key, value in options.items() if key != "preset"}
     from napari_dip.core.inputs.images import prepare_image
     from napari_dip.core.tasks.preset_choice import denoise_choice
 
-    target, _ = prepare_image(inputs[0], -1)
+    target, _ = prepare_image(case.inputs[0], -1)
     choice, _ = denoise_choice(target, options=options)
     rest = {key: value for key, value in options.items() if key != "preset"}
     return rest if choice == "fast" else {**rest, "preset": choice}
@@ -256,22 +305,23 @@ def resolved_options(task: str, inputs: tuple, options: dict) -> dict:
 
 def candidates(task: str, args) -> list[str]:
     """The chosen candidates that apply to ``task``."""
-    return [m for m in args.candidates if task == "denoise" or not set(CANDIDATES[m]) & set(DENOISING_OPTIONS)]
+    return [m for m in args.candidates if task == "denoise" or not set(CANDIDATES[m]) & set(DENOISING_OPTIONS)
+            or CANDIDATES[m].get("preset") == "auto"]
 
 
-def outcome_key(task: str, name: str, args, options: dict) -> str:
+def outcome_key(case: Case, args, options: dict) -> str:
     """The cache key of one method's outcome on one image: the run's settings, its options and the preset they
     use (so a changed preset is fitted again)."""
-    from napari_dip.core.tasks.presets import task_preset
+    from napari_dip.core.tasks.preset_choice import choose_preset
 
-    size = args.size or (64 if args.quick else 128)
-    preset = task_preset(task, factor=4 if task == "super_resolution" else 1, kind="sparse",
-                         preset=fit_options(options)["preset"])
-    return f"outcome:{task}:{name}:{size}:{args.iterations}:{args.threads}:{args.past_best}:{options}:{preset}"
+    settings = choose_preset(case.engine_task, fit_options(options)["preset"], factor=case.kwargs.get("factor", 1),
+                             kind=case.kwargs.get("kind")).settings
+    return (f"outcome:{case.task}:{case.name}:{size_of(case.task, args)}:{args.iterations}:{args.threads}:"
+            f"{args.past_best}:{options}:{settings}")
 
 
 def task_table(task: str, args) -> str:
-    size = args.size or (64 if args.quick else 128)
+    size = size_of(task, args)
     names = IMAGES[task][:1] if args.quick else IMAGES[task]
     if args.images:
         names = [name for name in names if Path(name).stem in args.images.split(",")]
@@ -318,9 +368,11 @@ def default_call_table(args) -> str:
 
 def main(argv: list[str] | None = None) -> str:
     p = common.parser(__doc__)
-    p.add_argument("--size", type=int, help="side of the crops (full 256, quick 64); the HR side for SR")
+    p.add_argument("--size", type=int, help="side of the crops (default 128 for denoise, super_resolution and "
+                   "inpaint, 256 for sr4, sr8, text, sparse and jpeg; 64 with --quick); the HR side for SR")
     p.add_argument("--iterations", type=int, help="iterations of every fit (default: each preset's own)")
-    p.add_argument("--tasks", default="denoise,super_resolution,inpaint")
+    p.add_argument("--tasks", default="denoise,sr4,text,sparse",
+                   help=f"comma-separated among {', '.join(IMAGES)}")
     p.add_argument("--images", help="comma-separated image names (file stems) to run, in the task's order")
     p.add_argument("--cache", type=Path, help="JSON file keeping the paper reference runs between runs")
     p.add_argument("--candidates", default=",".join(CANDIDATES),
@@ -342,6 +394,7 @@ def main(argv: list[str] | None = None) -> str:
     args.past_best = args.past_best or None
     if args.quick and args.iterations is None:
         args.iterations = 300
+    args.extra = {"threads": args.threads, **({} if args.iterations is None else {"iterations": args.iterations})}
     body = "\n\n".join(task_table(task, args) for task in args.tasks.split(","))
     if "denoise" in args.tasks.split(",") and args.default_call:
         body += "\n\n" + default_call_table(args)
