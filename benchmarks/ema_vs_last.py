@@ -17,7 +17,6 @@ Problems: denoising sigma = 25/255, JPEG quality 10, super-resolution x4
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
@@ -25,26 +24,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
-from time_to_quality import problem  # noqa: E402
+import problems  # noqa: E402
 
 IMAGES = ("dip/restoration/kate.png", "set5/butterfly.png")
 TASKS = ("denoise", "jpeg", "super_resolution", "inpaint")
-
-
-def jpeg_problem(image: np.ndarray, quality: int = 10) -> tuple[tuple[np.ndarray], np.ndarray, dict]:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.round(image * 255).astype(np.uint8)).save(buffer, "JPEG", quality=quality)
-    compressed = np.asarray(Image.open(buffer), np.float32) / 255
-    return (compressed,), image, {}
 
 
 def curves(task: str, image: np.ndarray, iterations: int) -> dict[str, float]:
     """End and best PSNR of the EMA and of the last output over one fit."""
     from napari_dip.core.tasks.prepare import TASKS as PREPARE
 
-    inputs, clean, kwargs = jpeg_problem(image) if task == "jpeg" else problem(task, image)
+    made = problems.make({"super_resolution": "sr4", "inpaint": "sparse"}.get(task, task), image)
+    inputs, clean, kwargs = made.inputs, made.clean, made.kwargs
     run = PREPARE[task](*inputs, preset="fast", seed=0, device="cpu", channel_axis=-1, iterations=iterations,
                         auto_stop=False, preview_every=10, **kwargs)
     measure = (lambda x: common.psnr(common.y_channel(x.transpose(1, 2, 0)), common.y_channel(clean))) \

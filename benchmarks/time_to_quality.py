@@ -346,17 +346,15 @@ def default_call_table(args) -> str:
     """Wall time and PSNR of ``napari_dip.denoise(noisy)``, no other argument, on each denoising image."""
     import napari_dip
 
-    size = args.size or (64 if args.quick else 128)
+    size = size_of("denoise", args)
     rows = []
     for name in IMAGES["denoise"][:1] if args.quick else IMAGES["denoise"]:
-        image = common.crop(common.load(args.data, name), size)
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=-1)
-        noisy = common.add_noise(image, 25 / 255)
+        case = make_case("denoise", name, args)
+        image, noisy = case.clean, case.inputs[0]
         start = time.perf_counter()
         output, history = napari_dip.denoise(noisy, return_history=True)
         seconds = time.perf_counter() - start
-        picked = resolved_options("denoise", (noisy,), {"preset": "auto"}).get("preset", "fast")
+        picked = resolved_options(case, {"preset": "auto"}).get("preset", "fast")
         rows.append([Path(name).stem, f"{size}x{size}x3", picked, common.fmt(seconds, 1), history.stop_iteration,
                      common.fmt(common.psnr(noisy, image)), common.fmt(common.psnr(output, image))])
     seconds = [float(row[3]) for row in rows]

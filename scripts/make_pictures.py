@@ -23,7 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "images"
 WINDOW = (1600, 1000)

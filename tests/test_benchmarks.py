@@ -134,7 +134,7 @@ def test_time_to_quality(tmp_path):
                "preset='sure': the noisy image as input; SURE + blind spots"]
     for rows, denoising in zip(tables, (True, False)):  # denoise, then inpaint (no denoising-only candidates)
         assert rows[0][:5] == ["method", "reached best - 0.2 dB", "iterations to it", "s/it", "time to it (s)"]
-        default = ["default: preset='auto' (sure; fast where sure's checks fail)"] if denoising else []
+        default = ["default: preset='auto' (sure; fast where sure's checks fail)"]
         assert [r[0] for r in rows[2:]] == ["paper (reference)", *default, "fast + auto-stop",
                                             *(stops if denoising else []), "fast run on (no auto-stop)",
                                             "fast + auto-stop + TV 0.01", *(presets if denoising else [])]
@@ -163,7 +163,7 @@ def test_ema_vs_last():
         assert abs(float(row[2]) - float(row[1]) - float(row[5])) < 0.011  # the difference column is EMA - last
 
 
-@pytest.mark.parametrize("script", sorted(p.name for p in BENCHMARKS.glob("*.py") if p.name != "common.py"))
+@pytest.mark.parametrize("script", sorted(p.name for p in BENCHMARKS.glob("*.py") if p.name not in ("common.py", "problems.py")))
 def test_help(script):
     """--help prints every script's options (argparse formats help texts with %, which a stray % breaks)."""
     result = subprocess.run([sys.executable, str(BENCHMARKS / script), "--help"], capture_output=True, text=True,
