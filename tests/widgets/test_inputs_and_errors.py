@@ -41,8 +41,24 @@ def test_any_positive_label_is_a_missing_pixel(dock, run_widget, monkeypatch, ti
     assert received["mask"].dtype == bool
     np.testing.assert_array_equal(received["mask"], labels > 0)
     np.testing.assert_array_equal(received["image"], viewer.layers["src"].data)
-    assert received["kwargs"]["kind"] == "hole"
+    assert received["kwargs"]["kind"] == "hole" and received["kwargs"]["region"] == "mask"
     assert "src [inpainted]" in viewer.layers
+
+
+def test_inpainting_around_the_mask_changes_only_painted_pixels(dock, run_widget, tiny_image, configure):
+    viewer, widget = dock(InpaintWidget)
+    image = viewer.add_image(tiny_image(), name="src").data.copy()
+    labels = _labels()
+    viewer.add_labels(labels, name="mask")
+    widget.image.value, widget.mask.value = viewer.layers["src"], viewer.layers["mask"]
+    configure(widget, iterations=2)
+    run_widget(widget)
+    result = viewer.layers["src [inpainted]"]
+    np.testing.assert_array_equal(result.data[labels == 0], image[labels == 0])
+    assert result.metadata["napari_dip"]["region"] == "mask"
+    widget.region.value = "whole"
+    run_widget(widget)
+    assert viewer.layers[-1].metadata["napari_dip"]["region"] == "whole"
 
 
 def _layer_names(viewer):

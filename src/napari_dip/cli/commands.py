@@ -71,6 +71,7 @@ def _device(text: str) -> str:
 
 def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
     """The flags only one task has, first in its help."""
+    from napari_dip.core.fitting.regions import REGIONS
     from napari_dip.core.physics.noise import NOISE_MODELS
     from napari_dip.core.tasks.presets import INPAINT_KINDS
 
@@ -90,6 +91,9 @@ def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
         group.add_argument("--kind", choices=tuple(INPAINT_KINDS),
                            help="text (default: thin strokes, scratches), hole (large regions) or sparse (most "
                                 "pixels missing)")
+        group.add_argument("--region", choices=tuple(REGIONS),
+                           help="mask (default: fit around the mask, change only its pixels) or whole (fit the "
+                                "whole image, every pixel from the network, as the paper)")
     if name == "flash":
         group.add_argument("--flash", type=Path, required=True, help="the flash image of the same scene")
 

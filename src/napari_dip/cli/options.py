@@ -69,12 +69,14 @@ def _tile(text: str) -> str | int | None:
 
 
 def _task_options(args: argparse.Namespace, options: dict) -> None:
-    """The task's own flags over the settings: factor, kind, photon noise."""
+    """The task's own flags over the settings: factor, kind, region, photon noise."""
     factor, kind = options.pop("factor", None), options.pop("kind", None)
+    region = options.pop("region", None)
     if args.task == "super_resolution":
         options["factor"] = next((f for f in (args.factor, factor) if f is not None), 4)
     if args.task == "inpaint":
         options["kind"] = next((k for k in (args.kind, kind) if k is not None), "text")
+        options["region"] = next((r for r in (args.region, region) if r is not None), "mask")
     for key in NOISE_FLAGS:
         value = getattr(args, key, None)
         if args.task != "denoise":

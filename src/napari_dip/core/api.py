@@ -143,13 +143,20 @@ def inpaint(
     mask: np.ndarray,
     *,
     kind: str = "text",
+    region: str = "mask",
     stack_axis: int | None = None,
     callback: Callback = None,
     return_history: bool = False,
     **kwargs: Any,
 ) -> Any:
-    """Fill the pixels where ``mask`` is True (> 0); ``kind`` is "text", "hole" or "sparse"."""
-    return _restore(prepare_inpaint, (image, mask), callback, return_history, {"kind": kind, **kwargs}, stack_axis)
+    """Fill the pixels where ``mask`` is True (> 0); ``kind`` is "text", "hole" or "sparse".
+
+    ``region="mask"`` (default) fits the surroundings of the mask, in boxes around its parts, and changes only
+    the painted pixels: every other pixel comes back as it was. ``region="whole"`` fits the whole image and
+    returns the network's output everywhere, as the paper does.
+    """
+    return _restore(prepare_inpaint, (image, mask), callback, return_history, {"kind": kind, "region": region,
+                                                                               **kwargs}, stack_axis)
 
 
 def enhance(

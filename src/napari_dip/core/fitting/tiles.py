@@ -251,7 +251,7 @@ class TiledFit:
 
     def result(self) -> FitResult:
         """The blend of the tiles fitted so far (and of the running tile); the input elsewhere."""
-        if self._current is None and self._weight is None:
+        if self._current is None and self.tiles_done == 0:
             raise RuntimeError("The fit has not run a single iteration yet.")
         running = None
         if self._current is not None and self._current.history.stop_iteration > 0:

@@ -21,6 +21,7 @@ from napari_dip.core import validation as check
 from napari_dip.core.fitting.config import FitConfig
 from napari_dip.core.fitting.loop import Fit, run
 from napari_dip.core.fitting.records import FitResult, History, Problem, Progress
+from napari_dip.core.fitting.regions import RegionFit, RegionPlan, plan_regions
 from napari_dip.core.fitting.tiles import MEMORY_SHARE, TiledFit, TilePlan, plan_tiles
 from napari_dip.core.inputs.images import ImageInfo, pad_to_multiple, scale_like
 from napari_dip.core.inputs.volumes import VolumeInfo, scale_volume, to_array
@@ -38,7 +39,7 @@ Box = tuple[slice, ...]
 class TaskRun:
     """A prepared fit plus the conversion of its output back to the user's array."""
 
-    fit: Fit | TiledFit
+    fit: Fit | TiledFit | RegionFit
     info: ImageInfo | VolumeInfo
     finish: Callable[[np.ndarray], Any]
     settings: dict = field(default_factory=dict)
@@ -157,8 +158,9 @@ def _reference(reference: np.ndarray | None, info: ImageInfo | VolumeInfo, targe
     return ref
 
 
-def _plan(maker: FitMaker, tile: Any, forwards: int) -> TilePlan:
-    """One piece or tiles, from the memory a fit of each size would need on the device (shapes only)."""
+def _plan(maker: FitMaker, tile: Any, forwards: int, shape: tuple[int, int] | None = None) -> TilePlan:
+    """One piece or tiles for the target (or for a ``shape`` (H, W) box of it), from the memory a fit of each size
+    would need on the device (shapes only)."""
     settings, target, factor = maker.settings, maker.target, maker.factor
     multiple, minimum = padding_rule(settings, factor)
     guide_channels = None if maker.guide is None else maker.guide.shape[0]
@@ -168,17 +170,53 @@ def _plan(maker: FitMaker, tile: Any, forwards: int) -> TilePlan:
         code = code_shape(settings, [side * factor for side in padded], guide_channels)
         return forwards * devices.fit_memory(maker.network, code, (target.shape[0], *padded))
 
-    yx_multiple = multiple[-1] if isinstance(multiple, tuple) else multiple
+    shape = shape or target.shape[-2:]
     free = devices.free_memory(maker.device)
     if target.ndim == 4:  # volumes are never tiled
-        whole = needed(*target.shape[-2:])
+        whole = needed(*shape)
         if free is not None and whole > free * MEMORY_SHARE:
             gib = 2**30
             raise ValueError(f"This volume's fit needs about {whole / gib:.1f} GiB but the device has "
                              f"{free / gib:.1f} GiB free: crop the volume, restore it slice by slice with "
                              "stack_axis=0, or use a device with more memory.")
         tile = None
-    return plan_tiles(target.shape[-2:], tile, needed, free, yx_multiple)
+    return plan_tiles(shape, tile, needed, free, yx_multiple(settings, factor))
+
+
+def yx_multiple(settings: Any, factor: int) -> int:
+    """The multiple the network needs of an image's height and width."""
+    multiple = padding_rule(settings, factor)[0]
+    return multiple[-1] if isinstance(multiple, tuple) else multiple
+
+
+def _regions(maker: FitMaker, tile: Any, forwards: int) -> tuple[TilePlan, RegionPlan] | None:
+    """The boxes around the mask to fit, when the largest fits the device in one piece (else None)."""
+    if tile not in ("auto", None):  # tiles asked for
+        return None
+    missing = ~maker.known
+    regions = plan_regions(missing.any(axis=0) if missing.ndim == 3 else missing,
+                           yx_multiple(maker.settings, maker.factor))
+    sides = max((tuple(part.stop - part.start for part in box) for box in regions.boxes), key=np.prod)
+    plan = _plan(maker, "auto", forwards, sides)
+    return None if plan.tiled else (plan, regions)
+
+
+def _fit(maker: FitMaker, tile: Any, region: str | None, forwards: int) -> tuple[Fit | TiledFit, TilePlan]:
+    """The fit of the image: around its mask, whole, or in tiles; and the memory plan of one piece."""
+    regions = _regions(maker, tile, forwards) if region == "mask" else None
+    if regions is not None:
+        plan, boxes = regions
+        maker.network = None  # every box starts from a network of its own
+        return RegionFit(maker.fit, boxes, maker.config, maker.target, ~maker.known), plan
+    plan = _plan(maker, tile, forwards)
+    if not plan.tiled:
+        return maker.fit(plan.boxes[0]), plan
+    maker.network = None  # every tile starts from a network of its own
+    factor, target = maker.factor, maker.target
+    fallback = target if factor == 1 else target.repeat(factor, axis=1).repeat(factor, axis=2)
+    reason = "is too large for " + maker.device.type if tile == "auto" else "was asked to be tiled"
+    warnings.warn(f"The image {reason}: it is fitted in {plan.describe()}.", stacklevel=4)
+    return TiledFit(maker.fit, plan, maker.config, fallback, factor), plan
 
 
 def _settings(task: str, choice: PresetChoice, maker: FitMaker, plan: TilePlan, tile: Any, kind: str | None,
@@ -220,6 +258,7 @@ def build_run(
     spatial_dims: int = 2,
     spacing: Sequence[float] | None = None,
     tile: str | int | None = "auto",
+    region: str | None = None,
     **options: Any,
 ) -> TaskRun:
     """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1] and the chosen preset.
@@ -236,6 +275,9 @@ def build_run(
     too large for the device in overlapping tiles (a warning says so),
     ``tile=None`` refuses it, and an int tiles with that side
     (:mod:`napari_dip.core.fitting.tiles`); volumes are never tiled.
+    An inpainting's ``region="mask"`` fits boxes around the mask and changes
+    only the pixels to fill (:mod:`napari_dip.core.fitting.regions`),
+    ``"whole"`` the whole image.
     """
     _check_layout(task, target, spatial_dims, spacing, tile)
     if target.ndim == 4:
@@ -253,14 +295,9 @@ def build_run(
                      _reference(reference, info, target, factor), held_out)
     in_channels = code_shape(choice.settings, (1, 1), None if guide is None else guide.shape[0])[0]
     maker.network = seeded_network(choice.settings, in_channels, target.shape[0], config.seed)
-    plan = _plan(maker, tile, 1 if config.sure_sigma is None else 2)  # SURE's probe runs the network again
-    if plan.tiled:
-        maker.network = None  # every tile starts from a network of its own
-        fallback = target if factor == 1 else target.repeat(factor, axis=1).repeat(factor, axis=2)
-        fit = TiledFit(maker.fit, plan, config, fallback, factor)
-        reason = "is too large for " + resolved.type if tile == "auto" else "was asked to be tiled"
-        warnings.warn(f"The image {reason}: it is fitted in {plan.describe()}.", stacklevel=3)
-    else:
-        fit = maker.fit(plan.boxes[0])
+    fit, plan = _fit(maker, tile, region, 1 if config.sure_sigma is None else 2)  # SURE's probe runs it again
     settings = _settings(task, choice, maker, plan, tile, kind, spacing)
+    if region is not None:
+        settings.update(fit.plan.settings() if isinstance(fit, RegionFit) else {}, region=(
+            "mask" if isinstance(fit, RegionFit) else "whole"))
     return TaskRun(fit, info, finish or (lambda chw: to_array(chw, info)), settings)

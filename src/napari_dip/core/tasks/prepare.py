@@ -21,6 +21,7 @@ import numpy as np
 
 from napari_dip.core import validation as check
 from napari_dip.core.fitting.loop import run
+from napari_dip.core.fitting.regions import REGIONS
 from napari_dip.core.fitting.records import History, Progress
 from napari_dip.core.inputs.images import ImageInfo, prepare_image, restore_image
 from napari_dip.core.inputs.masks import known_pixels
@@ -134,6 +135,7 @@ def prepare_inpaint(
     mask: np.ndarray,
     *,
     kind: str = "text",
+    region: str = "mask",
     channel_axis: int | None = None,
     spatial_dims: int = 2,
     preset: str | Preset = DEFAULT_PRESET,
@@ -143,14 +145,19 @@ def prepare_inpaint(
 
     ``kind`` picks the paper's case: ``"text"`` (thin strokes), ``"hole"``
     (large regions, meshgrid code; 2D only) or ``"sparse"`` (most pixels
-    missing). With ``spatial_dims=3`` image and mask are volumes.
+    missing). ``region="mask"`` fits the surroundings of the mask and changes
+    only its pixels; ``"whole"`` fits the whole image and returns the
+    network's output everywhere (the paper). With ``spatial_dims=3`` image and
+    mask are volumes.
     """
     check.choice("kind", kind, INPAINT_KINDS)
+    check.choice("region", region, REGIONS)
     check_spatial_dims("inpaint", spatial_dims)
     target, info = read_input(image, channel_axis, spatial_dims)
     known = known_pixels(mask, info)
     choice = choose_preset("inpaint", preset, kind=kind, spatial_dims=spatial_dims, options=kwargs)
-    return build_run("inpaint", target, info, choice, known=known, kind=kind, spatial_dims=spatial_dims, **kwargs)
+    return build_run("inpaint", target, info, choice, known=known, kind=kind, region=region,
+                     spatial_dims=spatial_dims, **kwargs)
 
 
 def prepare_enhance(image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2,
