@@ -35,7 +35,8 @@ class RunDisplay:
         elif isinstance(message, SliceStarted):
             session.started(message)
             self.plot.clear()
-            self.history.begin(session, message.index, message.run.fit.config.iterations)
+            fit = message.run.fit
+            self.history.begin(session, message.index, getattr(fit, "total", fit.config.iterations))  # tiles: all
         elif isinstance(message, SliceFinished):
             session.finished(message)
             if message.stop_reason == "auto_stop" or message.chosen_at != message.stopped_at:

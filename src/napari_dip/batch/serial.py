@@ -90,8 +90,10 @@ def _snapshots(piece: Piece, repeat: int, runs: int) -> tuple[int, Any] | None:
 
 
 def summary(output: Path, images: int, settings: dict, history: Any, start: float) -> str:
-    """The line printed for a finished input: images, iterations (per tile), how it stopped, time."""
+    """The line printed for a finished input: images, iterations (per tile or region), how it stopped, time."""
     tiles = f" per tile, {settings['tile_count']} tiles" if settings.get("tile_count") else ""
+    if settings.get("region_count", 1) > 1:
+        tiles = f" per region, {settings['region_count']} regions around the mask"
     return (f"wrote {output} ({images} image(s), {history.stop_iteration} iterations{tiles}, {history.stop_reason}, "
             f"{time.perf_counter() - start:.1f} s)")
 

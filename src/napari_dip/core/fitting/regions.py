@@ -205,6 +205,8 @@ class RegionFit(TiledFit):
     running box's output on its pixels to fill; a finished box is pasted with :func:`seamless_paste`.
     """
 
+    pieces = "regions around the mask"
+
     def __init__(self, make_fit: Callable[[Box], Fit], plan: RegionPlan, config: FitConfig, original: np.ndarray,
                  missing: np.ndarray):
         super().__init__(make_fit, plan, config, original)

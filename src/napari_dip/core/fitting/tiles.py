@@ -151,6 +151,8 @@ class TiledFit:
     last; the progress records count across tiles, up to :attr:`total`.
     """
 
+    pieces = "tiles"  # what the boxes are, in messages
+
     def __init__(self, make_fit: Callable[[Box], Fit], plan: TilePlan, config: FitConfig, fallback: np.ndarray,
                  factor: int = 1):
         self.plan, self.factor = plan, factor
@@ -265,7 +267,7 @@ class TiledFit:
             self._paced_at = record.elapsed
         if tile == 0 and record.iteration == 2 * FORECAST_AFTER + 1 and self.forecast is not None:
             pace = (record.elapsed - self._paced_at) / FORECAST_AFTER
-            note = long_fit_note(pace, self.total - record.iteration, f"{len(self.plan.boxes)} tiles x "
+            note = long_fit_note(pace, self.total - record.iteration, f"{len(self.plan.boxes)} {self.pieces} x "
                                  f"{self.config.iterations} iterations")
             if note:
                 warnings.warn(note, stacklevel=2)
