@@ -40,7 +40,7 @@ def test_x8_uses_the_x8_case_in_both_presets(preset):
 def test_the_engine_uses_the_same_rule():
     fast_x8 = prepare_super_resolution(IMAGE, 8, preset="fast", iterations=1, device="cpu")
     assert fast_x8.fit.config.code_noise_std == pytest.approx(1 / 20)
-    hole = prepare_inpaint(IMAGE, IMAGE > 0.5, kind="hole", preset="fast", iterations=1, device="cpu")
+    hole = prepare_inpaint(IMAGE, IMAGE > 0.5, kind="hole", region="whole", preset="fast", iterations=1, device="cpu")
     assert hole.fit.code.shape[1] == 2  # the meshgrid code of the large-hole case
 
 
