@@ -48,8 +48,17 @@ def test_sr_quality_falls_back_to_builtin_images(tmp_path):
                       "--images", "butterfly,bird")
     rows = table_rows(text)
     assert rows[0] == ["method", "butterfly", "bird", "mean PSNR (dB)", "s / image"]
-    assert [r[0] for r in rows[2:]] == ["bicubic (Pillow)", "DIP fast"]
+    assert [r[0] for r in rows[2:]] == ["bicubic (Pillow)", "bicubic + 1 back-projection",
+                                        "DIP fast (1 back-projection)", "DIP fast, same fit without back-projection"]
     assert "skimage.data stand-ins" in text
+
+
+def test_inpaint_regions():
+    rows = table_rows(run_script("inpaint_regions.py", "--data", "builtin", "--size", "128", "--checkpoints", "2,4"))
+    assert rows[0] == ["image", "method", "iterations (per box)", "seconds", "PSNR painted pixels (dB)"]
+    assert [(r[1], r[2]) for r in rows[2:]] == [("biharmonic", "-"), ("whole image (projected)", "6000"),
+                                                ("around the mask", "2"), ("around the mask", "4")]
+    assert 0 < float(rows[4][3]) <= float(rows[5][3])  # seconds add up over the checkpoints
 
 
 def test_inpaint_quality():

@@ -37,6 +37,7 @@ CASES = [
     (lambda: napari_dip.denoise(np.where(IMAGE > 0.5, np.inf, IMAGE)), "NaN or Inf"),
     (lambda: napari_dip.inpaint(IMAGE, np.ones((32, 32), bool)), "covers every pixel.*leave some"),
     (lambda: napari_dip.inpaint(IMAGE, np.zeros((32, 32), bool)), "mask is empty"),
+    (lambda: napari_dip.inpaint(IMAGE, MASK, region="box", **TINY), r"region='box'.*mask, whole"),
     (lambda: napari_dip.denoise(IMAGE, channel_axis=2), "channel_axis=2 does not exist"),
     (lambda: napari_dip.denoise(np.zeros((8, 8, 5)), channel_axis=5), "channel_axis=5 does not exist"),
     (lambda: napari_dip.denoise(np.zeros((8, 8, 5))), "pass channel_axis"),

@@ -88,3 +88,30 @@ def test_total_variation_of_2d_and_3d_outputs():
     volume[:, :, 1] = 2.0  # a bright middle slice: mean |dZ| = 2, no change in Y or X
     assert float(total_variation(volume)) == pytest.approx(2.0)
     assert float(total_variation(torch.rand(1, 1, 1, 6, 6))) > 0  # a single slice: Z adds nothing, not NaN
+
+
+def test_back_projection_brings_the_decimation_closer_to_the_observation():
+    from napari_dip.core.physics.operators import LanczosDownsample, back_project
+
+    rng = np.random.default_rng(0)
+    low = rng.random((3, 16, 16)).astype(np.float32) * 0.6 + 0.2
+    high = np.full((3, 64, 64), 0.5, np.float32)  # a fit that has matched nothing yet
+    down = LanczosDownsample(4, 3)
+
+    def misfit(x):
+        return float(((down(torch.from_numpy(x)[None])[0].numpy() - low) ** 2).mean())
+
+    assert back_project(high, low, 4, 0) is high
+    errors = [misfit(back_project(high, low, 4, steps)) for steps in (0, 1, 3)]
+    assert errors[1] < 0.2 * errors[0] and errors[2] < errors[1]
+
+
+def test_super_resolution_records_its_back_projections():
+    from napari_dip.core.tasks.prepare import prepare_super_resolution
+
+    low = np.random.default_rng(1).random((16, 16)).astype(np.float32)
+    assert prepare_super_resolution(low, 2, iterations=1, device="cpu").settings["back_projections"] == 1
+    paper = prepare_super_resolution(low, 2, preset="paper", iterations=1, device="cpu")
+    assert paper.settings["back_projections"] == 0
+    with pytest.raises(ValueError, match="back_projections=-1"):
+        prepare_super_resolution(low, 2, back_projections=-1, device="cpu")

@@ -85,6 +85,9 @@ def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
         group.add_argument("--runs", type=int, default=1, help="average this many fits (seeds seed, seed+1, ...)")
     if name == "sr":
         group.add_argument("--factor", type=int, help="magnification, 2 or more (default 4)")
+        group.add_argument("--back-projections", type=int, metavar="N",
+                           help="back-projection steps onto the input at the end (default: the preset's, 1 for "
+                                "fast, 0 for paper)")
     if name == "inpaint":
         group.add_argument("--mask", type=Path, required=True, help="mask image: non-zero = missing pixel")
         group.add_argument("--known-mask", action="store_true", help="the mask's non-zero pixels are the KNOWN ones")

@@ -74,6 +74,8 @@ def _task_options(args: argparse.Namespace, options: dict) -> None:
     region = options.pop("region", None)
     if args.task == "super_resolution":
         options["factor"] = next((f for f in (args.factor, factor) if f is not None), 4)
+        if args.back_projections is not None:
+            options["back_projections"] = args.back_projections
     if args.task == "inpaint":
         options["kind"] = next((k for k in (args.kind, kind) if k is not None), "text")
         options["region"] = next((r for r in (args.region, region) if r is not None), "mask")

@@ -22,6 +22,7 @@ TASK_KEYWORDS: dict[str, str] = {
     "preset": "the preset that ran (what 'auto' picked)",
     "device": "the device it ran on",
     "factor": "the super-resolution factor",
+    "back_projections": "super-resolution: back-projection steps onto the low-resolution image",
     "kind": "the inpainting kind",
     "region": "what an inpainting fits: the mask's surroundings or the whole image",
     "noise": "the noise model",
