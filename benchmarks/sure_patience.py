@@ -40,7 +40,7 @@ def scores_of(noisy: np.ndarray, clean: np.ndarray, iterations: int, threads: in
 
     run = prepare_denoise(noisy, preset="sure", reference=clean, seed=0, device="cpu", threads=threads,
                           channel_axis=-1, iterations=iterations, patience=iterations)
-    stopper, seen, psnr = run.fit._stopper, [], {}
+    stopper, seen, psnr = run.fit._auto.stopper, [], {}
     check = stopper.check
 
     def recorded(score, output, iteration):  # the stop's own input, every check

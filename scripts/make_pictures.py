@@ -15,8 +15,8 @@ Parts (``--parts``, comma-separated; all by default):
   frame, a caption under each).
 * ``strip``: before / after, one pair per task, fitted through the Python API with the defaults except the number
   of iterations and one CPU thread (``strip.png``). Caption: "Denoising (astronaut's face, 128x128, Gaussian noise
-  sigma 25/255; 300 iterations), JPEG restoration (coffee cup, 128x128, JPEG quality 10; 300 iterations),
-  super-resolution x4 (cat's face, 64x64 to 256x256; 150 iterations) and inpainting of painted strokes (astronaut,
+  sigma 25/255; 800 iterations), JPEG restoration (coffee cup, 128x128, JPEG quality 10; 800 iterations),
+  super-resolution x4 (cat's face, 64x64 to 256x256; 500 iterations) and inpainting of painted strokes (astronaut,
   128x128, kind "text"; 400 iterations), with napari-dip's defaults otherwise (preset auto), from skimage.data
   images; about 7 minutes in all on one CPU core." (``STRIP_ITERATIONS``; 128x128 and 64x64 images are drawn
   2 and 4 times larger, pixels as squares.)
@@ -243,7 +243,7 @@ def write_gif(frames: list, path: Path, width: int = 800) -> None:
 # -- strip --------------------------------------------------------------------------------------------------
 
 #: Iterations of each fit of the strip (the defaults otherwise): the whole strip in about 7 minutes on one core.
-STRIP_ITERATIONS = {"denoise": 300, "jpeg": 300, "super_resolve": 150, "inpaint": 400}
+STRIP_ITERATIONS = {"denoise": 800, "jpeg": 800, "super_resolve": 500, "inpaint": 400}
 TILE = 256
 
 
