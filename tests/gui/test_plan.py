@@ -80,3 +80,15 @@ def test_the_form_shows_a_presets_settings_and_names_every_preset():
     shown = shown_settings(task_preset("denoise", preset="paper"))
     assert shown["iterations"] == 1800 and shown["lr"] == 0.01 and not shown["auto_stop"]
     assert preset_tips(("auto", "paper")) == f"auto: {PRESET_NOTES['auto']}\npaper: {PRESET_NOTES['paper']}"
+
+
+def test_the_verdict_names_a_classic_method_that_beats_dip():
+    from napari_dip.core.extras.classic import Score
+    from napari_dip.gui.compare import verdict
+
+    scores = [Score("bm3d", 30.4, 0.9), Score("tv", 27.0, 0.8), Score("DIP", 25.17, 0.7)]
+    assert verdict(scores) == ("bm3d beats the DIP result on this image: 30.40 dB against 25.17 (PSNR to the "
+                               "reference); its layer is in the grid.")
+    scores[2] = Score("DIP", 31.0, 0.9)
+    assert verdict(scores) == "The DIP result is the closest to the reference: 31.00 dB, bm3d 30.40 dB."
+    assert verdict(scores[:2]) == "" and verdict(scores[2:]) == ""

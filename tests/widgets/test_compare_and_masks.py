@@ -49,6 +49,10 @@ def test_compare_denoisers_with_a_table(dock, run_widget, qtbot, configure):
         psnr = peak_signal_noise_ratio(clean, layer.data)
         assert rows[method][0] == f"{psnr:.2f}" and psnr > noisy_psnr  # each classic method does denoise
         assert 0 < float(rows[method][1]) <= 1
+    # two DIP iterations: a classic method is closer to the reference, and the widget says which
+    best = max(methods, key=lambda m: float(rows[m][0]))
+    assert float(rows[best][0]) > float(rows["DIP"][0])
+    assert widget.compare.status.text().startswith(f"{best} beats the DIP result on this image: {rows[best][0]} dB")
 
 
 def test_compare_upscalers_overlay_like_dip(dock, qtbot, tiny_image):

@@ -15,7 +15,7 @@ from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from napari_dip._qt.live import make_worker
-from napari_dip.gui.compare import CompareRequest, MethodDone, compare_methods
+from napari_dip.gui.compare import CompareRequest, MethodDone, compare_methods, verdict
 from napari_dip.gui.session import LayerPlan
 
 
@@ -41,6 +41,7 @@ class ComparePanel(QWidget):
         self.button.setToolTip("Runs the usual non-DIP methods on the current slice and shows them in a grid.")
         self.button.clicked.connect(self._on_compare)
         self.status = QLabel("")
+        self.status.setWordWrap(True)  # the verdict is a sentence: it wraps, the widget keeps its width
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["method", "PSNR (dB)", "SSIM"])
         self.table.verticalHeader().setVisible(False)
@@ -97,6 +98,9 @@ class ComparePanel(QWidget):
     def _on_returned(self, others: list[Any]) -> None:
         for rated in others:
             self._add_score(rated)
+        line = verdict(self.scores)
+        if line:
+            self.status.setText(line)
 
     def _on_finished(self) -> None:
         self._worker = None

@@ -58,3 +58,16 @@ def compare_methods(request: CompareRequest) -> Generator[MethodDone, None, list
     if request.reference is None:
         return []
     return [score(name, out, request.reference, request.channel_axis) for name, out in request.others.items()]
+
+
+def verdict(scores: list[Any], dip: str = "DIP") -> str:
+    """One line on which result is closer to the reference: it says so when a classic method beats ``dip``'s."""
+    ours = next((rated for rated in scores if rated.name == dip), None)
+    classic = [rated for rated in scores if rated.name != dip]
+    if ours is None or not classic:
+        return ""
+    best = max(classic, key=lambda rated: rated.psnr)
+    if best.psnr > ours.psnr:
+        return (f"{best.name} beats the DIP result on this image: {best.psnr:.2f} dB against {ours.psnr:.2f} "
+                "(PSNR to the reference); its layer is in the grid.")
+    return f"The DIP result is the closest to the reference: {ours.psnr:.2f} dB, {best.name} {best.psnr:.2f} dB."
