@@ -18,6 +18,12 @@ pixels) are painted on 512 x 512 photos. For each image the table gives:
 PSNR is over the painted pixels only, against the clean photo (every other
 pixel comes back unchanged with ``region="mask"``). ``--quick``: 192 x 192
 crops, one image, traces to 40 iterations.
+
+A second table (``--scaling``) inpaints the first image's scratches on the
+photo and on a 1400 x 1400 image made by mirroring the photo around itself
+(the scratches at the same pixels), ``--scaling-iterations`` per box with the
+public ``napari_dip.inpaint``: the time of each, their ratio, and whether every
+unpainted pixel came back unchanged.
 """
 
 from __future__ import annotations
@@ -92,10 +98,32 @@ def whole_pace(masked: np.ndarray, mask: np.ndarray, iterations: int) -> tuple[f
     return (time.perf_counter() - start) / iterations, default
 
 
+def scaling_table(args, clean: np.ndarray, mask: np.ndarray) -> str:
+    """The same scratches on the photo and on a 1400 x 1400 mirror-padded version of it, timed end to end."""
+    import napari_dip
+
+    side, iterations = (256 if args.quick else 1400), args.scaling_iterations
+    rows, first = [], None
+    for image, missing in ((clean, mask), (np.pad(clean, ((0, side - clean.shape[0]), (0, side - clean.shape[1]),
+                                                          (0, 0)), mode="symmetric"),
+                                           np.pad(mask, ((0, side - mask.shape[0]), (0, side - mask.shape[1]))))):
+        masked = np.where(missing[..., None], 0.0, image).astype(np.float32)
+        start = time.perf_counter()
+        output = napari_dip.inpaint(masked, missing, iterations=iterations, device="cpu", seed=0)
+        seconds = time.perf_counter() - start
+        first = first or seconds
+        unchanged = bool(np.array_equal(output[~missing], masked[~missing]))
+        rows.append([f"{image.shape[0]} x {image.shape[1]}", common.fmt(seconds, 1), common.fmt(seconds / first),
+                     "yes" if unchanged else "no"])
+    return common.table(["image", "seconds", "ratio", "every unpainted pixel unchanged"], rows)
+
+
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--size", type=int, help="crop side (default 512; 192 with --quick)")
     p.add_argument("--checkpoints", default=None, help="iterations per box to read (default 250,500,1000)")
+    p.add_argument("--scaling", action="store_true", help="also time the scratches on a 1400 x 1400 image")
+    p.add_argument("--scaling-iterations", type=int, default=100, help="iterations per box of --scaling")
     args = p.parse_args()
     common.setup(args)
     from skimage.restoration import inpaint_biharmonic
@@ -103,7 +131,7 @@ def main() -> None:
     size = args.size or (192 if args.quick else 512)
     checkpoints = sorted(int(v) for v in (args.checkpoints or ("20,40" if args.quick else "250,500,1000"))
                          .split(","))
-    rows = []
+    rows, scaling = [], ""
     for name in IMAGES[:1] if args.quick else IMAGES:
         clean = common.crop(common.load(args.data, name), size)
         clean = clean if clean.ndim == 3 else np.repeat(clean[..., None], 3, axis=-1)
@@ -113,6 +141,8 @@ def main() -> None:
         classic = inpaint_biharmonic(masked, mask, channel_axis=-1)
         classic_seconds = time.perf_counter() - start
         pace, default = whole_pace(masked, mask, 3 if args.quick else 5)
+        if args.scaling and not scaling:
+            scaling = scaling_table(args, clean, mask)
         label = f"{Path(name).stem} ({100 * mask.mean():.1f} % painted)"
         rows.append([label, "biharmonic", "-", common.fmt(classic_seconds, 2),
                      common.fmt(painted_psnr(classic, clean, mask))])
@@ -125,6 +155,9 @@ def main() -> None:
     caption = (f"Scratches on {size} x {size} RGB photos; the default preset of kind='text'. 'around the mask' "
                "fits the boxes around the scratches one after another (seconds summed over boxes); 'whole image' "
                "is the whole-image fit's pace times its default iteration count.")
+    if scaling:
+        body += (f"\n\nThe first image's scratches on the photo and on a mirror-padded larger image, "
+                 f"napari_dip.inpaint with {args.scaling_iterations} iterations per box:\n\n{scaling}")
     common.emit("Inpainting around the mask", caption, body, args)
 
 

@@ -114,8 +114,13 @@ def grab(viewer, caption: str) -> tuple[str, object]:
 
 
 def quiet(app) -> None:
-    """Wait for napari's notifications to fade (4 s), for a still screenshot."""
-    settle(app, 5.0)
+    """Close napari's notifications for a still screenshot (they fade only from an active window, which a virtual
+    display without a window manager never has)."""
+    from napari._qt.dialogs.qt_notification import NapariQtNotification
+
+    for note in list(NapariQtNotification._instances):
+        note.close()
+    settle(app, 1.0)
 
 
 def show_in_dock(app, widget, part) -> None:
