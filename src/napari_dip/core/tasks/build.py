@@ -297,7 +297,7 @@ def build_run(
     maker.network = seeded_network(choice.settings, in_channels, target.shape[0], config.seed)
     fit, plan = _fit(maker, tile, region, 1 if config.sure_sigma is None else 2)  # SURE's probe runs it again
     settings = _settings(task, choice, maker, plan, tile, kind, spacing)
-    if region is not None:
-        settings.update(fit.plan.settings() if isinstance(fit, RegionFit) else {}, region=(
-            "mask" if isinstance(fit, RegionFit) else "whole"))
+    if region is not None:  # an inpainting: what it fitted
+        around = isinstance(fit, RegionFit)
+        settings.update(fit.plan.settings() if around else {}, region="mask" if around else "whole")
     return TaskRun(fit, info, finish or (lambda chw: to_array(chw, info)), settings)
