@@ -21,8 +21,8 @@ import numpy as np
 
 from napari_dip.core import validation as check
 from napari_dip.core.fitting.loop import run
-from napari_dip.core.fitting.regions import REGIONS
 from napari_dip.core.fitting.records import History, Progress
+from napari_dip.core.fitting.regions import REGIONS
 from napari_dip.core.inputs.images import ImageInfo, prepare_image, restore_image
 from napari_dip.core.inputs.masks import known_pixels
 from napari_dip.core.inputs.noise_checks import sure_caveat
