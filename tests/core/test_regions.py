@@ -104,3 +104,11 @@ def test_a_stack_warm_starts_its_regions():
     mask = np.stack([_two_scratches(192), np.roll(_two_scratches(192), 30, axis=1)])
     out = napari_dip.inpaint(stack, mask, stack_axis=0, iterations=2, **FAST)
     assert np.array_equal(out[~mask], stack[~mask])
+
+
+def test_a_volume_changes_only_its_painted_voxels():
+    volume = np.random.default_rng(6).random((16, 64, 64)).astype(np.float32)
+    mask = np.zeros(volume.shape, bool)
+    mask[4:8, 20:30, 20:40] = True
+    out = napari_dip.inpaint(volume, mask, spatial_dims=3, iterations=2, **FAST)
+    assert np.array_equal(out[~mask], volume[~mask]) and not np.array_equal(out[mask], volume[mask])
