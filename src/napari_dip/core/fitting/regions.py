@@ -98,7 +98,6 @@ class RegionPlan:
     shape: tuple[int, int]
     boxes: tuple[Box, ...]
     context: int
-    overlap: int = 0  # boxes never overlap
 
     @property
     def share(self) -> float:
@@ -108,9 +107,6 @@ class RegionPlan:
     def settings(self) -> dict:
         """What the run's settings record about the boxes."""
         return {"region_count": len(self.boxes)}
-
-    def describe(self) -> str:
-        return f"{len(self.boxes)} region(s) around the mask ({100 * self.share:.0f} % of the pixels)"
 
 
 def plan_regions(missing: np.ndarray, multiple: int = 32, *, context: int | None = None,
