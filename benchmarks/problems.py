@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 import common
+import numpy as np
 
 #: The paper's text mask (white = known), cut at these (top, left) for each image of the text task.
 TEXT_MASK = "dip/inpainting/kate_mask.png"

@@ -182,3 +182,22 @@ def test_help(script):
                             timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("usage:") and "--help" in result.stdout
+
+
+def test_classic_quality():
+    pytest.importorskip("bm3d")
+    text = run_script("classic_quality.py", "--data", "builtin", "--size", "32", "--iterations", "4",
+                      "--images", "F16", "--photons", "10")
+    rows = table_rows(text)
+    headers = [r for r in rows if r[0] == "method"]
+    assert [h[1] for h in headers] == ["F16", "10 photons", "F16"]
+    methods = [r[0] for r in rows]
+    assert "DIP sure + BM3D (classic='bm3d')" in methods and "GAT + BM3D, true gain / read noise" in methods
+    assert "biharmonic" in methods and all(len(r) == 4 for r in rows)
+
+
+def test_task_costs():
+    rows = table_rows(run_script("task_costs.py", "--sizes", "32", "--tasks", "denoise,scratches", "--timed", "1"))
+    assert rows[0] == ["task", "size (output)", "preset", "pieces", "s / iteration", "most iterations",
+                       "their time (min)"]
+    assert [r[0] for r in rows[2:]] == ["denoise", "scratches"]

@@ -57,6 +57,8 @@ CASES = [
     (["inpaint", "{rgb}", "--mask", "{mask}", "--config", {"kind": "blob"}], "kind='blob'"),
     (["denoise", "{rgb}", "--config", {"patience": 0}], "patience=0"),
     (["denoise", "{pages}"], "pages of different sizes"),
+    (["denoise", "{rgb}", "--classic", "bm3d"], r"classic='bm3d' averages with preset='sure'.*not preset='fast'"),
+    (["denoise", "{rgb}", "--config", {"classic": "nlm"}], r"classic='nlm'.*'bm3d'"),
 ]
 
 

@@ -41,3 +41,24 @@ def test_tile_flag_tiles_and_refuses_bad_values(photon_tif, tmp_path, capsys):
     assert tifffile.imread(out).shape == (24, 32)
     assert main(["denoise", str(photon_tif), "-o", str(tmp_path / "x.tif"), "--tile", "huge", *FAST]) == 1
     assert "--tile huge" in capsys.readouterr().err
+
+
+def test_denoise_averaged_with_bm3d_records_the_share_and_replays(tmp_path, capsys):
+    pytest.importorskip("bm3d")
+    from napari_dip.batch.files import read_settings
+
+    rng = np.random.default_rng(0)
+    noisy = np.clip(0.5 + 0.2 * np.outer(np.hanning(32), np.hanning(32)) + rng.normal(0, 0.08, (32, 32)), 0, 1)
+    source = tmp_path / "noisy.tif"
+    tifffile.imwrite(source, noisy.astype(np.float32))
+    out = tmp_path / "out.tif"
+    tiny = ["--iterations", "3", "--device", "cpu", "-q"]
+    assert main(["denoise", str(source), "-o", str(out), "--classic", "bm3d", *tiny]) == 0
+    settings = read_settings(out)
+    assert settings["classic"] == "bm3d" and settings["preset"] == "sure" and 0 <= settings["classic_share"] <= 1
+    again = tmp_path / "again.tif"
+    assert main(["denoise", str(source), "-o", str(again), "--config", str(out), *tiny]) == 0
+    assert read_settings(again)["classic"] == "bm3d"
+    alone = tmp_path / "alone.tif"
+    assert main(["denoise", str(source), "-o", str(alone), "--config", str(out), "--classic", "none", *tiny]) == 0
+    assert "classic" not in read_settings(alone)

@@ -117,3 +117,12 @@ def test_the_classic_denoisers_do_without_pywavelets(monkeypatch, camera_crop):
         assert out.shape == noisy.shape and out.dtype == np.uint8
     with pytest.raises(ValueError, match="needs PyWavelets: pip install PyWavelets"):
         classic.run_classic("wavelet", noisy)
+
+
+def test_bm3d_of_a_grey_picture_stored_as_rgb():
+    """CBM3D's colour transform divides by the chroma's range, which is 0 when the channels are equal."""
+    pytest.importorskip("bm3d")
+    grey = np.clip(0.5 + np.random.default_rng(0).normal(0, 0.1, (32, 32)), 0, 1)
+    rgb = np.stack([grey] * 3, axis=-1).astype(np.float32)
+    out = classic.run_classic("bm3d", rgb, channel_axis=-1)
+    assert np.isfinite(out).all() and out.std() < rgb.std()

@@ -252,3 +252,31 @@ def test_the_auto_preset_shows_its_choice_for_the_chosen_image_and_runs_it(dock,
     assert meta["iterations"] == 3 and meta["holdout"] == pytest.approx(0.05)
     fit.preset.value = "paper"
     assert widget.auto_note.native.isHidden() and widget.holdout.value == 0.0
+
+
+def test_denoising_averaged_with_bm3d_picks_sure_and_records_the_share(dock, run_widget, configure):
+    pytest.importorskip("bm3d")
+    viewer, widget = dock(DenoiseWidget)
+    clean = np.full((32, 32), 0.3, np.float32)
+    clean[:, 16:] = 0.97  # clipped: 'auto' alone picks 'fast'
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 0.08, clean.shape), 0, 1).astype(np.float32)
+    viewer.add_image(noisy, name="bright")
+    assert widget.classic.value == "none" and widget.classic.enabled
+    assert widget.auto_note.value.startswith("fast (")
+    widget.classic.value = "bm3d"
+    assert widget.auto_note.value.startswith("sure (") and "bm3d" in widget.auto_note.value
+    configure(widget, iterations=3)
+    widget.fit.preset.value = "auto"
+    widget.fit.iterations.value = 3
+    run_widget(widget)
+    meta = viewer.layers["bright [denoised]"].metadata["napari_dip"]
+    assert meta["preset"] == "sure" and meta["classic"] == "bm3d" and 0 <= meta["classic_share"] <= 1
+    np.testing.assert_array_equal(viewer.layers["bright"].data, noisy)
+
+
+def test_averaging_with_bm3d_is_offered_only_where_it_is_installed(dock, monkeypatch):
+    from napari_dip.core.extras import classic
+
+    monkeypatch.setattr(classic, "bm3d_available", lambda: False)
+    _, widget = dock(DenoiseWidget)
+    assert not widget.classic.enabled and "pip install bm3d" in widget.classic.tooltip

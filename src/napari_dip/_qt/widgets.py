@@ -39,8 +39,28 @@ class DenoiseWidget(TaskWidget):
                     "variance decides.",
         )
         self.auto_note = Label(label="auto picks", tooltip="The preset 'auto' runs for this image, and why.")
+        self.classic = self._classic_choice()
         self.noise.changed.connect(lambda *_: self.refresh_preset())
-        return [self.noise, self.holdout]
+        self.classic.changed.connect(lambda *_: self.refresh_preset())
+        return [self.noise, self.classic, self.holdout]
+
+    @staticmethod
+    def _classic_choice() -> ComboBox:
+        """'average with': none, or BM3D where the optional package is installed."""
+        from napari_dip.core.extras.classic import bm3d_available
+        from napari_dip.core.extras.classic_blend import CLASSIC_BLENDS
+
+        available = bm3d_available()
+        tooltip = ("bm3d: fit preset 'sure' and average its result with BM3D's; the DIP share is chosen from "
+                   "held-out pixels and recorded in the layer's metadata (0 where BM3D alone is better)."
+                   if available else "Averaging with BM3D needs the optional bm3d package: pip install bm3d.")
+        return ComboBox(label="average with", choices=("none", *CLASSIC_BLENDS), value="none", tooltip=tooltip,
+                        enabled=available)
+
+    @property
+    def classic_method(self) -> str | None:
+        """The classic method the result is averaged with (None: the fit alone)."""
+        return None if self.classic.value == "none" else self.classic.value
 
     def _on_image_changed(self, *_: Any) -> None:
         super()._on_image_changed()
@@ -51,13 +71,14 @@ class DenoiseWidget(TaskWidget):
         from napari_dip.core.inputs.volumes import read_input
 
         image = self.image.value
+        given = {"noise": self.noise.value, "options": {"classic": self.classic_method}}
         if image is None or leading_shape(image):
-            return {"noise": self.noise.value, "stack": image is not None}
+            return {**given, "stack": image is not None}
         try:
             target, info = read_input(np.asarray(image.data), channel_axis(image), 2)
         except ValueError:  # refused with its message when Run is pressed
-            return {"noise": self.noise.value}
-        return {"noise": self.noise.value, "target": target, "dtype": info.dtype}
+            return given
+        return {**given, "target": target, "dtype": info.dtype}
 
     def _preset_shown(self, choice: Any) -> None:
         auto = self.fit.preset.value == "auto"
@@ -66,7 +87,7 @@ class DenoiseWidget(TaskWidget):
         self.holdout.value = choice.settings.holdout
 
     def _task_kwargs(self) -> dict[str, Any]:
-        return {"noise": self.noise.value, "holdout": float(self.holdout.value)}
+        return {"noise": self.noise.value, "holdout": float(self.holdout.value), "classic": self.classic_method}
 
     def _task_metadata(self) -> dict[str, Any]:
         reason = self._shown_choice.reason if self._shown_choice is not None else None

@@ -74,6 +74,7 @@ def restore_pieces(args: argparse.Namespace, images: list[np.ndarray], pieces: l
         finished.append(result.image)
         if item.repeat == runs - 1:
             output = item.run.finish(np.mean(finished, axis=0))
+            settings = {**item.run.settings, **settings}  # with what the finish recorded (the classic share)
             results.append([output[2], output[0]] if isinstance(output, tuple) else [output])  # enhance: enhanced, coarse
             finished = []
     return results, history, settings
@@ -94,6 +95,8 @@ def summary(output: Path, images: int, settings: dict, history: Any, start: floa
     tiles = f" per tile, {settings['tile_count']} tiles" if settings.get("tile_count") else ""
     if settings.get("region_count", 1) > 1:
         tiles = f" per region, {settings['region_count']} regions around the mask"
+    if "classic_share" in settings:
+        tiles += f", averaged with {settings['classic']} (DIP share {settings['classic_share']:.2f})"
     return (f"wrote {output} ({images} image(s), {history.stop_iteration} iterations{tiles}, {history.stop_reason}, "
             f"{time.perf_counter() - start:.1f} s)")
 

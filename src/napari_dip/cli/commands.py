@@ -71,6 +71,7 @@ def _device(text: str) -> str:
 
 def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
     """The flags only one task has, first in its help."""
+    from napari_dip.core.extras.classic_blend import CLASSIC_BLENDS
     from napari_dip.core.fitting.regions import REGIONS
     from napari_dip.core.physics.noise import NOISE_MODELS
     from napari_dip.core.tasks.presets import INPAINT_KINDS
@@ -82,6 +83,9 @@ def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
         group.add_argument("--gain", type=float, help="poisson: intensity per photon (default: estimated)")
         group.add_argument("--read-noise", type=float, help="poisson: read-noise std (default: estimated)")
         group.add_argument("--offset", type=float, help="poisson: intensity of zero photons (default 0)")
+        group.add_argument("--classic", choices=("none", *CLASSIC_BLENDS),
+                           help="bm3d: average the fit with BM3D (preset sure; needs the optional bm3d package), the "
+                                "DIP share chosen from held-out pixels; none (default): the fit alone")
         group.add_argument("--runs", type=int, default=1, help="average this many fits (seeds seed, seed+1, ...)")
     if name == "sr":
         group.add_argument("--factor", type=int, help="magnification, 2 or more (default 4)")

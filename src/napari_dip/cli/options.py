@@ -69,7 +69,7 @@ def _tile(text: str) -> str | int | None:
 
 
 def _task_options(args: argparse.Namespace, options: dict) -> None:
-    """The task's own flags over the settings: factor, kind, region, photon noise."""
+    """The task's own flags over the settings: factor, kind, region, classic average, photon noise."""
     factor, kind = options.pop("factor", None), options.pop("kind", None)
     region = options.pop("region", None)
     if args.task == "super_resolution":
@@ -79,6 +79,11 @@ def _task_options(args: argparse.Namespace, options: dict) -> None:
     if args.task == "inpaint":
         options["kind"] = next((k for k in (args.kind, kind) if k is not None), "text")
         options["region"] = next((r for r in (args.region, region) if r is not None), "mask")
+    classic = options.pop("classic", None)
+    if args.task == "denoise":
+        chosen = {None: classic, "none": None}.get(args.classic, args.classic)
+        if chosen is not None:
+            options["classic"] = chosen
     for key in NOISE_FLAGS:
         value = getattr(args, key, None)
         if args.task != "denoise":
@@ -138,12 +143,14 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
 def validate(task: str, options: dict) -> None:
     """Check the device, preset and fit settings once, before any file is read (ValueError naming the value)."""
     from napari_dip.core import validation as check
+    from napari_dip.core.extras.classic_blend import check_classic
     from napari_dip.core.fitting.config import FitConfig
     from napari_dip.core.runtime.devices import resolve_device
     from napari_dip.core.tasks.preset_choice import choose_preset
     from napari_dip.core.tasks.presets import DEFAULT_PRESET
 
     resolve_device(check.device_name(options.get("device", "auto")))
+    check_classic(options.get("classic"))
     choose_preset(task, options.get("preset", DEFAULT_PRESET), factor=options.get("factor", 4),
                   kind=options.get("kind"), noise=options.get("noise", "gaussian"), options=options)
     FitConfig(**{k: v for k, v in options.items()

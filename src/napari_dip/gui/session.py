@@ -63,8 +63,8 @@ class RunSession:
 
     def started(self, message: SliceStarted) -> None:
         self.current = message
-        if not self.settings:
-            self.settings = dict(message.run.settings)
+        if not self.settings:  # the first slice's, as its finish records them (the classic share)
+            self.settings = message.run.settings
 
     def finished(self, message: SliceFinished) -> None:
         self._store(message.index, message.outputs, message.stopped_at, message.stop_reason)

@@ -59,13 +59,23 @@ def _wavelet(chw: np.ndarray) -> np.ndarray:
     return _chw(out, chw)
 
 
-def _bm3d(chw: np.ndarray) -> np.ndarray:
+def bm3d_denoise(chw: np.ndarray, sigma: float) -> np.ndarray:
+    """BM3D of a (C, H, W) image in [0, 1] with white Gaussian noise of std ``sigma``: CBM3D for RGB, BM3D per
+    channel otherwise (and for an RGB image whose channels are equal, where CBM3D's colour transform fails)."""
     import bm3d
 
-    sigma = max(_sigma(chw), 1e-3)
+    chw = np.asarray(chw, np.float32)
+    sigma = max(float(sigma), 1e-4)
     if chw.shape[0] == 3:
-        return _chw(bm3d.bm3d_rgb(_hwc(chw), sigma), chw)
-    return np.stack([bm3d.bm3d(channel, sigma) for channel in chw])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.asarray(_chw(bm3d.bm3d_rgb(_hwc(chw), sigma), chw), np.float32)
+        if np.isfinite(out).all():
+            return out
+    return np.stack([bm3d.bm3d(channel, sigma) for channel in chw]).astype(np.float32)
+
+
+def _bm3d(chw: np.ndarray) -> np.ndarray:
+    return bm3d_denoise(chw, max(_sigma(chw), 1e-3))
 
 
 def _resize(chw: np.ndarray, factor: int, resample: str) -> np.ndarray:

@@ -43,6 +43,7 @@ class TaskRun:
     info: ImageInfo | VolumeInfo
     finish: Callable[[np.ndarray], Any]
     settings: dict = field(default_factory=dict)
+    held_out: np.ndarray | None = None  # the (spatial) pixels the automatic stop holds out of the fit
 
     def steps(self) -> Generator[Progress, None, FitResult]:
         """The fit's generator of :class:`Progress` records (returns a FitResult)."""
@@ -300,4 +301,4 @@ def build_run(
     if region is not None:  # an inpainting: what it fitted
         around = isinstance(fit, RegionFit)
         settings.update(fit.plan.settings() if around else {}, region="mask" if around else "whole")
-    return TaskRun(fit, info, finish or (lambda chw: to_array(chw, info)), settings)
+    return TaskRun(fit, info, finish or (lambda chw: to_array(chw, info)), settings, held_out)

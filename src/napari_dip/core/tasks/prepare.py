@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from napari_dip.core import validation as check
+from napari_dip.core.extras.classic_blend import ClassicBlend, check_classic
 from napari_dip.core.fitting.loop import run
 from napari_dip.core.fitting.records import History, Progress
 from napari_dip.core.fitting.regions import REGIONS
@@ -67,6 +68,7 @@ def prepare_denoise(
     read_noise: Any = None,
     offset: Any = None,
     preset: str | Preset = DEFAULT_PRESET,
+    classic: str | None = None,
     **kwargs: Any,
 ) -> TaskRun:
     """Blind denoising (EMA of the outputs); ``spatial_dims=3`` for a volume.
@@ -83,18 +85,27 @@ def prepare_denoise(
     noise, ``stop_loss="auto"`` lets the automatic stop also end the fit once
     the returned image's squared error falls to the noise variance estimated
     from the image (the discrepancy principle; a number gives the variance).
+
+    ``classic="bm3d"`` (the optional ``bm3d`` package) fits ``preset="sure"``
+    and averages its result with BM3D's, the DIP share chosen from the
+    held-out pixels (:mod:`napari_dip.core.extras.classic_blend`); the
+    settings record the share as ``classic_share``.
     """
     _noise_options(noise, gain, read_noise, offset)
     check_spatial_dims("denoise", spatial_dims)
+    check_classic(classic)
     target, info = read_input(image, channel_axis, spatial_dims)
     choice = choose_preset("denoise", preset, target=target, dtype=info.dtype, spatial_dims=spatial_dims,
-                           noise=noise, options=kwargs)
+                           noise=noise, options={**kwargs, "classic": classic})
+    if classic is not None:
+        _check_blend(classic, choice, noise, spatial_dims)
     recorded: dict = {}
     likelihood = None
     if noise == "gaussian":
         options, recorded = _gaussian_options(target, choice.settings, kwargs)
         kwargs.update(options)
-        caveat = sure_caveat(target) if choice.settings.code == "observation" else None
+        # (averaged with a classic method, the share falls where the fit is worse: no caveat)
+        caveat = sure_caveat(target) if choice.settings.code == "observation" and classic is None else None
         if caveat is not None:
             warnings.warn(caveat, stacklevel=2)
     else:
@@ -105,7 +116,36 @@ def prepare_denoise(
         recorded = {"noise": noise, **model.settings()}
     task = build_run("denoise", target, info, choice, likelihood=likelihood, spatial_dims=spatial_dims, **kwargs)
     task.settings.update(recorded)
+    if classic is not None:
+        _average_with_classic(task, target, classic)
     return task
+
+
+def _check_blend(classic: str, choice: Any, noise: str, spatial_dims: int) -> None:
+    """Refuse a classic average that the fit cannot make: it needs preset='sure' on a 2D image with Gaussian noise."""
+    if spatial_dims != 2 or noise != "gaussian":
+        raise ValueError(f"classic={classic!r} averages a 2D fit of Gaussian noise with BM3D: leave classic out for "
+                         "volumes and noise='poisson'.")
+    if choice.settings.code != "observation" or not choice.settings.holdout:
+        raise ValueError(f"classic={classic!r} averages with preset='sure' (it holds out the pixels that choose the "
+                         f"share), not preset={choice.name!r}: use preset='auto' or 'sure'.")
+
+
+def _average_with_classic(task: TaskRun, target: np.ndarray, classic: str) -> None:
+    """Make ``task`` return its fit averaged with BM3D (the share recorded in its settings)."""
+    if task.held_out is None:
+        raise ValueError(f"classic={classic!r} chooses the DIP share on held-out pixels: keep the automatic stop on "
+                         "(auto_stop=True) and holdout above 0.")
+    average = ClassicBlend(target, task.held_out, float(task.fit.config.sure_sigma))
+    base = task.finish
+
+    def finish(chw: np.ndarray) -> Any:
+        mixed = average.blend(chw)
+        task.settings.update(average.settings())
+        return base(mixed)
+
+    task.finish = finish
+    task.settings["classic"] = classic
 
 
 def prepare_jpeg(image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2,

@@ -58,6 +58,8 @@ def denoise_choice(target: np.ndarray, *, spatial_dims: int = 2, noise: str = "g
         return "fast", "a volume"
     if noise != "gaussian":
         return "fast", f"{noise} noise"
+    if options.get("classic") is not None:
+        return "sure", f"classic={options['classic']!r} averages with it"
     if dtype is not None and np.issubdtype(dtype, np.integer) and np.iinfo(dtype).bits > 8:
         return "fast", f"{np.iinfo(dtype).bits}-bit camera data"
     given = [name for name in FAST_OPTIONS if options.get(name) is not None]
@@ -74,9 +76,12 @@ def denoise_choice(target: np.ndarray, *, spatial_dims: int = 2, noise: str = "g
     return "sure", "unclipped 2D image, even noise"
 
 
-def stack_preset(preset: str | Preset) -> str | Preset:
-    """The preset of every slice of a stack whose fits warm-start: ``"fast"`` for ``"auto"`` (one network for all)."""
-    return "fast" if preset == AUTO else preset
+def stack_preset(preset: str | Preset, classic: str | None = None) -> str | Preset:
+    """The preset of every slice of a stack whose fits warm-start, for ``"auto"``: one network for all, ``"fast"``
+    (``"sure"`` when the results are averaged with a ``classic`` method, which needs it)."""
+    if preset != AUTO:
+        return preset
+    return "fast" if classic is None else "sure"
 
 
 def check_fits(settings: Preset, name: str, *, task: str, noise: str = "gaussian", spatial_dims: int = 2,
@@ -115,7 +120,7 @@ def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: i
     """
     name, reason = preset, None
     if preset == AUTO:
-        name = stack_preset(preset)
+        name = stack_preset(preset, (options or {}).get("classic"))
         if stack:
             reason = "a stack"
         elif task == "denoise" and target is not None:

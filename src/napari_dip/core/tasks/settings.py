@@ -30,6 +30,7 @@ TASK_KEYWORDS: dict[str, str] = {
     "read_noise": "photon noise: read-noise standard deviation",
     "offset": "photon noise: intensity of zero photons",
     "tile": "the tile side (None: one piece)",
+    "classic": "denoising: the classic method averaged with the fit",
     "spatial_dims": "3 for a volume fitted by a 3D network",
     "spacing": "the voxel size of a volume (Z, Y, X)",
 }
@@ -41,6 +42,9 @@ DESCRIPTIVE: dict[str, str] = {
     "memory_estimate_bytes": "the memory the fit was planned to use",
     "noise_variance": "the noise variance the noise-level stop used (estimated)",
     "auto_preset": "why preset='auto' picked the preset",
+    "classic_share": "the DIP share of the average with the classic method",
+    "classic_sigma": "the noise level the classic method was given",
+    "classic_seconds": "seconds the classic method took",
     "tile_overlap": "pixels shared by neighbouring tiles",
     "tile_count": "how many tiles were fitted",
     "region_count": "how many regions around the mask were fitted",

@@ -77,7 +77,7 @@ def slice_runs(make_run: Callable[[int, int, dict], TaskRun], count: int, option
         check.positive_whole("warm_iterations", warm_iterations)
     options = dict(options)
     if warm_start:
-        options["preset"] = stack_preset(options.get("preset", DEFAULT_PRESET))
+        options["preset"] = stack_preset(options.get("preset", DEFAULT_PRESET), options.get("classic"))
     previous = None
     for position in range(count):
         last = None
