@@ -115,8 +115,11 @@ def denoise(
 
     ``noise="poisson"`` fits photon-limited (Poisson-Gaussian) data; ``gain``,
     ``read_noise`` and ``offset`` (in the image's units) are estimated from
-    the image when not given. With ``return_history`` and several runs, the
-    history of the last run is returned.
+    the image when not given. ``classic="bm3d"`` (the optional ``bm3d``
+    package) averages the ``preset="sure"`` fit with BM3D, the DIP share chosen
+    from held-out pixels and recorded as ``classic_share``. With
+    ``return_history`` and several runs, the history of the last run is
+    returned.
     """
     return _restore(prepare_denoise, (image,), callback, return_history, kwargs, stack_axis, runs)
 
