@@ -15,7 +15,8 @@ Three parts (``--parts``):
   generalised Anscombe transform + BM3D + the exact unbiased inverse, with the
   gain and read noise the engine estimates and with the true ones (the classic
   pipeline's best case), non-local means, the default ``denoise`` and
-  ``noise="poisson"``. PSNR against the clean intensities, data range = peak.
+  ``noise="poisson"``. PSNR against the clean intensities, data range = the
+  clean plane's largest count (the offset included).
 * ``text``: the paper's text mask over photos; biharmonic against the default
   ``inpaint``, PSNR on the painted pixels.
 
@@ -206,7 +207,8 @@ def main() -> None:
                 "is that fit too."), photos(args, sigma), args))
     if "fluorescence" in parts:
         texts.append(common.emit("Photon-limited fluorescence planes", (
-            f"PSNR (dB) against the clean intensities (data range = peak) of {args.size} x {args.size} synthetic "
+            f"PSNR (dB) against the clean intensities (data range = the clean plane's largest count, the offset "
+            f"included: compare rows, not columns) of {args.size} x {args.size} synthetic "
             f"fluorescence planes (gain 1, read noise {READ_NOISE:g}, offset {OFFSET:g}, uint16, seed 0); DIP "
             f"fits: {fits}; GAT = generalised Anscombe transform with the exact unbiased inverse."),
             fluorescence(args), args))
