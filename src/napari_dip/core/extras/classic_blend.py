@@ -15,8 +15,7 @@ the network only guessed, take the BM3D estimate. Where the network does
 poorly (clipped or grey images) ``w`` falls to 0 and the result is BM3D's.
 
 The constants were read off fits of 5 photos at 128 x 128 (sigma 25 and 50)
-and checked on 256 x 256 crops and fluorescence planes
-(``benchmarks/classic_quality.py``).
+and checked on 8 photos at 256 x 256 (``benchmarks/classic_quality.py``).
 """
 
 from __future__ import annotations
