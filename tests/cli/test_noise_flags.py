@@ -62,3 +62,30 @@ def test_denoise_averaged_with_bm3d_records_the_share_and_replays(tmp_path, caps
     alone = tmp_path / "alone.tif"
     assert main(["denoise", str(source), "-o", str(alone), "--config", str(out), "--classic", "none", *tiny]) == 0
     assert "classic" not in read_settings(alone)
+
+
+def test_photon_noise_averaged_with_bm3d_from_the_command_line(photon_tif, tmp_path):
+    pytest.importorskip("bm3d")
+    from napari_dip.batch.files import read_settings
+
+    out = tmp_path / "out.tif"
+    tiny = ["--iterations", "3", "--device", "cpu", "-q"]
+    assert main(["denoise", str(photon_tif), "-o", str(out), "--noise", "poisson", "--classic", "bm3d", *tiny]) == 0
+    settings = read_settings(out)
+    assert settings["noise"] == "poisson" and settings["classic"] == "bm3d" and settings["preset"] == "sure"
+    assert settings["anscombe_scale"] > 0 and 0 <= settings["classic_share"] <= 1
+    result = tifffile.imread(out)
+    assert result.dtype == np.uint16 and result.shape == (24, 32)
+    again = tmp_path / "again.tif"
+    assert main(["denoise", str(photon_tif), "-o", str(again), "--config", str(out), *tiny]) == 0
+    np.testing.assert_array_equal(tifffile.imread(again), result)
+
+
+def test_float_output_from_the_command_line(photon_tif, tmp_path, capsys):
+    out = tmp_path / "out.tif"
+    assert main(["denoise", str(photon_tif), "-o", str(out), "--output-dtype", "float32", *FAST]) == 0
+    result = tifffile.imread(out)
+    assert result.dtype == np.float32 and result.shape == (24, 32)
+    png = tmp_path / "out.png"  # refused before any fitting: PNG holds no float pixels
+    assert main(["denoise", str(photon_tif), "-o", str(png), "--output-dtype", "float32", *FAST]) == 1
+    assert "PNG cannot hold float32 pixels" in capsys.readouterr().err and not png.exists()

@@ -119,13 +119,71 @@ def test_stack_slices_share_the_sure_network(stand_in):
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"classic": "nlm"}, r"classic='nlm'.*'bm3d'"),
     ({"classic": "bm3d", "preset": "fast"}, r"preset='sure'.*not preset='fast'"),
-    ({"classic": "bm3d", "noise": "poisson"}, r"Gaussian noise.*noise='poisson'"),
     ({"classic": "bm3d", "holdout": 0.0}, r"held-out pixels.*holdout above 0"),
     ({"classic": "bm3d", "auto_stop": False}, r"held-out pixels.*auto_stop=True"),
 ])
 def test_an_average_the_fit_cannot_make_is_refused(stand_in, kwargs, message):
     with pytest.raises(ValueError, match=message):
         napari_dip.denoise(_noisy(), **{**TINY, **kwargs})
+
+
+def _photon_plane(size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """A float photon-limited plane (gain 1, read noise 2, offset 100; about 5 to 40 photons) and its clean plane."""
+    y, x = np.mgrid[:size, :size] / size
+    photons = 5 + 35 * (0.5 + 0.5 * np.sin(6 * x) * np.cos(4 * y))
+    rng = np.random.default_rng(5)
+    noisy = rng.poisson(photons) + rng.normal(100, 2, photons.shape)
+    return noisy.astype(np.float32), (photons + 100).astype(np.float32)
+
+
+PHOTON_NOISE = {"noise": "poisson", "gain": 1.0, "read_noise": 2.0, "offset": 100.0}
+
+
+def test_photon_noise_is_averaged_on_the_anscombe_transform(stand_in):
+    from napari_dip.core.physics.noise import AnscombeUnits, PhotonNoise
+
+    noisy, clean = _photon_plane()
+    task = prepare_denoise(noisy, classic="bm3d", reference=clean, **PHOTON_NOISE, **TINY)
+    out, result = task.run()
+    settings = task.settings
+    assert settings["preset"] == "sure" and settings["noise"] == "poisson" and settings["classic"] == "bm3d"
+    low, span = float(noisy.min()), float(noisy.max() - noisy.min())
+    model = PhotonNoise(np.array([1.0]), np.array([2.0]), np.array([100.0]))
+    units = AnscombeUnits.of((noisy[None] - low) / span, np.array([low]), np.array([span]), model)
+    # the fit and BM3D see the transform, whose noise is 1 / scale: BM3D is told that level
+    np.testing.assert_allclose(stand_in[0], units.forward((noisy[None] - low) / span), atol=1e-5)
+    assert settings["sure_sigma"] == pytest.approx(units.sigma) and settings["classic_sigma"] == pytest.approx(
+        units.sigma, abs=1e-6)
+    assert settings["anscombe_scale"] == pytest.approx(units.scale, abs=1e-5)
+    # held-out pixels: BM3D's estimate of the transform, brought back through the inverse, in intensities
+    back = units.inverse(classic_blend.bm3d_denoise(units.forward((noisy[None] - low) / span), units.sigma))
+    np.testing.assert_allclose(out[task.held_out], (back[0] * span + low)[task.held_out], rtol=1e-5)
+    # previews are intensities too, and the live PSNR compares the reference in the fit's units
+    preview = task.to_image(result.image)
+    assert abs(float(preview.mean()) - float(noisy.mean())) < 0.05 * span
+    assert np.isfinite(result.history.psnr).all() and len(result.history.psnr) > 0
+    replayed = napari_dip.denoise(noisy, **replay_keywords(settings))
+    np.testing.assert_array_equal(replayed, out)
+
+
+def test_the_anscombe_units_come_back_through_the_inverse():
+    from napari_dip.core.physics.noise import AnscombeUnits, PhotonNoise
+
+    noisy, clean = _photon_plane()
+    low, span = float(noisy.min()), float(noisy.max() - noisy.min())
+    model = PhotonNoise(np.array([1.0]), np.array([2.0]), np.array([100.0]))
+    units = AnscombeUnits.of((noisy[None] - low) / span, np.array([low]), np.array([span]), model)
+    fitted = units.forward((noisy[None] - low) / span)
+    assert fitted.min() == pytest.approx(0.0, abs=1e-6) and fitted.max() == pytest.approx(1.0, abs=1e-6)
+    smooth = units.forward((clean[None] - low) / span)  # a noise-free transform comes back to the clean plane
+    np.testing.assert_allclose(units.inverse(smooth) * span + low, clean[None], rtol=0.01)
+
+
+def test_photon_noise_without_an_average_keeps_the_likelihood():
+    task = prepare_denoise(_photon_plane()[0], **PHOTON_NOISE, **TINY)
+    assert task.settings["preset"] == "fast" and task.units is None and "anscombe_scale" not in task.settings
+    with pytest.raises(ValueError, match="Gaussian noise only"):
+        prepare_denoise(_photon_plane()[0], preset="sure", **PHOTON_NOISE, **TINY)
 
 
 def test_a_volume_is_refused(stand_in):
@@ -145,3 +203,13 @@ def test_with_the_real_bm3d():
     task = prepare_denoise(noisy, channel_axis=-1, classic="bm3d", **TINY)
     out, _ = task.run()
     assert np.isfinite(out).all() and 0.0 <= task.settings["classic_share"] <= SHRINK
+
+
+def test_the_note_says_when_the_classic_method_did_better():
+    from napari_dip.core.extras.classic_blend import MOSTLY_CLASSIC, share_note
+
+    assert share_note({"preset": "sure"}) == ""
+    low = share_note({"classic": "bm3d", "classic_share": MOSTLY_CLASSIC / 2})
+    assert "DIP share 0.12" in low and "bm3d did better than the DIP fit" in low
+    high = share_note({"classic": "bm3d", "classic_share": 0.5})
+    assert high == "averaged with bm3d (DIP share 0.50)"

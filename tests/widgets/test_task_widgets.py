@@ -274,6 +274,42 @@ def test_denoising_averaged_with_bm3d_picks_sure_and_records_the_share(dock, run
     np.testing.assert_array_equal(viewer.layers["bright"].data, noisy)
 
 
+def test_photon_noise_averaged_with_bm3d_in_the_widget(dock, run_widget, configure, notes):
+    pytest.importorskip("bm3d")
+    viewer, widget = dock(DenoiseWidget)
+    rng = np.random.default_rng(1)
+    cells = (rng.poisson(5 + 40 * np.outer(np.hanning(32), np.hanning(32))) + 100).astype(np.uint16)
+    viewer.add_image(cells, name="cells")
+    widget.noise.value = "poisson"
+    assert widget.auto_note.value.startswith("fast (")  # the Poisson likelihood alone
+    widget.classic.value = "bm3d"
+    assert widget.auto_note.value.startswith("sure (")
+    configure(widget, iterations=3)
+    widget.fit.preset.value = "auto"
+    widget.fit.iterations.value = 3
+    run_widget(widget)
+    layer = viewer.layers["cells [denoised]"]
+    meta = layer.metadata["napari_dip"]
+    assert meta["noise"] == "poisson" and meta["classic"] == "bm3d" and meta["anscombe_scale"] > 0
+    assert layer.data.dtype == np.uint16 and abs(float(layer.data.mean()) - float(cells.mean())) < 5
+    assert any(f"DIP share {meta['classic_share']:.2f}" in message for _, message in notes())
+    np.testing.assert_array_equal(viewer.layers["cells"].data, cells)
+
+
+def test_float_output_of_a_16_bit_layer(dock, run_widget, configure):
+    viewer, widget = dock(DenoiseWidget)
+    rng = np.random.default_rng(2)
+    cells = (rng.poisson(5 + 20 * np.outer(np.hanning(32), np.hanning(32))) + 100).astype(np.uint16)
+    viewer.add_image(cells, name="cells")
+    widget.output_dtype.value = "float32"
+    configure(widget, iterations=3)
+    run_widget(widget)
+    layer = viewer.layers["cells [denoised]"]
+    assert layer.data.dtype == np.float32 and layer.metadata["napari_dip"]["output_dtype"] == "float32"
+    assert 100 <= float(layer.data.mean()) <= 125  # the layer's units
+    np.testing.assert_array_equal(viewer.layers["cells"].data, cells)
+
+
 def test_averaging_with_bm3d_is_offered_only_where_it_is_installed(dock, monkeypatch):
     from napari_dip.core.extras import classic
 

@@ -27,6 +27,7 @@ class DenoiseWidget(TaskWidget):
         self.form.insert(self.form.index(self.fit.preset) + 1, self.auto_note)  # under the preset it explains
 
     def _task_widgets(self) -> list[Widget]:
+        from napari_dip.core.inputs.volumes import OUTPUT_DTYPES
         from napari_dip.core.physics.noise import NOISE_MODELS
 
         self.noise = ComboBox(label="noise", choices=NOISE_MODELS, value=NOISE_MODELS[0],
@@ -40,9 +41,13 @@ class DenoiseWidget(TaskWidget):
         )
         self.auto_note = Label(label="auto picks", tooltip="The preset 'auto' runs for this image, and why.")
         self.classic = self._classic_choice()
+        self.output_dtype = ComboBox(
+            label="output dtype", choices=OUTPUT_DTYPES, value="input",
+            tooltip="input: the result has the layer's dtype. float32: an integer layer's estimate unrounded, in "
+                    "the same units (dim 16-bit images of a few counts lose detail to rounding).")
         self.noise.changed.connect(lambda *_: self.refresh_preset())
         self.classic.changed.connect(lambda *_: self.refresh_preset())
-        return [self.noise, self.classic, self.holdout]
+        return [self.noise, self.classic, self.output_dtype, self.holdout]
 
     @staticmethod
     def _classic_choice() -> ComboBox:
@@ -52,7 +57,8 @@ class DenoiseWidget(TaskWidget):
 
         available = bm3d_available()
         tooltip = ("bm3d: fit preset 'sure' and average its result with BM3D's; the DIP share is chosen from "
-                   "held-out pixels and recorded in the layer's metadata (0 where BM3D alone is better)."
+                   "held-out pixels and recorded in the layer's metadata (0 where BM3D alone is better). With "
+                   "noise 'poisson' both work on the Anscombe transform, where photon noise is even."
                    if available else "Averaging with BM3D needs the optional bm3d package: pip install bm3d.")
         return ComboBox(label="average with", choices=("none", *CLASSIC_BLENDS), value="none", tooltip=tooltip,
                         enabled=available)
@@ -87,7 +93,8 @@ class DenoiseWidget(TaskWidget):
         self.holdout.value = choice.settings.holdout
 
     def _task_kwargs(self) -> dict[str, Any]:
-        return {"noise": self.noise.value, "holdout": float(self.holdout.value), "classic": self.classic_method}
+        return {"noise": self.noise.value, "holdout": float(self.holdout.value), "classic": self.classic_method,
+                "output_dtype": self.output_dtype.value}
 
     def _task_metadata(self) -> dict[str, Any]:
         reason = self._shown_choice.reason if self._shown_choice is not None else None

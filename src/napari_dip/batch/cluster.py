@@ -215,7 +215,7 @@ class DaskBatch:
             if job is None:
                 return
             try:
-                image, pieces = open_input(self.args, *job, self.extra)
+                image, pieces = open_input(self.args, *job, self.extra, self.options.get("output_dtype", "input"))
             except InputError as exc:
                 self.report(str(exc))
                 self.failed += 1

@@ -75,12 +75,14 @@ def read_extra(args: argparse.Namespace) -> ImageFile | None:
     return None
 
 
-def open_input(args: argparse.Namespace, source: Path, outputs: list[Path],
-               extra: ImageFile | None) -> tuple[ImageFile, list[Piece]]:
-    """Read ``source``, check that its outputs can hold it and cut it into pieces, before any fitting."""
+def open_input(args: argparse.Namespace, source: Path, outputs: list[Path], extra: ImageFile | None,
+               output_dtype: str = "input") -> tuple[ImageFile, list[Piece]]:
+    """Read ``source``, check that its outputs can hold the results (of ``output_dtype``: "input" or a dtype) and
+    cut it into pieces, before any fitting."""
     image = read_image(source)
+    dtype = image.data.dtype if output_dtype == "input" else np.dtype(output_dtype)
     for path in outputs:
-        check_writable(path, image.data.dtype, image.channel_axis is not None, image.slice_ndim > 0)
+        check_writable(path, dtype, image.channel_axis is not None, image.slice_ndim > 0)
     pieces = []
     for index in np.ndindex(*layout(args, image).outer):
         label = source.name + (f" [{','.join(map(str, index))}]" if index else "")

@@ -12,6 +12,7 @@ import numpy as np
 
 from napari_dip.batch.files import ImageFile, write_image
 from napari_dip.batch.pieces import Piece, layout, open_input, write_results
+from napari_dip.core.extras.classic_blend import share_note
 from napari_dip.core.validation import InputError
 
 
@@ -96,7 +97,7 @@ def summary(output: Path, images: int, settings: dict, history: Any, start: floa
     if settings.get("region_count", 1) > 1:
         tiles = f" per region, {settings['region_count']} regions around the mask"
     if "classic_share" in settings:
-        tiles += f", averaged with {settings['classic']} (DIP share {settings['classic_share']:.2f})"
+        tiles += f", {share_note(settings)}"
     return (f"wrote {output} ({images} image(s), {history.stop_iteration} iterations{tiles}, {history.stop_reason}, "
             f"{time.perf_counter() - start:.1f} s)")
 
@@ -109,7 +110,7 @@ def recorded(settings: dict, history: Any) -> dict:
 def process(args: argparse.Namespace, source: Path, outputs: list[Path], extra: ImageFile | None, options: dict) -> str:
     """Restore every piece of ``source`` and write ``outputs``; return a summary line."""
     start = time.perf_counter()
-    image, pieces = open_input(args, source, outputs, extra)
+    image, pieces = open_input(args, source, outputs, extra, options.get("output_dtype", "input"))
     shape = layout(args, image)
     try:
         results, history, settings = restore_pieces(args, [image.data[piece.index] for piece in pieces], pieces,

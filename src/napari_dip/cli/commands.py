@@ -73,6 +73,7 @@ def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
     """The flags only one task has, first in its help."""
     from napari_dip.core.extras.classic_blend import CLASSIC_BLENDS
     from napari_dip.core.fitting.regions import REGIONS
+    from napari_dip.core.inputs.volumes import OUTPUT_DTYPES
     from napari_dip.core.physics.noise import NOISE_MODELS
     from napari_dip.core.tasks.presets import INPAINT_KINDS
 
@@ -85,7 +86,11 @@ def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
         group.add_argument("--offset", type=float, help="poisson: intensity of zero photons (default 0)")
         group.add_argument("--classic", choices=("none", *CLASSIC_BLENDS),
                            help="bm3d: average the fit with BM3D (preset sure; needs the optional bm3d package), the "
-                                "DIP share chosen from held-out pixels; none (default): the fit alone")
+                                "DIP share chosen from held-out pixels (with --noise poisson: on the Anscombe "
+                                "transform); none (default): the fit alone")
+        group.add_argument("--output-dtype", choices=OUTPUT_DTYPES,
+                           help="input (default): write the input's dtype; float32: an integer image's estimate "
+                                "unrounded (TIFF only)")
         group.add_argument("--runs", type=int, default=1, help="average this many fits (seeds seed, seed+1, ...)")
     if name == "sr":
         group.add_argument("--factor", type=int, help="magnification, 2 or more (default 4)")

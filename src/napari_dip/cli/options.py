@@ -69,7 +69,7 @@ def _tile(text: str) -> str | int | None:
 
 
 def _task_options(args: argparse.Namespace, options: dict) -> None:
-    """The task's own flags over the settings: factor, kind, region, classic average, photon noise."""
+    """The task's own flags over the settings: factor, kind, region, classic average, output dtype, photon noise."""
     factor, kind = options.pop("factor", None), options.pop("kind", None)
     region = options.pop("region", None)
     if args.task == "super_resolution":
@@ -79,11 +79,14 @@ def _task_options(args: argparse.Namespace, options: dict) -> None:
     if args.task == "inpaint":
         options["kind"] = next((k for k in (args.kind, kind) if k is not None), "text")
         options["region"] = next((r for r in (args.region, region) if r is not None), "mask")
-    classic = options.pop("classic", None)
+    classic, dtype = options.pop("classic", None), options.pop("output_dtype", "input")
     if args.task == "denoise":
         chosen = {None: classic, "none": None}.get(args.classic, args.classic)
         if chosen is not None:
             options["classic"] = chosen
+        dtype = args.output_dtype or dtype
+        if dtype != "input":
+            options["output_dtype"] = dtype
     for key in NOISE_FLAGS:
         value = getattr(args, key, None)
         if args.task != "denoise":
@@ -145,12 +148,14 @@ def validate(task: str, options: dict) -> None:
     from napari_dip.core import validation as check
     from napari_dip.core.extras.classic_blend import check_classic
     from napari_dip.core.fitting.config import FitConfig
+    from napari_dip.core.inputs.volumes import OUTPUT_DTYPES
     from napari_dip.core.runtime.devices import resolve_device
     from napari_dip.core.tasks.preset_choice import choose_preset
     from napari_dip.core.tasks.presets import DEFAULT_PRESET
 
     resolve_device(check.device_name(options.get("device", "auto")))
     check_classic(options.get("classic"))
+    check.choice("output_dtype", options.get("output_dtype", "input"), OUTPUT_DTYPES)
     choose_preset(task, options.get("preset", DEFAULT_PRESET), factor=options.get("factor", 4),
                   kind=options.get("kind"), noise=options.get("noise", "gaussian"), options=options)
     FitConfig(**{k: v for k, v in options.items()

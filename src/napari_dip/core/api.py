@@ -117,7 +117,8 @@ def denoise(
     ``read_noise`` and ``offset`` (in the image's units) are estimated from
     the image when not given. ``classic="bm3d"`` (the optional ``bm3d``
     package) averages the ``preset="sure"`` fit with BM3D, the DIP share chosen
-    from held-out pixels and recorded as ``classic_share``. With
+    from held-out pixels and recorded as ``classic_share``; with photon
+    noise both work on the generalised Anscombe transform. With
     ``return_history`` and several runs, the history of the last run is
     returned.
     """

@@ -111,6 +111,8 @@ class RunSession:
 
     def summary(self, stopped: bool, elapsed: float) -> tuple[str, str]:
         """Progress-bar text and a one-line notification for the end of the run."""
+        from napari_dip.core.extras.classic_blend import share_note
+
         meta = self.metadata()
         minutes, seconds = divmod(round(elapsed), 60)
         took = f"{minutes}:{seconds:02d}"
@@ -120,11 +122,12 @@ class RunSession:
                 return f"stopped: {done}", f"Stopped with {done} restored; they are kept."
             return f"done: {done}", f"Done: {done} in {took}."
         at = f"{meta['stopped_at']} / {meta['iterations']}"
+        average = f" Result {share_note(meta)}." if "classic_share" in meta else ""
         if stopped:
-            return f"stopped at {at}", f"Stopped at {at}; the result so far is kept."
+            return f"stopped at {at}", f"Stopped at {at}; the result so far is kept.{average}"
         if meta["stop_reason"] == "auto_stop":
-            return f"auto-stopped at {at}", f"Auto-stopped at {at} in {took}."
-        return f"done: {at}", f"Done: {meta['iterations']} iterations in {took}."
+            return f"auto-stopped at {at}", f"Auto-stopped at {at} in {took}.{average}"
+        return f"done: {at}", f"Done: {meta['iterations']} iterations in {took}.{average}"
 
     def slice_translate(self, index: tuple[int, ...]) -> tuple[float, ...]:
         """Translate of one slice's layer (the plan's own for a run on the current slice)."""

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +37,8 @@ CLASSIC_BLENDS = ("bm3d",)
 SHRINK = 0.65
 #: ... after taking this many standard errors off it.
 MARGIN = 2.0
+#: Below this DIP share the average is mostly the classic method's, and :func:`share_note` says so.
+MOSTLY_CLASSIC = 0.25
 
 
 def check_classic(classic: str | None) -> None:
@@ -46,6 +50,19 @@ def check_classic(classic: str | None) -> None:
                          "(no classic average).")
     if not bm3d_available():
         raise ValueError("classic='bm3d' needs the optional bm3d package: pip install bm3d (or leave classic out).")
+
+
+def share_note(settings: Mapping[str, Any]) -> str:
+    """A few words on the average a result's ``settings`` record ("" when there is none), saying when the classic
+    method did better than the fit on the image (a small DIP share)."""
+    share = settings.get("classic_share")
+    if share is None:
+        return ""
+    method = settings.get("classic", "the classic method")
+    note = f"averaged with {method} (DIP share {share:.2f})"
+    if share < MOSTLY_CLASSIC:
+        note += f": {method} did better than the DIP fit on this image, so the result is mostly {method}'s"
+    return note
 
 
 def held_out_share(dip: np.ndarray, classic: np.ndarray, target: np.ndarray, held_out: np.ndarray,

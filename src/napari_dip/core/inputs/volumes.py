@@ -8,10 +8,11 @@ handling and validation of a 2D image; only the layout differs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from napari_dip.core import validation as check
 from napari_dip.core.inputs.images import MIN_SIDE, ImageInfo, prepare_image, restore_image, scale_like
 
 #: The tasks (keys of :data:`napari_dip.core.tasks.prepare.TASKS`) that can fit a whole volume with one 3D network.
@@ -121,6 +122,20 @@ def read_input(
     if spatial_dims == 3:
         return prepare_volume(image, channel_axis, name)
     return prepare_image(image, channel_axis, name)
+
+
+#: What a result's dtype can be: the input's, or float32 (an integer image's estimate before it is rounded).
+OUTPUT_DTYPES = ("input", "float32")
+
+
+def with_output_dtype(info: ImageInfo | VolumeInfo, output_dtype: str) -> ImageInfo | VolumeInfo:
+    """``info`` whose results come back as ``output_dtype`` (in the input's units and layout all the same)."""
+    check.choice("output_dtype", output_dtype, OUTPUT_DTYPES)
+    if output_dtype == "input":
+        return info
+    if isinstance(info, VolumeInfo):
+        return replace(info, flat=with_output_dtype(info.flat, output_dtype))
+    return replace(info, dtype=np.dtype(output_dtype))
 
 
 def to_array(chw: np.ndarray, info: ImageInfo | VolumeInfo) -> np.ndarray:

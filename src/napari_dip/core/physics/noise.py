@@ -116,3 +116,46 @@ def inverse_anscombe(d: np.ndarray, noise: PhotonNoise, unbiased: bool = True) -
         counts = (d / 2) ** 2 - 3 / 8
     photons = np.maximum(counts - sigma2, 0)
     return photons * noise.gain.reshape(shape) + noise.offset.reshape(shape)
+
+
+@dataclass(frozen=True)
+class AnscombeUnits:
+    """The generalised Anscombe transform of a (C, H, W) image in [0, 1], scaled so the noisy image's transform
+    spans [0, 1]: its noise is then Gaussian of standard deviation :attr:`sigma` everywhere.
+
+    ``low`` and ``span`` (per channel) map the image's [0, 1] scale to intensities, as
+    :class:`~napari_dip.core.inputs.images.ImageInfo` does; ``floor`` and ``scale`` map the transform to [0, 1].
+    """
+
+    noise: PhotonNoise
+    low: np.ndarray
+    span: np.ndarray
+    floor: float
+    scale: float
+
+    @classmethod
+    def of(cls, noisy: np.ndarray, low: np.ndarray, span: np.ndarray, noise: PhotonNoise) -> AnscombeUnits:
+        """The units in which the transform of ``noisy`` ((C, H, W) in [0, 1]) spans [0, 1]."""
+        low, span = np.asarray(low, np.float64), np.asarray(span, np.float64)
+        transformed = anscombe(noisy.astype(np.float64) * span[:, None, None] + low[:, None, None], noise)
+        floor = float(transformed.min())
+        return cls(noise, low, span, floor, float(transformed.max() - floor) or 1.0)
+
+    @property
+    def sigma(self) -> float:
+        """The standard deviation of the noise in these units."""
+        return 1.0 / self.scale
+
+    def forward(self, chw: np.ndarray) -> np.ndarray:
+        """A (C, H, W) image in [0, 1] in these units."""
+        values = chw.astype(np.float64) * self.span[:, None, None] + self.low[:, None, None]
+        return ((anscombe(values, self.noise) - self.floor) / self.scale).astype(np.float32)
+
+    def inverse(self, chw: np.ndarray) -> np.ndarray:
+        """A denoised (C, H, W) image in these units back in the image's [0, 1] scale (the exact unbiased inverse)."""
+        values = inverse_anscombe(chw.astype(np.float64) * self.scale + self.floor, self.noise)
+        return ((values - self.low[:, None, None]) / self.span[:, None, None]).astype(np.float32)
+
+    def settings(self) -> dict[str, float]:
+        """What the settings record of the transform (descriptive)."""
+        return {"anscombe_floor": round(self.floor, 6), "anscombe_scale": round(self.scale, 6)}

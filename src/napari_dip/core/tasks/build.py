@@ -28,6 +28,7 @@ from napari_dip.core.inputs.volumes import VolumeInfo, scale_volume, to_array
 from napari_dip.core.model.codes import blind_spots, held_out_mask
 from napari_dip.core.model.networks import volume_spec
 from napari_dip.core.physics.losses import data_term
+from napari_dip.core.physics.noise import AnscombeUnits
 from napari_dip.core.runtime import devices
 from napari_dip.core.tasks.pieces import code_shape, fit_config, make_code, padded_sides, padding_rule, seeded_network
 from napari_dip.core.tasks.preset_choice import PresetChoice
@@ -44,6 +45,7 @@ class TaskRun:
     finish: Callable[[np.ndarray], Any]
     settings: dict = field(default_factory=dict)
     held_out: np.ndarray | None = None  # the (spatial) pixels the automatic stop holds out of the fit
+    units: AnscombeUnits | None = None  # the fit's units when they are not the image's [0, 1] scale
 
     def steps(self) -> Generator[Progress, None, FitResult]:
         """The fit's generator of :class:`Progress` records (returns a FitResult)."""
@@ -60,8 +62,8 @@ class TaskRun:
         return self.fit.config.use_ema
 
     def to_image(self, chw: np.ndarray) -> np.ndarray:
-        """Map a (C, H, W) (or (C, Z, Y, X)) preview in [0, 1] to the input's dtype and layout."""
-        return to_array(chw, self.info)
+        """Map a (C, H, W) (or (C, Z, Y, X)) preview of the fit to the input's dtype and layout."""
+        return to_array(chw if self.units is None else self.units.inverse(chw), self.info)
 
     def result(self) -> Any:
         """The task's output for the latest state of the fit."""
@@ -146,12 +148,13 @@ def _config(choice: PresetChoice, device: torch.device, dims: int, iterations: i
 
 
 def _reference(reference: np.ndarray | None, info: ImageInfo | VolumeInfo, target: np.ndarray,
-               factor: int) -> torch.Tensor | None:
-    """The clean reference in the fit's [0, 1] scale, checked against the output's shape."""
+               factor: int, units: AnscombeUnits | None = None) -> torch.Tensor | None:
+    """The clean reference in the fit's scale (``units``, else [0, 1]), checked against the output's shape."""
     if reference is None:
         return None
     volume = target.ndim == 4
-    ref = torch.from_numpy(scale_volume(reference, info) if volume else scale_like(reference, info))
+    scaled = scale_volume(reference, info) if volume else scale_like(reference, info)
+    ref = torch.from_numpy(scaled if units is None else units.forward(scaled))
     expected = (target.shape[0], *(side * factor for side in target.shape[1:]))
     if tuple(ref.shape) != expected:
         raise ValueError(f"The reference has shape {tuple(ref.shape)} (channels first) but the output will be "
@@ -260,6 +263,7 @@ def build_run(
     spacing: Sequence[float] | None = None,
     tile: str | int | None = "auto",
     region: str | None = None,
+    units: AnscombeUnits | None = None,
     **options: Any,
 ) -> TaskRun:
     """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1] and the chosen preset.
@@ -278,7 +282,9 @@ def build_run(
     (:mod:`napari_dip.core.fitting.tiles`); volumes are never tiled.
     An inpainting's ``region="mask"`` fits boxes around the mask and changes
     only the pixels to fill (:mod:`napari_dip.core.fitting.regions`),
-    ``"whole"`` the whole image.
+    ``"whole"`` the whole image. ``units`` say what the target's values are when they are not the image's [0, 1]
+    scale (a denoising of photon noise fitted on its Anscombe transform): the reference is mapped to them and
+    previews back from them.
     """
     _check_layout(task, target, spatial_dims, spacing, tile)
     if target.ndim == 4:
@@ -293,7 +299,7 @@ def build_run(
     if choice.settings.code == "observation":  # the code is the observation, its held-out pixels masked
         guide = blind_spots(target, held_out)
     maker = FitMaker(choice.settings, config, resolved, target, factor, known, guide, likelihood,
-                     _reference(reference, info, target, factor), held_out)
+                     _reference(reference, info, target, factor, units), held_out)
     in_channels = code_shape(choice.settings, (1, 1), None if guide is None else guide.shape[0])[0]
     maker.network = seeded_network(choice.settings, in_channels, target.shape[0], config.seed)
     fit, plan = _fit(maker, tile, region, 1 if config.sure_sigma is None else 2)  # SURE's probe runs it again
@@ -301,4 +307,5 @@ def build_run(
     if region is not None:  # an inpainting: what it fitted
         around = isinstance(fit, RegionFit)
         settings.update(fit.plan.settings() if around else {}, region="mask" if around else "whole")
-    return TaskRun(fit, info, finish or (lambda chw: to_array(chw, info)), settings, held_out)
+    task = TaskRun(fit, info, finish or (lambda chw: task.to_image(chw)), settings, held_out, units)
+    return task

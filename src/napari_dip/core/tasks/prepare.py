@@ -28,8 +28,8 @@ from napari_dip.core.inputs.images import ImageInfo, prepare_image, restore_imag
 from napari_dip.core.inputs.masks import known_pixels
 from napari_dip.core.inputs.noise_checks import sure_caveat
 from napari_dip.core.inputs.noise_level import estimate_noise, gaussian_noise_variance
-from napari_dip.core.inputs.volumes import check_spatial_dims, read_input
-from napari_dip.core.physics.noise import NOISE_MODELS, PoissonLikelihood
+from napari_dip.core.inputs.volumes import check_spatial_dims, read_input, with_output_dtype
+from napari_dip.core.physics.noise import NOISE_MODELS, AnscombeUnits, PoissonLikelihood
 from napari_dip.core.physics.operators import back_project
 from napari_dip.core.tasks.build import TaskRun, build_run
 from napari_dip.core.tasks.preset_choice import choose_preset
@@ -69,6 +69,7 @@ def prepare_denoise(
     offset: Any = None,
     preset: str | Preset = DEFAULT_PRESET,
     classic: str | None = None,
+    output_dtype: str = "input",
     **kwargs: Any,
 ) -> TaskRun:
     """Blind denoising (EMA of the outputs); ``spatial_dims=3`` for a volume.
@@ -89,7 +90,14 @@ def prepare_denoise(
     ``classic="bm3d"`` (the optional ``bm3d`` package) fits ``preset="sure"``
     and averages its result with BM3D's, the DIP share chosen from the
     held-out pixels (:mod:`napari_dip.core.extras.classic_blend`); the
-    settings record the share as ``classic_share``.
+    settings record the share as ``classic_share``. With photon noise both
+    work on the generalised Anscombe transform of the image, where the noise
+    is Gaussian (:class:`~napari_dip.core.physics.noise.AnscombeUnits`), and
+    the result comes back through the exact unbiased inverse.
+
+    The result has the input's dtype; ``output_dtype="float32"`` keeps an
+    integer image's estimate unrounded (in the same units), which matters for
+    dim images of a few counts.
     """
     _noise_options(noise, gain, read_noise, offset)
     check_spatial_dims("denoise", spatial_dims)
@@ -98,7 +106,8 @@ def prepare_denoise(
     choice = choose_preset("denoise", preset, target=target, dtype=info.dtype, spatial_dims=spatial_dims,
                            noise=noise, options={**kwargs, "classic": classic})
     if classic is not None:
-        _check_blend(classic, choice, noise, spatial_dims)
+        _check_blend(classic, choice, spatial_dims)
+    info = with_output_dtype(info, output_dtype)  # after the choice, which reads the input's dtype
     recorded: dict = {}
     likelihood = None
     if noise == "gaussian":
@@ -112,20 +121,29 @@ def prepare_denoise(
         span = info.high - info.low
         flat = target.reshape(target.shape[0], -1, target.shape[-1])  # a volume's slices one above the other
         model = estimate_noise(flat * span[:, None, None] + info.low[:, None, None], gain, read_noise, offset)
-        likelihood = PoissonLikelihood(info.low, span, model, dims=spatial_dims)
         recorded = {"noise": noise, **model.settings()}
+        if classic is not None:  # fitted on the Anscombe transform, where the noise is Gaussian
+            units = AnscombeUnits.of(target, info.low, span, model)
+            target = units.forward(target)
+            if kwargs.get("sure_sigma", choice.settings.sure_sigma) == "auto":
+                kwargs["sure_sigma"] = units.sigma
+            kwargs["units"], recorded = units, {**recorded, **units.settings()}
+        else:
+            likelihood = PoissonLikelihood(info.low, span, model, dims=spatial_dims)
     task = build_run("denoise", target, info, choice, likelihood=likelihood, spatial_dims=spatial_dims, **kwargs)
     task.settings.update(recorded)
+    if output_dtype != "input":
+        task.settings["output_dtype"] = output_dtype
     if classic is not None:
         _average_with_classic(task, target, classic)
     return task
 
 
-def _check_blend(classic: str, choice: Any, noise: str, spatial_dims: int) -> None:
-    """Refuse a classic average that the fit cannot make: it needs preset='sure' on a 2D image with Gaussian noise."""
-    if spatial_dims != 2 or noise != "gaussian":
-        raise ValueError(f"classic={classic!r} averages a 2D fit of Gaussian noise with BM3D: leave classic out for "
-                         "volumes and noise='poisson'.")
+def _check_blend(classic: str, choice: Any, spatial_dims: int) -> None:
+    """Refuse a classic average that the fit cannot make: it needs preset='sure' on a 2D image."""
+    if spatial_dims != 2:
+        raise ValueError(f"classic={classic!r} averages a 2D fit with BM3D: leave classic out for volumes, or "
+                         "restore the volume slice by slice with stack_axis=0.")
     if choice.settings.code != "observation" or not choice.settings.holdout:
         raise ValueError(f"classic={classic!r} averages with preset='sure' (it holds out the pixels that choose the "
                          f"share), not preset={choice.name!r}: use preset='auto' or 'sure'.")

@@ -56,10 +56,10 @@ def denoise_choice(target: np.ndarray, *, spatial_dims: int = 2, noise: str = "g
     options = options or {}
     if spatial_dims != 2:
         return "fast", "a volume"
-    if noise != "gaussian":
-        return "fast", f"{noise} noise"
     if options.get("classic") is not None:
         return "sure", f"classic={options['classic']!r} averages with it"
+    if noise != "gaussian":
+        return "fast", f"{noise} noise"
     if dtype is not None and np.issubdtype(dtype, np.integer) and np.iinfo(dtype).bits > 8:
         return "fast", f"{np.iinfo(dtype).bits}-bit camera data"
     given = [name for name in FAST_OPTIONS if options.get(name) is not None]
@@ -89,9 +89,10 @@ def check_fits(settings: Preset, name: str, *, task: str, noise: str = "gaussian
     """Refuse a preset that cannot fit this task, noise model or dimensionality (ValueError naming what works)."""
     options = options or {}
     named = f"preset={name!r}"
-    if settings.code == "observation" and (task != "denoise" or noise != "gaussian"):
+    photon_average = noise == "poisson" and options.get("classic") is not None  # fitted on the Anscombe transform
+    if settings.code == "observation" and (task != "denoise" or (noise != "gaussian" and not photon_average)):
         raise ValueError(f"{named} fits the noisy image through Stein's risk estimate: it is for denoising images "
-                         f"with Gaussian noise only. Use {GENERAL}.")
+                         f"with Gaussian noise only (photon noise too, averaged with classic='bm3d'). Use {GENERAL}.")
     if noise == "poisson" and options.get("root_loss", settings.root_loss):
         # the root of the Poisson deviance (per photon) dwarfs a TV weight set for the RMS error of [0, 1] images
         raise ValueError("noise='poisson' cannot fit the root of the data term (root_loss, which preset='drp' uses): "

@@ -31,6 +31,7 @@ TASK_KEYWORDS: dict[str, str] = {
     "offset": "photon noise: intensity of zero photons",
     "tile": "the tile side (None: one piece)",
     "classic": "denoising: the classic method averaged with the fit",
+    "output_dtype": "denoising: float32 for an unrounded result of integer data (absent: the input's dtype)",
     "spatial_dims": "3 for a volume fitted by a 3D network",
     "spacing": "the voxel size of a volume (Z, Y, X)",
 }
@@ -45,6 +46,8 @@ DESCRIPTIVE: dict[str, str] = {
     "classic_share": "the DIP share of the average with the classic method",
     "classic_sigma": "the noise level the classic method was given",
     "classic_seconds": "seconds the classic method took",
+    "anscombe_floor": "photon noise averaged with a classic method: the Anscombe transform's value mapped to 0",
+    "anscombe_scale": "... and its range mapped to 1 (the fit's noise level is 1 / this)",
     "tile_overlap": "pixels shared by neighbouring tiles",
     "tile_count": "how many tiles were fitted",
     "region_count": "how many regions around the mask were fitted",
