@@ -126,3 +126,23 @@ def test_bm3d_of_a_grey_picture_stored_as_rgb():
     rgb = np.stack([grey] * 3, axis=-1).astype(np.float32)
     out = classic.run_classic("bm3d", rgb, channel_axis=-1)
     assert np.isfinite(out).all() and out.std() < rgb.std()
+
+
+def test_anscombe_bm3d_for_photon_noise():
+    pytest.importorskip("bm3d")
+    assert "anscombe-bm3d" in classic.methods_for("denoise", noise="poisson")
+    assert "anscombe-bm3d" not in classic.methods_for("denoise") + classic.methods_for("jpeg", noise="poisson")
+    rng = np.random.default_rng(0)
+    photons = 5 + 30 * np.outer(np.hanning(48), np.hanning(48))
+    noisy = (rng.poisson(photons) + rng.normal(100, 2, photons.shape)).round().astype(np.uint16)
+    out = classic.run_classic("anscombe-bm3d", noisy)
+    assert out.shape == noisy.shape and out.dtype == np.uint16
+    clean = photons + 100
+    assert np.mean((out - clean) ** 2) < 0.5 * np.mean((noisy - clean) ** 2)
+
+
+def test_anscombe_bm3d_needs_signal_dependent_noise():
+    pytest.importorskip("bm3d")
+    flat = np.random.default_rng(1).normal(0.5, 0.05, (32, 32)).astype(np.float32)
+    with pytest.raises(ValueError, match="noise does not grow with its intensity"):
+        classic.run_classic("anscombe-bm3d", flat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from skimage.metrics import peak_signal_noise_ratio
 
 from napari_dip._qt.widgets import DenoiseWidget, InpaintWidget, SuperResolutionWidget
@@ -53,6 +54,22 @@ def test_compare_denoisers_with_a_table(dock, run_widget, qtbot, configure):
     best = max(methods, key=lambda m: float(rows[m][0]))
     assert float(rows[best][0]) > float(rows["DIP"][0])
     assert widget.compare.status.text().startswith(f"{best} beats the DIP result on this image: {rows[best][0]} dB")
+
+
+def test_compare_photon_noise_adds_the_anscombe_pipeline(dock, qtbot):
+    pytest.importorskip("bm3d")
+    viewer, widget = dock(DenoiseWidget)
+    rng = np.random.default_rng(0)
+    clean = 100 + 5 + 30 * np.outer(np.hanning(40), np.hanning(40))
+    viewer.add_image((rng.poisson(clean - 100) + 100).astype(np.uint16), name="cells")
+    viewer.add_image(clean.astype(np.float32), name="truth")
+    widget.reference.value = viewer.layers["truth"]
+    widget.noise.value = "poisson"
+    _compare(qtbot, widget)
+    layer = viewer.layers["cells [anscombe-bm3d]"]
+    assert layer.data.dtype == np.uint16 and layer.metadata["napari_dip"]["method"] == "anscombe-bm3d"
+    table = widget.compare.table
+    assert "anscombe-bm3d" in {table.item(r, 0).text() for r in range(table.rowCount())}
 
 
 def test_compare_upscalers_overlay_like_dip(dock, qtbot, tiny_image):

@@ -210,7 +210,11 @@ class TaskWidget(QWidget):
     def _compare_inputs(self) -> tuple[CompareRequest, LayerPlan]:
         """The current slice and the geometry of its outputs, for the classic methods (may raise InputError)."""
         dip = np.asarray(self.last_outputs[-1].data) if self.last_outputs else None
-        return compare_request(self._form(), self.viewer, methods_for(self.task), dip)
+        return compare_request(self._form(), self.viewer, self._compare_methods(), dip)
+
+    def _compare_methods(self) -> tuple[str, ...]:
+        """The classic methods Compare runs for this widget's settings."""
+        return methods_for(self.task)
 
     def _on_run(self) -> None:
         """Start a run with the current settings (does nothing while one is going)."""

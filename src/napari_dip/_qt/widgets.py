@@ -72,6 +72,11 @@ class DenoiseWidget(TaskWidget):
         super()._on_image_changed()
         self.refresh_preset()
 
+    def _compare_methods(self) -> tuple[str, ...]:
+        from napari_dip.core.extras.classic import methods_for
+
+        return methods_for(self.task, noise=self.noise.value)
+
     def _choice_options(self) -> dict[str, Any]:
         """The chosen 2D layer as the image "auto" picks for (a stack's slices share the fast preset's network)."""
         from napari_dip.core.inputs.volumes import read_input

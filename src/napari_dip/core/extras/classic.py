@@ -1,8 +1,9 @@
 """Classic (non-learned) methods to compare DIP with, and a PSNR / SSIM table.
 
 Each task has its usual baselines: non-local means, total variation and
-wavelet denoising (and BM3D when the optional ``bm3d`` package imports) for
-denoising and JPEG restoration; bicubic and Lanczos upscaling for
+wavelet denoising (and BM3D when the optional ``bm3d`` package imports; for
+photon noise also the Anscombe transform + BM3D) for denoising and JPEG
+restoration; bicubic and Lanczos upscaling for
 super-resolution; biharmonic inpainting for inpainting. Every method takes the
 same arrays as the DIP task (any dtype, channels on ``channel_axis``) and
 returns an array of the DIP output's shape, dtype and value range.
@@ -78,6 +79,20 @@ def _bm3d(chw: np.ndarray) -> np.ndarray:
     return bm3d_denoise(chw, max(_sigma(chw), 1e-3))
 
 
+def anscombe_bm3d(chw: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """The classic pipeline for photon noise: the generalised Anscombe transform, BM3D, the exact unbiased inverse.
+
+    ``chw`` (C, H, W) in [0, 1] maps to intensities as ``chw * span + low`` (per channel); the camera's gain and
+    read noise are estimated from them as ``noise="poisson"`` estimates them.
+    """
+    from napari_dip.core.inputs.noise_level import estimate_noise
+    from napari_dip.core.physics.noise import AnscombeUnits
+
+    model = estimate_noise(chw.astype(np.float64) * span[:, None, None] + low[:, None, None])
+    units = AnscombeUnits.of(chw, low, span, model)
+    return units.inverse(bm3d_denoise(units.forward(chw), units.sigma))
+
+
 def _resize(chw: np.ndarray, factor: int, resample: str) -> np.ndarray:
     from PIL import Image
 
@@ -107,11 +122,13 @@ def pywavelets_available() -> bool:
         return False
 
 
-def methods_for(task: str) -> tuple[str, ...]:
-    """Names of the classic methods that fit ``task`` (empty when there are none)."""
+def methods_for(task: str, noise: str = "gaussian") -> tuple[str, ...]:
+    """Names of the classic methods that fit ``task`` (empty when there are none); denoising photon ``noise``
+    adds the Anscombe transform + BM3D where ``bm3d`` is installed."""
     if task in ("denoise", "jpeg"):
+        photon = ("anscombe-bm3d",) if task == "denoise" and noise == "poisson" else ()
         return ("nl-means", "tv", *(("wavelet",) if pywavelets_available() else ()),
-                *(("bm3d",) if bm3d_available() else ()))
+                *(("bm3d", *photon) if bm3d_available() else ()))
     if task == "super_resolution":
         return ("bicubic", "lanczos")
     if task == "inpaint":
@@ -140,12 +157,13 @@ def run_classic(
     denoisers: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         "nl-means": _nl_means, "tv": _tv, "wavelet": _wavelet, "bm3d": _bm3d,
     }
-    if method in denoisers:
-        if method == "bm3d" and not bm3d_available():
-            raise ValueError("method='bm3d' needs the optional bm3d package: pip install bm3d.")
+    if method in (*denoisers, "anscombe-bm3d"):
+        if "bm3d" in method and not bm3d_available():
+            raise ValueError(f"method={method!r} needs the optional bm3d package: pip install bm3d.")
         if method == "wavelet" and not pywavelets_available():
             raise ValueError("method='wavelet' needs PyWavelets: pip install PyWavelets.")
-        out = denoisers[method](chw)
+        span = info.high - info.low
+        out = anscombe_bm3d(chw, info.low, span) if method == "anscombe-bm3d" else denoisers[method](chw)
     elif method in ("bicubic", "lanczos"):
         if int(factor) < 2:
             raise ValueError(f"factor={factor!r}: upscaling needs an integer factor of 2 or more.")
@@ -160,7 +178,7 @@ def run_classic(
         out = _biharmonic(chw, missing)
     else:
         raise ValueError(f"Unknown classic method {method!r}: choose one of "
-                         f"{', '.join([*denoisers, 'bicubic', 'lanczos', 'biharmonic'])}.")
+                         f"{', '.join([*denoisers, 'anscombe-bm3d', 'bicubic', 'lanczos', 'biharmonic'])}.")
     return restore_image(np.clip(out, 0, 1).astype(np.float32), info)
 
 
