@@ -125,3 +125,33 @@ def test_bad_stack_settings_are_refused(kwargs, words):
 def test_a_mask_per_slice_must_match_the_stack():
     with pytest.raises(ValueError, match="one for every slice"):
         restore_stack(prepare_inpaint, _stack(3), np.zeros((2, 32, 32), bool), stack_axis=0, iterations=1, **FAST)
+
+
+def test_warm_started_slices_hold_out_pixels_and_may_stop_early():
+    from napari_dip.core.fitting.stopping import MIN_WARMUP, WARM_WARMUP
+    from napari_dip.core.tasks.preset_choice import STACK_HOLDOUT, choose_preset
+
+    runs = []
+
+    def prepare(*args, **kwargs):
+        runs.append(prepare_denoise(*args, **kwargs))
+        return runs[-1]
+
+    restore_stack(prepare, _stack(2), stack_axis=0, iterations=3, preset="fast", device="cpu")
+    assert [run.settings["holdout"] for run in runs] == [STACK_HOLDOUT] * 2
+    assert runs[0].fit._auto.stopper.warmup == MIN_WARMUP  # the first slice's picture takes shape as usual
+    assert runs[1].fit._auto.stopper.warmup == WARM_WARMUP  # a warm start may find its best picture at once
+    runs.clear()
+    restore_stack(prepare, _stack(2), stack_axis=0, iterations=3, holdout=0.0, **FAST)
+    assert [run.settings["holdout"] for run in runs] == [0.0, 0.0]  # given: kept
+    runs.clear()
+    restore_stack(prepare, _stack(2), stack_axis=0, iterations=3, warm_start=False, **FAST)
+    assert [run.settings["holdout"] for run in runs] == [0.0, 0.0]  # independent fits: the preset's
+    assert choose_preset("denoise", "auto", stack=True).settings.holdout == STACK_HOLDOUT
+    assert choose_preset("super_resolution", "auto", factor=2, stack=True).settings.holdout == 0.0
+
+
+def test_a_warm_started_super_resolution_stack_holds_nothing_out():
+    stack = _stack(2, shape=(16, 16))
+    _, histories = napari_dip.super_resolve(stack, 2, stack_axis=0, iterations=2, return_history=True, device="cpu")
+    assert len(histories) == 2

@@ -105,7 +105,12 @@ class Fit:
         """Start from the network weights (and BatchNorm statistics) another fit of the same network ended with."""
         if not isinstance(other, Fit):
             raise ValueError("the previous fit was tiled and this one is not")
-        self.network.load_state_dict(other.network.state_dict())
+        self.load_start(other.network.state_dict())
+
+    def load_start(self, state: dict) -> None:
+        """Start from the network weights ``state`` (a warm start: the automatic stop may end it early)."""
+        self.network.load_state_dict(state)
+        self._auto = AutoStop(self.config, self.held_out is not None, warm=True)
 
     @property
     def auto_stop_iteration(self) -> int | None:

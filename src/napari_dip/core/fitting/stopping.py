@@ -14,6 +14,9 @@ import torch
 
 #: Iterations before the automatic early stop may record a minimum.
 MIN_WARMUP = 100
+#: ... for a fit warm-started from another's network, where the picture is there from the start and the best
+#: held-out error comes within some tens of iterations (then the network copies the new noise).
+WARM_WARMUP = 10
 
 
 class Backtracker:
@@ -129,12 +132,13 @@ class VarianceStopper(MinimumStopper):
 
 class AutoStop:
     """The automatic stop of one fit, from its settings: the minimum of the outputs' moving variance, or of the
-    held-out observations' error (``held_out``), and optionally the noise-level stop (``config.stop_loss``)."""
+    held-out observations' error (``held_out``; from :data:`WARM_WARMUP` on for a ``warm``-started fit), and
+    optionally the noise-level stop (``config.stop_loss``)."""
 
-    def __init__(self, config: Any, held_out: bool):
+    def __init__(self, config: Any, held_out: bool, warm: bool = False):
         self.stopper: MinimumStopper | None = None
-        if config.auto_stop:
-            self.stopper = (MinimumStopper(config.patience) if held_out
+        if config.auto_stop:  # a warm-started fit's held-out error may take its minimum early
+            self.stopper = (MinimumStopper(config.patience, WARM_WARMUP if warm else MIN_WARMUP) if held_out
                             else VarianceStopper(config.patience, config.variance_alpha))
         self.stop_loss = config.stop_loss
         self.explained_at: int | None = None  # where the returned image's loss fell to stop_loss

@@ -229,7 +229,7 @@ class TiledFit:
             offset = k * per
             fit = self._current = self._make_fit(box)
             if self._start_states:
-                fit.network.load_state_dict(self._start_states[k])
+                fit.load_start(self._start_states[k])
             seen = (0, 0)
             fit.forecast = None  # the tiled fit forecasts the whole run
             for record in fit.steps():

@@ -21,7 +21,7 @@ less (``benchmarks/sure_clipping.py``, ``benchmarks/time_to_quality.py``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -76,6 +76,22 @@ def denoise_choice(target: np.ndarray, *, spatial_dims: int = 2, noise: str = "g
     return "sure", "unclipped 2D image, even noise"
 
 
+#: The share of the pixels every fit of a warm-started stack holds out for its automatic stop, unless given.
+STACK_HOLDOUT = 0.05
+
+
+def stack_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of every slice of a stack whose fits warm-start: the preset (:func:`stack_preset`) and, unless
+    given (or for super-resolution, whose output has no pixels of the input), ``holdout``: a warm-started fit's
+    best picture comes within some tens of iterations, where the held-out pixels' error finds it and the outputs'
+    moving variance, which needs a hundred, does not."""
+    options = dict(options)
+    options["preset"] = stack_preset(options.get("preset", DEFAULT_PRESET), options.get("classic"))
+    if options.get("holdout") is None and options.get("factor", 1) == 1:
+        options["holdout"] = STACK_HOLDOUT
+    return options
+
+
 def stack_preset(preset: str | Preset, classic: str | None = None) -> str | Preset:
     """The preset of every slice of a stack whose fits warm-start, for ``"auto"``: one network for all, ``"fast"``
     (``"sure"`` when the results are averaged with a ``classic`` method, which needs it)."""
@@ -115,7 +131,8 @@ def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: i
 
     ``target`` ((C, ...) in [0, 1]), ``dtype``, ``noise`` and ``options`` (the fit's other keywords) let
     ``"auto"`` pick for the image (without a denoising ``target`` it picks ``"fast"``); ``stack`` says the image is
-    a slice of a stack whose slices share one network (:func:`stack_preset`).
+    a slice of a stack whose slices share one network (:func:`stack_preset`; held-out pixels for the stop, as
+    :func:`stack_options` gives them).
     Refuses (ValueError) a preset that cannot fit the task (:func:`check_fits`) unless ``refuse`` is False (a form
     that shows a preset's settings before the run refuses it).
     """
@@ -127,6 +144,8 @@ def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: i
         elif task == "denoise" and target is not None:
             name, reason = denoise_choice(target, spatial_dims=spatial_dims, noise=noise, options=options, dtype=dtype)
     settings = task_preset(task, factor=factor, kind=kind, preset=name)
+    if stack and preset == AUTO and factor == 1:  # what stack_options gives every slice
+        settings = replace(settings, holdout=STACK_HOLDOUT)
     recorded = name if isinstance(name, str) else "custom"
     if refuse:
         check_fits(settings, recorded, task=task, noise=noise, spatial_dims=spatial_dims, options=options)

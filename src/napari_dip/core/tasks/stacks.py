@@ -21,8 +21,7 @@ from napari_dip.core.fitting.loop import run as fit_run
 from napari_dip.core.fitting.records import History, Progress
 from napari_dip.core.fitting.tiles import TiledFit
 from napari_dip.core.tasks.build import TaskRun
-from napari_dip.core.tasks.preset_choice import stack_preset
-from napari_dip.core.tasks.presets import DEFAULT_PRESET
+from napari_dip.core.tasks.preset_choice import stack_options
 
 #: Without ``warm_iterations``, warm-started slices run the first slice's iterations divided by this.
 WARM_SHARE = 2
@@ -68,16 +67,15 @@ def slice_runs(make_run: Callable[[int, int, dict], TaskRun], count: int, option
     """The fits of ``count`` slices in order, ``runs`` per slice: ``make_run(position, repeat, options)`` prepares one.
 
     With ``warm_start`` every fit after the first slice's starts from the network the previous slice's last fit
-    ended with and runs ``warm_iterations`` steps (default half the first fit's), and ``"auto"`` means the fast
-    preset for every slice (one network for all). The consumer fits each yielded run before asking for the next.
+    ended with and runs ``warm_iterations`` steps (default half the first fit's), ``"auto"`` means the fast
+    preset for every slice (one network for all), and every fit holds out pixels for its automatic stop
+    (:func:`~napari_dip.core.tasks.preset_choice.stack_options`). The consumer fits each yielded run before asking for the next.
     """
     check.positive_whole("runs", runs)
     check.flag("warm_start", warm_start)
     if warm_iterations is not None:
         check.positive_whole("warm_iterations", warm_iterations)
-    options = dict(options)
-    if warm_start:
-        options["preset"] = stack_preset(options.get("preset", DEFAULT_PRESET), options.get("classic"))
+    options = stack_options(options) if warm_start else dict(options)
     previous = None
     for position in range(count):
         last = None
