@@ -79,3 +79,13 @@ def test_a_warm_started_stack_gives_every_slice_the_fast_preset():
 
     restore_stack(prepare, stack, stack_axis=0, iterations=2)
     assert presets == ["fast", "fast"]
+
+
+def test_camera_data_is_stopped_on_held_out_pixels():
+    from napari_dip.core.tasks.preset_choice import AUTO_HOLDOUT
+
+    counts = fluorescence_image((48, 48), photons=10)[0]
+    assert prepare_denoise(counts, iterations=1).settings["holdout"] == AUTO_HOLDOUT
+    assert prepare_denoise(counts, iterations=1, holdout=0.0).settings["holdout"] == 0.0  # given: kept
+    assert prepare_denoise(counts, iterations=1, preset="fast").settings["holdout"] == 0.0  # named: the preset's
+    assert prepare_denoise(counts, iterations=1, noise="poisson").settings["holdout"] == 0.0

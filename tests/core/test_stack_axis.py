@@ -129,7 +129,7 @@ def test_a_mask_per_slice_must_match_the_stack():
 
 def test_warm_started_slices_hold_out_pixels_and_may_stop_early():
     from napari_dip.core.fitting.stopping import MIN_WARMUP, WARM_WARMUP
-    from napari_dip.core.tasks.preset_choice import STACK_HOLDOUT, choose_preset
+    from napari_dip.core.tasks.preset_choice import AUTO_HOLDOUT, choose_preset
 
     runs = []
 
@@ -138,7 +138,7 @@ def test_warm_started_slices_hold_out_pixels_and_may_stop_early():
         return runs[-1]
 
     restore_stack(prepare, _stack(2), stack_axis=0, iterations=3, preset="fast", device="cpu")
-    assert [run.settings["holdout"] for run in runs] == [STACK_HOLDOUT] * 2
+    assert [run.settings["holdout"] for run in runs] == [AUTO_HOLDOUT] * 2
     assert runs[0].fit._auto.stopper.warmup == MIN_WARMUP  # the first slice's picture takes shape as usual
     assert runs[1].fit._auto.stopper.warmup == WARM_WARMUP  # a warm start may find its best picture at once
     runs.clear()
@@ -147,7 +147,7 @@ def test_warm_started_slices_hold_out_pixels_and_may_stop_early():
     runs.clear()
     restore_stack(prepare, _stack(2), stack_axis=0, iterations=3, warm_start=False, **FAST)
     assert [run.settings["holdout"] for run in runs] == [0.0, 0.0]  # independent fits: the preset's
-    assert choose_preset("denoise", "auto", stack=True).settings.holdout == STACK_HOLDOUT
+    assert choose_preset("denoise", "auto", stack=True).settings.holdout == AUTO_HOLDOUT
     assert choose_preset("super_resolution", "auto", factor=2, stack=True).settings.holdout == 0.0
 
 

@@ -60,8 +60,8 @@ def denoise_choice(target: np.ndarray, *, spatial_dims: int = 2, noise: str = "g
         return "sure", f"classic={options['classic']!r} averages with it"
     if noise != "gaussian":
         return "fast", f"{noise} noise"
-    if dtype is not None and np.issubdtype(dtype, np.integer) and np.iinfo(dtype).bits > 8:
-        return "fast", f"{np.iinfo(dtype).bits}-bit camera data"
+    if camera_bits(dtype):
+        return "fast", f"{camera_bits(dtype)}-bit camera data"
     given = [name for name in FAST_OPTIONS if options.get(name) is not None]
     if given:
         return "fast", f"{given[0]} is set"
@@ -76,8 +76,17 @@ def denoise_choice(target: np.ndarray, *, spatial_dims: int = 2, noise: str = "g
     return "sure", "unclipped 2D image, even noise"
 
 
-#: The share of the pixels every fit of a warm-started stack holds out for its automatic stop, unless given.
-STACK_HOLDOUT = 0.05
+#: The share of the pixels held out for the automatic stop that "auto" gives the fast preset, unless ``holdout`` is
+#: given: on the slices of a warm-started stack (:func:`stack_options`) and on camera data (:func:`camera_bits`).
+#: On photon-limited fluorescence the outputs' variance stopped late (``benchmarks/classic_quality.py``).
+AUTO_HOLDOUT = 0.05
+
+
+def camera_bits(dtype: Any) -> int | None:
+    """The bits per value of an integer ``dtype`` wider than 8 bits (a scientific camera's), else None."""
+    if dtype is not None and np.issubdtype(dtype, np.integer) and np.iinfo(dtype).bits > 8:
+        return np.iinfo(dtype).bits
+    return None
 
 
 def stack_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,7 +97,7 @@ def stack_options(options: Mapping[str, Any]) -> dict[str, Any]:
     options = dict(options)
     options["preset"] = stack_preset(options.get("preset", DEFAULT_PRESET), options.get("classic"))
     if options.get("holdout") is None and options.get("factor", 1) == 1:
-        options["holdout"] = STACK_HOLDOUT
+        options["holdout"] = AUTO_HOLDOUT
     return options
 
 
@@ -131,21 +140,22 @@ def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: i
 
     ``target`` ((C, ...) in [0, 1]), ``dtype``, ``noise`` and ``options`` (the fit's other keywords) let
     ``"auto"`` pick for the image (without a denoising ``target`` it picks ``"fast"``); ``stack`` says the image is
-    a slice of a stack whose slices share one network (:func:`stack_preset`; held-out pixels for the stop, as
-    :func:`stack_options` gives them).
+    a slice of a stack whose slices share one network (:func:`stack_preset`). For a stack's slices and for camera
+    data the fast preset holds out :data:`AUTO_HOLDOUT` of the pixels for its stop.
     Refuses (ValueError) a preset that cannot fit the task (:func:`check_fits`) unless ``refuse`` is False (a form
     that shows a preset's settings before the run refuses it).
     """
-    name, reason = preset, None
+    name, reason, held = preset, None, False
     if preset == AUTO:
         name = stack_preset(preset, (options or {}).get("classic"))
         if stack:
-            reason = "a stack"
+            reason, held = "a stack", factor == 1  # what stack_options gives every slice
         elif task == "denoise" and target is not None:
             name, reason = denoise_choice(target, spatial_dims=spatial_dims, noise=noise, options=options, dtype=dtype)
+            held = name == "fast" and noise == "gaussian" and camera_bits(dtype) is not None
     settings = task_preset(task, factor=factor, kind=kind, preset=name)
-    if stack and preset == AUTO and factor == 1:  # what stack_options gives every slice
-        settings = replace(settings, holdout=STACK_HOLDOUT)
+    if held:
+        settings = replace(settings, holdout=AUTO_HOLDOUT)
     recorded = name if isinstance(name, str) else "custom"
     if refuse:
         check_fits(settings, recorded, task=task, noise=noise, spatial_dims=spatial_dims, options=options)
