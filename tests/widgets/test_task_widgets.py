@@ -242,6 +242,10 @@ def test_the_auto_preset_shows_its_choice_for_the_chosen_image_and_runs_it(dock,
     viewer.add_image(np.zeros((3, 32, 32), np.float32), name="stack")
     widget.image.value = viewer.layers["stack"]
     assert widget.auto_note.value == "fast (a stack)"
+    assert widget.holdout.value == pytest.approx(0.05)  # the slices stop on held-out pixels
+    viewer.add_image(np.full((32, 32), 1000, np.uint16), name="camera")
+    widget.image.value = viewer.layers["camera"]
+    assert widget.auto_note.value == "fast (16-bit camera data)" and widget.holdout.value == pytest.approx(0.05)
     widget.image.value = viewer.layers["gauss"]
     fit.iterations.value, fit.device.value, widget.preview_interval = 3, "cpu", 0.0
     viewer.add_points()  # a new layer refreshes the pickers but keeps the edited settings
