@@ -162,8 +162,8 @@ def run_classic(
             raise ValueError(f"method={method!r} needs the optional bm3d package: pip install bm3d.")
         if method == "wavelet" and not pywavelets_available():
             raise ValueError("method='wavelet' needs PyWavelets: pip install PyWavelets.")
-        span = info.high - info.low
-        out = anscombe_bm3d(chw, info.low, span) if method == "anscombe-bm3d" else denoisers[method](chw)
+        photon = method == "anscombe-bm3d"
+        out = anscombe_bm3d(chw, info.low, info.high - info.low) if photon else denoisers[method](chw)
     elif method in ("bicubic", "lanczos"):
         if int(factor) < 2:
             raise ValueError(f"factor={factor!r}: upscaling needs an integer factor of 2 or more.")

@@ -15,7 +15,9 @@ when an option of the fast preset's methods is given. On the photos it does
 not warn about, ``"sure"`` reached the paper preset's best picture sooner and
 returned more than ``"fast"``; on clipped photos and photon noise it returned
 less (``benchmarks/sure_clipping.py``, ``benchmarks/time_to_quality.py``,
-``benchmarks/presets_fluorescence.py``).
+``benchmarks/presets_fluorescence.py``). On a stack's slices and on camera
+data the fast preset stops on held-out pixels (:data:`AUTO_HOLDOUT`); with a
+``classic`` average ``"auto"`` picks ``"sure"``, also for photon noise.
 """
 
 from __future__ import annotations
