@@ -195,7 +195,7 @@ def test_classic_quality():
     assert "DIP sure + BM3D (classic='bm3d')" in methods and "GAT + BM3D, true gain / read noise" in methods
     assert "DIP noise='poisson', classic='bm3d', output_dtype='float32'" in methods
     assert "noise='poisson', classic='bm3d', warm: gain over the noisy frame" in methods
-    assert "outputs' variance (holdout=0)" in methods and "held-out pixels (the default)" in methods
+    assert "outputs' variance (holdout=0)" in methods and "held-out pixels (holdout=0.05)" in methods
     assert "biharmonic" in methods and all(len(r) == len(h) for h in headers for r in rows if len(r) == len(h))
 
 

@@ -81,7 +81,7 @@ def test_a_warm_started_stack_gives_every_slice_the_fast_preset():
     assert presets == ["fast", "fast"]
 
 
-def test_camera_data_is_stopped_on_held_out_pixels():
+def test_small_planes_of_camera_data_are_stopped_on_held_out_pixels():
     from napari_dip.core.tasks.preset_choice import AUTO_HOLDOUT
 
     counts = fluorescence_image((48, 48), photons=10)[0]
@@ -89,3 +89,5 @@ def test_camera_data_is_stopped_on_held_out_pixels():
     assert prepare_denoise(counts, iterations=1, holdout=0.0).settings["holdout"] == 0.0  # given: kept
     assert prepare_denoise(counts, iterations=1, preset="fast").settings["holdout"] == 0.0  # named: the preset's
     assert prepare_denoise(counts, iterations=1, noise="poisson").settings["holdout"] == 0.0
+    large = fluorescence_image((256, 256), photons=10)[0]  # the outputs' variance did as well there
+    assert prepare_denoise(large, iterations=1).settings["holdout"] == 0.0

@@ -15,8 +15,8 @@ when an option of the fast preset's methods is given. On the photos it does
 not warn about, ``"sure"`` reached the paper preset's best picture sooner and
 returned more than ``"fast"``; on clipped photos and photon noise it returned
 less (``benchmarks/sure_clipping.py``, ``benchmarks/time_to_quality.py``,
-``benchmarks/presets_fluorescence.py``). On a stack's slices and on camera
-data the fast preset stops on held-out pixels (:data:`AUTO_HOLDOUT`); with a
+``benchmarks/presets_fluorescence.py``). On a stack's slices and on small planes
+of camera data the fast preset stops on held-out pixels (:data:`AUTO_HOLDOUT`); with a
 ``classic`` average ``"auto"`` picks ``"sure"``, also for photon noise.
 """
 
@@ -79,9 +79,12 @@ def denoise_choice(target: np.ndarray, *, spatial_dims: int = 2, noise: str = "g
 
 
 #: The share of the pixels held out for the automatic stop that "auto" gives the fast preset, unless ``holdout`` is
-#: given: on the slices of a warm-started stack (:func:`stack_options`) and on camera data (:func:`camera_bits`).
-#: On photon-limited fluorescence the outputs' variance stopped late (``benchmarks/classic_quality.py``).
+#: given: on the slices of a warm-started stack (:func:`stack_options`) and on camera data (:func:`camera_bits`)
+#: smaller than :data:`SMALL_PLANE` pixels. On 16-bit fluorescence planes of 64 and 128 px the outputs' variance
+#: stopped late (0.4-4.2 dB lower); at 256 px it was 0.13 dB higher (``benchmarks/classic_quality.py``, stops).
 AUTO_HOLDOUT = 0.05
+#: Planes of camera data with fewer pixels than this stop on held-out pixels.
+SMALL_PLANE = 256 * 256
 
 
 def camera_bits(dtype: Any) -> int | None:
@@ -142,8 +145,8 @@ def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: i
 
     ``target`` ((C, ...) in [0, 1]), ``dtype``, ``noise`` and ``options`` (the fit's other keywords) let
     ``"auto"`` pick for the image (without a denoising ``target`` it picks ``"fast"``); ``stack`` says the image is
-    a slice of a stack whose slices share one network (:func:`stack_preset`). For a stack's slices and for camera
-    data the fast preset holds out :data:`AUTO_HOLDOUT` of the pixels for its stop.
+    a slice of a stack whose slices share one network (:func:`stack_preset`). For a stack's slices and for small
+    planes of camera data the fast preset holds out :data:`AUTO_HOLDOUT` of the pixels for its stop.
     Refuses (ValueError) a preset that cannot fit the task (:func:`check_fits`) unless ``refuse`` is False (a form
     that shows a preset's settings before the run refuses it).
     """
@@ -154,7 +157,8 @@ def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: i
             reason, held = "a stack", factor == 1  # what stack_options gives every slice
         elif task == "denoise" and target is not None:
             name, reason = denoise_choice(target, spatial_dims=spatial_dims, noise=noise, options=options, dtype=dtype)
-            held = name == "fast" and noise == "gaussian" and camera_bits(dtype) is not None
+            small = int(np.prod(target.shape[-2:])) < SMALL_PLANE
+            held = name == "fast" and noise == "gaussian" and camera_bits(dtype) is not None and small
     settings = task_preset(task, factor=factor, kind=kind, preset=name)
     if held:
         settings = replace(settings, holdout=AUTO_HOLDOUT)
