@@ -43,6 +43,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,10 +81,11 @@ def options() -> tuple:
     return args
 
 
-def timed(function: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    """What ``function()`` returns, and its seconds."""
     with common.Timer() as timer:
         out = function()
-    return np.asarray(out), timer.seconds
+    return out, timer.seconds
 
 
 def fit_options(args) -> dict:
@@ -143,7 +145,8 @@ def photos(args, sigma: float) -> str:
 
 
 def anscombe_bm3d(noisy: np.ndarray, model) -> np.ndarray:
-    """The generalised Anscombe transform, BM3D at unit noise, the exact unbiased inverse."""
+    """The generalised Anscombe transform, BM3D at unit noise, the exact unbiased inverse (written apart from
+    the engine's ``AnscombeUnits``, which the DIP rows use, so the two check each other)."""
     import bm3d
 
     from napari_dip.core.physics.noise import anscombe, inverse_anscombe
@@ -233,18 +236,12 @@ def stops(args) -> str:
         score = lambda image: common.psnr(image, clean, float(clean.max()))  # noqa: E731
         rows["noisy"].append((score(noisy), 0.0))
         for name, options in variants.items():
-            (out, history), seconds = timed_pair(lambda: denoise(noisy, return_history=True, **options,
-                                                                 **fit_options(args)))
+            (out, history), seconds = timed(lambda: denoise(noisy, return_history=True, **options,
+                                                            **fit_options(args)))
             rows[name].append((score(out.astype(np.float64)), seconds))
             extra[f"stop iteration, {name}"].append(str(history.stop_iteration))
         print(f"  stops {size} px, {photons:g} photons: done", file=sys.stderr, flush=True)
     return section(rows, [f"{size} px, {photons:g} photons" for size, photons in cases], extra)
-
-
-def timed_pair(function: Callable[[], tuple]) -> tuple[tuple, float]:
-    with common.Timer() as timer:
-        out = function()
-    return out, timer.seconds
 
 
 def stack_side(args) -> int:

@@ -148,6 +148,7 @@ def test_warm_started_slices_hold_out_pixels_and_may_stop_early():
     restore_stack(prepare, _stack(2), stack_axis=0, iterations=3, warm_start=False, **FAST)
     assert [run.settings["holdout"] for run in runs] == [0.0, 0.0]  # independent fits: the preset's
     assert choose_preset("denoise", "auto", stack=True).settings.holdout == AUTO_HOLDOUT
+    assert choose_preset("denoise", "fast", stack=True).settings.holdout == AUTO_HOLDOUT  # as the slices get it
     assert choose_preset("super_resolution", "auto", factor=2, stack=True).settings.holdout == 0.0
 
 

@@ -42,10 +42,14 @@ class TaskRun:
 
     fit: Fit | TiledFit | RegionFit
     info: ImageInfo | VolumeInfo
-    finish: Callable[[np.ndarray], Any]
+    finish: Callable[[np.ndarray], Any] | None = None  # None: :meth:`to_image`
     settings: dict = field(default_factory=dict)
     held_out: np.ndarray | None = None  # the (spatial) pixels the automatic stop holds out of the fit
     units: AnscombeUnits | None = None  # the fit's units when they are not the image's [0, 1] scale
+
+    def __post_init__(self) -> None:
+        if self.finish is None:
+            self.finish = self.to_image
 
     def steps(self) -> Generator[Progress, None, FitResult]:
         """The fit's generator of :class:`Progress` records (returns a FitResult)."""
@@ -307,5 +311,4 @@ def build_run(
     if region is not None:  # an inpainting: what it fitted
         around = isinstance(fit, RegionFit)
         settings.update(fit.plan.settings() if around else {}, region="mask" if around else "whole")
-    task = TaskRun(fit, info, finish or (lambda chw: task.to_image(chw)), settings, held_out, units)
-    return task
+    return TaskRun(fit, info, finish, settings, held_out, units)

@@ -145,16 +145,18 @@ def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: i
 
     ``target`` ((C, ...) in [0, 1]), ``dtype``, ``noise`` and ``options`` (the fit's other keywords) let
     ``"auto"`` pick for the image (without a denoising ``target`` it picks ``"fast"``); ``stack`` says the image is
-    a slice of a stack whose slices share one network (:func:`stack_preset`). For a stack's slices and for small
-    planes of camera data the fast preset holds out :data:`AUTO_HOLDOUT` of the pixels for its stop.
+    a slice of a stack whose slices share one network (:func:`stack_preset`). A stack's slices (any preset, as
+    :func:`stack_options` gives them) and small planes of camera data ("auto") hold out :data:`AUTO_HOLDOUT` of the
+    pixels for the stop.
     Refuses (ValueError) a preset that cannot fit the task (:func:`check_fits`) unless ``refuse`` is False (a form
     that shows a preset's settings before the run refuses it).
     """
-    name, reason, held = preset, None, False
+    name, reason = preset, None
+    held = stack and factor == 1  # what stack_options gives every slice, whatever the preset
     if preset == AUTO:
         name = stack_preset(preset, (options or {}).get("classic"))
         if stack:
-            reason, held = "a stack", factor == 1  # what stack_options gives every slice
+            reason = "a stack"
         elif task == "denoise" and target is not None:
             name, reason = denoise_choice(target, spatial_dims=spatial_dims, noise=noise, options=options, dtype=dtype)
             small = int(np.prod(target.shape[-2:])) < SMALL_PLANE
