@@ -121,8 +121,8 @@ def main() -> None:
                          "their time (min)"], rows)
     caption = (f"The default of each task (preset 'auto') with {args.threads} thread(s): the median of {args.timed} "
                "timed iterations after one warm-up; 'most iterations' is the default's cap (over every piece), "
-               "which its automatic stop, where it has one (denoise, JPEG), usually cuts; region pieces differ in "
-               "size, the first one is timed.")
+               "which its automatic stop, where it has one (denoise, JPEG, text inpainting), usually cuts; region "
+               "pieces differ in size, the first one is timed.")
     common.emit("What the defaults cost", caption, body, args)
 
 

@@ -59,6 +59,7 @@ CASES = [
     (["denoise", "{pages}"], "pages of different sizes"),
     (["denoise", "{rgb}", "--classic", "bm3d"], r"classic='bm3d' averages with preset='sure'.*not preset='fast'"),
     (["denoise", "{rgb}", "--config", {"classic": "nlm"}], r"classic='nlm'.*'bm3d'"),
+    (["inpaint", "{rgb}", "--mask", "{mask}", "--config", {"classic": "bm3d"}], r"classic='bm3d'.*'biharmonic'"),
 ]
 
 

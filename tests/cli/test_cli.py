@@ -268,3 +268,14 @@ def test_adaptive_threads_reach_the_fit(files, tmp_path, capsys, monkeypatch):
         main(["denoise", str(files["rgb"]), "--threads", "two", *FAST])
     assert exit_info.value.code == 2
     assert "'two': give a whole number of 1 or more, or 'adaptive'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "averaged"), [([], True), (["--classic", "none"], False)])
+def test_inpaint_averages_with_biharmonic_unless_told_not_to(files, tmp_path, capsys, flags, averaged):
+    from napari_dip.batch.files import read_settings
+
+    out = tmp_path / "filled.png"
+    code, _, err = run(capsys, "inpaint", files["rgb"], "--mask", files["mask"], "-o", out, *flags, *FAST)
+    assert code == 0, err
+    settings = read_settings(out)
+    assert ("classic_share" in settings) is averaged and settings.get("classic") == ("biharmonic" if averaged else None)

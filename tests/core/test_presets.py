@@ -62,13 +62,16 @@ def test_bad_choices_are_named(call, message):
         call()
 
 
-def test_default_preset_is_fast_and_stops_by_itself_for_denoise_and_jpeg():
-    for task in ("denoise", "jpeg"):
-        default = task_preset(task)
-        assert default == task_preset(task, preset="fast")
-        assert default.auto_stop and not task_preset(task, preset="paper").auto_stop
+def test_default_preset_is_fast_and_stops_by_itself_for_denoise_jpeg_and_text():
+    for task, options in (("denoise", {}), ("jpeg", {}), ("inpaint", {"kind": "text"})):
+        default = task_preset(task, **options)
+        assert default == task_preset(task, preset="fast", **options)
+        assert default.auto_stop and not task_preset(task, preset="paper", **options).auto_stop
+    # text inpainting: on held-out strokes, which stop improving rather than get worse
+    text = task_preset("inpaint", kind="text")
+    assert text.holdout > 0 and text.min_gain > 0
     # Tasks whose result keeps improving run their iterations.
-    for task, options in (("super_resolution", {"factor": 4}), ("inpaint", {"kind": "text"}), ("enhance", {})):
+    for task, options in (("super_resolution", {"factor": 4}), ("inpaint", {"kind": "sparse"}), ("enhance", {})):
         assert not task_preset(task, **options).auto_stop
 
 

@@ -56,9 +56,15 @@ def test_inpainting_around_the_mask_changes_only_painted_pixels(dock, run_widget
     result = viewer.layers["src [inpainted]"]
     np.testing.assert_array_equal(result.data[labels == 0], image[labels == 0])
     assert result.metadata["napari_dip"]["region"] == "mask"
+    assert result.metadata["napari_dip"]["classic"] == "biharmonic"  # averaged by default
+    assert 0 <= result.metadata["napari_dip"]["classic_share"] <= 1
     widget.region.value = "whole"
     run_widget(widget)
     assert viewer.layers[-1].metadata["napari_dip"]["region"] == "whole"
+    assert "classic" not in viewer.layers[-1].metadata["napari_dip"]  # a whole-image fit is not averaged
+    widget.region.value, widget.classic.value = "mask", "none"
+    run_widget(widget)
+    assert "classic" not in viewer.layers[-1].metadata["napari_dip"]
 
 
 def _layer_names(viewer):

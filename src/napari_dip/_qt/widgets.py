@@ -154,6 +154,10 @@ class InpaintWidget(TaskWidget):
         self.region = ComboBox(label="fit", choices=[(shown[name], name) for name in REGIONS], value="mask",
                                tooltip="around the mask: only the painted pixels change, and the cost follows "
                                        "the mask's size; whole image: the paper's way.")
+        self.classic = ComboBox(label="average with", choices=[("biharmonic", "auto"), ("none", "none")],
+                                value="auto", tooltip="biharmonic: average each region's fill with biharmonic "
+                                "inpainting, the DIP share chosen on known pixels held out like the mask (kind "
+                                "text, around the mask); none: the fit alone.")
         self.new_mask_button = PushButton(text="New mask", tooltip="An empty Labels layer over the image, "
                                           "with the paint brush ready: paint the pixels to fill.")
         self.valid_low = FloatSpinBox(label="valid from", min=-1e12, max=1e12, step=1)
@@ -165,7 +169,7 @@ class InpaintWidget(TaskWidget):
         self._range_for: Any = None  # the layer the valid range was proposed for
         masks = Container(widgets=[self.new_mask_button, self.valid_low, self.valid_high, self.intensity_button],
                           labels=True)
-        return [self.mask, self.kind, self.region, masks]
+        return [self.mask, self.kind, self.region, self.classic, masks]
 
     def _on_image_changed(self, *_: Any) -> None:
         """Propose the chosen image's valid range (also when the widget opens on an image already loaded)."""
@@ -203,7 +207,8 @@ class InpaintWidget(TaskWidget):
         return [companion(mask, image, image_shape(image)[:2], "mask", fix, as_mask=True)]
 
     def _task_kwargs(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "region": self.region.value}
+        return {"kind": self.kind.value, "region": self.region.value,
+                "classic": None if self.classic.value == "none" else self.classic.value}
 
     def _task_metadata(self) -> dict[str, Any]:
         return {"mask": self.mask.value.name}

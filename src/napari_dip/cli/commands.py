@@ -72,6 +72,7 @@ def _device(text: str) -> str:
 def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
     """The flags only one task has, first in its help."""
     from napari_dip.core.extras.classic_blend import CLASSIC_BLENDS
+    from napari_dip.core.extras.fill_blend import CLASSIC_FILLS
     from napari_dip.core.fitting.regions import REGIONS
     from napari_dip.core.inputs.volumes import OUTPUT_DTYPES
     from napari_dip.core.physics.noise import NOISE_MODELS
@@ -106,6 +107,10 @@ def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
         group.add_argument("--region", choices=tuple(REGIONS),
                            help="mask (default: fit around the mask, change only its pixels) or whole (fit the "
                                 "whole image, every pixel from the network, as the paper)")
+        group.add_argument("--classic", choices=("auto", "none", *CLASSIC_FILLS),
+                           help="biharmonic: average each region's fill with biharmonic inpainting, the DIP share "
+                                "chosen on held-out known pixels shaped like the mask; auto (default): so wherever "
+                                "the fit holds pixels out (kind text, around the mask, 2D); none: the fit alone")
     if name == "flash":
         group.add_argument("--flash", type=Path, required=True, help="the flash image of the same scene")
 

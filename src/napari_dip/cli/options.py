@@ -80,6 +80,9 @@ def _task_options(args: argparse.Namespace, options: dict) -> None:
         options["kind"] = next((k for k in (args.kind, kind) if k is not None), "text")
         options["region"] = next((r for r in (args.region, region) if r is not None), "mask")
     classic, dtype = options.pop("classic", None), options.pop("output_dtype", "input")
+    if args.task == "inpaint":
+        options["classic"] = {None: "auto" if classic is None else classic, "none": None}.get(args.classic,
+                                                                                             args.classic)
     if args.task == "denoise":
         chosen = {None: classic, "none": None}.get(args.classic, args.classic)
         if chosen is not None:
@@ -147,6 +150,7 @@ def validate(task: str, options: dict) -> None:
     """Check the device, preset and fit settings once, before any file is read (ValueError naming the value)."""
     from napari_dip.core import validation as check
     from napari_dip.core.extras.classic_blend import check_classic
+    from napari_dip.core.extras.fill_blend import check_fill_classic
     from napari_dip.core.fitting.config import FitConfig
     from napari_dip.core.inputs.volumes import OUTPUT_DTYPES
     from napari_dip.core.runtime.devices import resolve_device
@@ -154,7 +158,7 @@ def validate(task: str, options: dict) -> None:
     from napari_dip.core.tasks.presets import DEFAULT_PRESET
 
     resolve_device(check.device_name(options.get("device", "auto")))
-    check_classic(options.get("classic"))
+    (check_fill_classic if task == "inpaint" else check_classic)(options.get("classic"))
     check.choice("output_dtype", options.get("output_dtype", "input"), OUTPUT_DTYPES)
     choose_preset(task, options.get("preset", DEFAULT_PRESET), factor=options.get("factor", 4),
                   kind=options.get("kind"), noise=options.get("noise", "gaussian"), options=options)

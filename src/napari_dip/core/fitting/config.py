@@ -50,7 +50,10 @@ class FitConfig:
     every pixel is fitted). The noise of a held-out pixel is not fitted, so
     its error is the image's error plus the noise level: a ground-truth-free
     estimate of the image's error, as long as the noise is independent from
-    pixel to pixel (not for JPEG artefacts).
+    pixel to pixel (not for JPEG artefacts). ``min_gain`` > 0 also stops a
+    held-out error that keeps falling, once it has fallen by less than that
+    share over ``patience`` iterations (inpainting, where held-out pixels
+    carry no noise to overfit).
 
     ``sure_sigma``, the standard deviation of white Gaussian noise in the
     fitted [0, 1] image, turns the squared error into Stein's unbiased risk
@@ -74,6 +77,7 @@ class FitConfig:
     backtrack_ratio: float = 10**0.5
     auto_stop: bool = False
     patience: int = 500
+    min_gain: float = 0.0
     variance_alpha: float = 0.01
     precision: str = "auto"
     memory_format: str = "auto"
@@ -95,6 +99,7 @@ class FitConfig:
         check.non_negative("code_noise_std", self.code_noise_std)
         check.non_negative("tv_weight", self.tv_weight)
         check.real_number("holdout", self.holdout, 0.0, 0.5, accepted="a fraction of the pixels in [0, 0.5]")
+        check.real_number("min_gain", self.min_gain, 0.0, 1.0, open_high=True, accepted="a share in [0, 1)")
         check.real_number("backtrack_ratio", self.backtrack_ratio, 1.0, open_low=True,
                           accepted="a loss ratio above 1 (the paper's is 10 ** 0.5)")
         check.real_number("variance_alpha", self.variance_alpha, 0.0, 1.0, open_low=True,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -208,6 +209,14 @@ class RegionFit(TiledFit):
         super().__init__(make_fit, plan, config, original)
         self._missing = np.asarray(missing, bool)
         self._pasted = original.copy()
+        self._average: Any = None  # pastes a box averaged with a classic fill (None: seamless_paste)
+        self._held: np.ndarray | None = None
+
+    def average_with(self, average: Any, held: np.ndarray) -> None:
+        """Paste every box with ``average.paste(original, output, missing, held)`` (a
+        :class:`~napari_dip.core.extras.fill_blend.FillBlend`), which judges on the box's ``held`` pixels (the
+        known pixels its fit held out)."""
+        self._average, self._held = average, np.asarray(held, bool)
 
     def _index(self, box: Box, ndim: int) -> tuple[slice, ...]:
         return (slice(None),) * (ndim - len(box)) + tuple(box)
@@ -215,8 +224,12 @@ class RegionFit(TiledFit):
     def _accumulate(self, box: Box, image: np.ndarray) -> None:
         """Paste a finished box's output into the result."""
         region = self._index(box, self._pasted.ndim)
-        self._pasted[region] = seamless_paste(self._fallback[region], image,
-                                              self._missing[self._index(box, self._missing.ndim)])
+        missing = self._missing[self._index(box, self._missing.ndim)]
+        if self._average is None:
+            self._pasted[region] = seamless_paste(self._fallback[region], image, missing)
+        else:
+            held = self._held[self._index(box, self._held.ndim)]
+            self._pasted[region] = self._average.paste(self._fallback[region], image, missing, held)
 
     def _blend(self, running: tuple[Box, np.ndarray] | None = None) -> np.ndarray:
         """The result so far, with ``running`` = (box, image) of the box being fitted on its pixels to fill."""

@@ -62,18 +62,24 @@ class MinimumStopper:
     :meth:`check` is given the score of the current image every check; once it
     has not reached a new minimum for ``patience`` iterations the fit stops
     and the image at the minimum is returned. No minimum counts before
-    ``warmup`` iterations.
+    ``warmup`` iterations. With ``min_gain`` > 0 a score that keeps falling
+    slowly stops too: only a minimum that is ``min_gain`` (a share) below
+    the last one that counted restarts the patience; the image kept is still
+    the lowest score's.
     """
 
     #: Whether :meth:`update` must see every output (the fit skips the call otherwise).
     follows_outputs = False
 
-    def __init__(self, patience: int = 500, warmup: int = MIN_WARMUP):
+    def __init__(self, patience: int = 500, warmup: int = MIN_WARMUP, min_gain: float = 0.0):
         self.patience = patience
         self.warmup = warmup
+        self.min_gain = min_gain
         self.best_score = math.inf
         self.best_iteration = 0
         self.best_image: torch.Tensor | None = None
+        self._counted_score = math.inf  # the last minimum that restarted the patience
+        self._counted_iteration = 0
 
     def update(self, output: torch.Tensor) -> None:
         """Follow one output between checks (nothing to follow here)."""
@@ -90,8 +96,11 @@ class MinimumStopper:
             self.best_score = score
             self.best_iteration = iteration
             self.best_image = output.detach().float().clone()
+        if score < self._counted_score * (1 - self.min_gain):
+            self._counted_score = score
+            self._counted_iteration = iteration
             return False
-        return iteration - self.best_iteration >= self.patience
+        return iteration - self._counted_iteration >= self.patience
 
 
 class VarianceStopper(MinimumStopper):
@@ -138,7 +147,8 @@ class AutoStop:
     def __init__(self, config: Any, held_out: bool, warm: bool = False):
         self.stopper: MinimumStopper | None = None
         if config.auto_stop:  # a warm-started fit's held-out error may take its minimum early
-            self.stopper = (MinimumStopper(config.patience, WARM_WARMUP if warm else MIN_WARMUP) if held_out
+            self.stopper = (MinimumStopper(config.patience, WARM_WARMUP if warm else MIN_WARMUP, config.min_gain)
+                            if held_out
                             else VarianceStopper(config.patience, config.variance_alpha))
         self.stop_loss = config.stop_loss
         self.explained_at: int | None = None  # where the returned image's loss fell to stop_loss

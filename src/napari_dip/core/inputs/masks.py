@@ -25,3 +25,44 @@ def known_pixels(mask: np.ndarray, info: ImageInfo | VolumeInfo) -> np.ndarray:
     if not missing.any():
         raise ValueError("The mask is empty: mark the pixels to fill (True / label > 0) first.")
     return ~missing
+
+
+#: Known pixels this close to a hole are never held out (their error would be the hole's).
+HOLDOUT_GAP = 2
+#: The held-out copy of a mask is shifted by this many pixels per pixel of the holes' half-thickness (at least 8).
+SHIFT_PER_THICKNESS = 4
+
+
+def _shifted(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``mask`` moved by (dy, dx) pixels, what leaves the array dropped (no wrap-around)."""
+    out = np.zeros_like(mask)
+    height, width = mask.shape
+    out[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
+        mask[max(-dy, 0):height - max(dy, 0), max(-dx, 0):width - max(dx, 0)]
+    return out
+
+
+def stroke_holdout(missing: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
+    """Known pixels shaped like the holes, to hold out of an inpainting's fit: copies of ``missing`` (H, W)
+    shifted onto known pixels (up, right, down, left), as many copies as fit in ``share`` of the known pixels
+    (a seeded random part of the first copy when even that one does not).
+
+    Their error measures how well the fit fills strokes like the user's, with no ground truth: the automatic
+    stop follows it, and it sets the share of an average with a classic fill
+    (:mod:`napari_dip.core.extras.fill_blend`).
+    """
+    from scipy.ndimage import binary_dilation, distance_transform_edt
+
+    missing = np.asarray(missing, bool)
+    shift = max(8, int(np.ceil(SHIFT_PER_THICKNESS * distance_transform_edt(missing).max())))
+    allowed = ~binary_dilation(missing, iterations=HOLDOUT_GAP)
+    limit = int(share * (~missing).sum())
+    held = np.zeros_like(missing)
+    for dy, dx in ((-shift, 0), (0, shift), (shift, 0), (0, -shift)):
+        copy = _shifted(missing, dy, dx) & allowed & ~held
+        if held.sum() + copy.sum() <= limit:
+            held |= copy
+        elif not held.any():  # a part of the first copy
+            chosen = np.random.default_rng(seed).choice(np.flatnonzero(copy), limit, replace=False)
+            held.flat[chosen] = True
+    return held

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -268,6 +269,7 @@ def build_run(
     tile: str | int | None = "auto",
     region: str | None = None,
     units: AnscombeUnits | None = None,
+    hold_out: Callable[[float, int], np.ndarray] | None = None,
     **options: Any,
 ) -> TaskRun:
     """Assemble a :class:`TaskRun` from a prepared (C, H, W) target in [0, 1] and the chosen preset.
@@ -288,7 +290,8 @@ def build_run(
     only the pixels to fill (:mod:`napari_dip.core.fitting.regions`),
     ``"whole"`` the whole image. ``units`` say what the target's values are when they are not the image's [0, 1]
     scale (a denoising of photon noise fitted on its Anscombe transform): the reference is mapped to them and
-    previews back from them.
+    previews back from them. ``hold_out(share, seed)`` makes the (spatial) mask of the pixels the automatic
+    stop holds out when the config holds ``share`` of them out (default: that share drawn at random).
     """
     _check_layout(task, target, spatial_dims, spacing, tile)
     if target.ndim == 4:
@@ -298,7 +301,7 @@ def build_run(
     resolved = devices.resolve_device(device)
     config = _config(choice, resolved, target.ndim - 1, iterations, lr, seed, auto_stop, factor, options)
     # Pixels are held out for the automatic stop only: a fit that runs on uses them all.
-    held_out = (held_out_mask(target.shape[1:], config.holdout, config.seed)
+    held_out = ((hold_out or partial(held_out_mask, target.shape[1:]))(config.holdout, config.seed)
                 if config.holdout and config.auto_stop else None)
     if choice.settings.code == "observation":  # the code is the observation, its held-out pixels masked
         guide = blind_spots(target, held_out)

@@ -15,17 +15,19 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from napari_dip.core import validation as check
 from napari_dip.core.extras.classic_blend import ClassicBlend, check_classic
+from napari_dip.core.extras.fill_blend import CLASSIC_FILLS, FillBlend, check_fill_classic
 from napari_dip.core.fitting.loop import run
 from napari_dip.core.fitting.records import History, Progress
-from napari_dip.core.fitting.regions import REGIONS
+from napari_dip.core.fitting.regions import REGIONS, RegionFit
 from napari_dip.core.inputs.images import ImageInfo, prepare_image, restore_image
-from napari_dip.core.inputs.masks import known_pixels
+from napari_dip.core.inputs.masks import known_pixels, stroke_holdout
 from napari_dip.core.inputs.noise_checks import sure_caveat
 from napari_dip.core.inputs.noise_level import estimate_noise, gaussian_noise_variance
 from napari_dip.core.inputs.volumes import check_spatial_dims, read_input, with_output_dtype
@@ -33,7 +35,7 @@ from napari_dip.core.physics.noise import NOISE_MODELS, AnscombeUnits, PoissonLi
 from napari_dip.core.physics.operators import back_project
 from napari_dip.core.tasks.build import TaskRun, build_run
 from napari_dip.core.tasks.preset_choice import choose_preset
-from napari_dip.core.tasks.presets import DEFAULT_PRESET, INPAINT_KINDS, Preset
+from napari_dip.core.tasks.presets import AUTO, DEFAULT_PRESET, INPAINT_KINDS, Preset
 
 
 def _noise_options(noise: str, gain: Any, read_noise: Any, offset: Any) -> None:
@@ -208,6 +210,7 @@ def prepare_inpaint(
     *,
     kind: str = "text",
     region: str = "mask",
+    classic: str | None = "auto",
     channel_axis: int | None = None,
     spatial_dims: int = 2,
     preset: str | Preset = DEFAULT_PRESET,
@@ -221,15 +224,48 @@ def prepare_inpaint(
     only its pixels; ``"whole"`` fits the whole image and returns the
     network's output everywhere (the paper). With ``spatial_dims=3`` image and
     mask are volumes.
+
+    Where the preset stops by itself (``kind="text"``), known pixels shaped
+    like the holes are held out of the fit (:func:`stroke_holdout`) and the
+    fit stops once their error stops falling. ``classic="biharmonic"`` then
+    averages each box's fill with biharmonic inpainting, the DIP share chosen
+    on those pixels (:mod:`napari_dip.core.extras.fill_blend`; recorded as
+    ``classic_share``); ``"auto"`` (default) does so wherever it can (a 2D
+    fit around the mask that holds pixels out), ``None`` never.
     """
     check.choice("kind", kind, INPAINT_KINDS)
     check.choice("region", region, REGIONS)
+    check_fill_classic(classic)
     check_spatial_dims("inpaint", spatial_dims)
     target, info = read_input(image, channel_axis, spatial_dims)
     known = known_pixels(mask, info)
     choice = choose_preset("inpaint", preset, kind=kind, spatial_dims=spatial_dims, options=kwargs)
-    return build_run("inpaint", target, info, choice, known=known, kind=kind, region=region,
-                     spatial_dims=spatial_dims, **kwargs)
+    hold_out = partial(stroke_holdout, ~known) if spatial_dims == 2 else None
+    task = build_run("inpaint", target, info, choice, known=known, kind=kind, region=region,
+                     spatial_dims=spatial_dims, hold_out=hold_out, **kwargs)
+    _average_fill(task, classic, spatial_dims)
+    return task
+
+
+def _average_fill(task: TaskRun, classic: str | None, spatial_dims: int) -> None:
+    """Make an inpainting around the mask average each box's fill with ``classic`` ('auto': where it can)."""
+    possible = isinstance(task.fit, RegionFit) and task.held_out is not None and spatial_dims == 2
+    if classic is None or (classic == AUTO and not possible):
+        return
+    if not possible:
+        raise ValueError(f"classic={classic!r} averages the fill of each box around the mask, judged on held-out "
+                         "known pixels: use region='mask' on a 2D image with the automatic stop on (kind='text', or "
+                         "auto_stop=True and holdout above 0), or leave classic out.")
+    average = FillBlend()
+    task.fit.average_with(average, task.held_out)
+    base = task.finish
+
+    def finish(chw: np.ndarray) -> Any:
+        task.settings.update(average.settings())
+        return base(chw)
+
+    task.finish = finish
+    task.settings["classic"] = CLASSIC_FILLS[0]
 
 
 def prepare_enhance(image: np.ndarray, *, channel_axis: int | None = None, spatial_dims: int = 2,

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from napari_dip.core.extras.classic_blend import CLASSIC_BLENDS
 from napari_dip.core.inputs.noise_checks import obstacle_reason, sure_obstacle
 from napari_dip.core.inputs.noise_level import gaussian_noise_variance
 from napari_dip.core.tasks.presets import AUTO, DEFAULT_PRESET, Preset, task_preset
@@ -108,10 +109,10 @@ def stack_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def stack_preset(preset: str | Preset, classic: str | None = None) -> str | Preset:
     """The preset of every slice of a stack whose fits warm-start, for ``"auto"``: one network for all, ``"fast"``
-    (``"sure"`` when the results are averaged with a ``classic`` method, which needs it)."""
+    (``"sure"`` when denoising results are averaged with a ``classic`` method, which needs it)."""
     if preset != AUTO:
         return preset
-    return "fast" if classic is None else "sure"
+    return "sure" if classic in CLASSIC_BLENDS else "fast"  # an inpainting's classic fill needs no 'sure'
 
 
 def check_fits(settings: Preset, name: str, *, task: str, noise: str = "gaussian", spatial_dims: int = 2,

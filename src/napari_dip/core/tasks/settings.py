@@ -30,7 +30,7 @@ TASK_KEYWORDS: dict[str, str] = {
     "read_noise": "photon noise: read-noise standard deviation",
     "offset": "photon noise: intensity of zero photons",
     "tile": "the tile side (None: one piece)",
-    "classic": "denoising: the classic method averaged with the fit",
+    "classic": "the classic method averaged with the fit (denoising: bm3d; inpainting: biharmonic)",
     "output_dtype": "denoising: float32 for an unrounded result of integer data (absent: the input's dtype)",
     "spatial_dims": "3 for a volume fitted by a 3D network",
     "spacing": "the voxel size of a volume (Z, Y, X)",
