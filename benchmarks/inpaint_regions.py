@@ -144,7 +144,8 @@ def defaults_table(args, images: list[tuple[str, np.ndarray, np.ndarray]]) -> st
         rows.append([label, "100 whole-image fast iterations (time only)", "-", "-", common.fmt(budget, 0), "-"])
         for name, options in (("default", {}), ("default, classic=None", {"classic": None})):
             start = time.perf_counter()
-            run = prepare_inpaint(masked, mask, channel_axis=-1, device="cpu", seed=0, **options)
+            capped = {} if args.iterations is None else {"iterations": args.iterations}
+            run = prepare_inpaint(masked, mask, channel_axis=-1, device="cpu", seed=0, **capped, **options)
             output, fit = run.run()
             seconds = time.perf_counter() - start
             share, boxes = run.settings.get("classic_share"), run.settings.get("region_count", 1)
@@ -163,6 +164,7 @@ def main() -> None:
     p.add_argument("--scaling", action="store_true", help="also time the scratches on a 1400 x 1400 image")
     p.add_argument("--scaling-iterations", type=int, default=100, help="iterations per box of --scaling")
     p.add_argument("--defaults", action="store_true", help="only the table of the default call (see above)")
+    p.add_argument("--iterations", type=int, help="--defaults: cap the default's iterations (a quick check)")
     p.add_argument("--images", default=None, help="indices of the images to run (default: all), e.g. 0,2")
     args = p.parse_args()
     common.setup(args)

@@ -61,6 +61,16 @@ def test_inpaint_regions():
     assert 0 < float(rows[4][3]) <= float(rows[5][3])  # seconds add up over the checkpoints
 
 
+def test_inpaint_regions_defaults():
+    rows = table_rows(run_script("inpaint_regions.py", "--data", "builtin", "--size", "96", "--defaults",
+                                 "--iterations", "3"))
+    assert rows[0][:4] == ["image", "method", "iterations per box", "DIP share"]
+    methods = [r[1] for r in rows[2:]]
+    assert methods == ["biharmonic", "100 whole-image fast iterations (time only)", "default",
+                       "default, classic=None"]
+    assert 0 <= float(rows[4][3]) <= 1 and rows[5][3] == "-"  # only the default is averaged
+
+
 def test_inpaint_quality():
     rows = table_rows(run_script("inpaint_quality.py", "--data", "builtin", "--size", "32", "--iterations", "3"))
     assert rows[0] == ["case", "method", "PSNR (dB)", "s"]
