@@ -111,3 +111,15 @@ def test_a_classic_fill_that_cannot_be_made_is_refused_by_name():
         prepare_inpaint(image, mask, channel_axis=-1, region="whole", classic="biharmonic", **TINY)
     with pytest.raises(ValueError, match="classic='bm3d'"):
         prepare_inpaint(image, mask, channel_axis=-1, classic="bm3d", **TINY)
+
+
+def test_a_mask_too_thick_to_copy_holds_out_known_pixels_at_random():
+    picture = _picture(32)
+    mask = np.ones((32, 32), bool)
+    mask[8:11] = False  # three known rows: no shifted copy of the hole lands on them
+    assert not stroke_holdout(mask, 0.05).any()
+    image = np.where(mask[None], 0.0, picture).transpose(1, 2, 0)
+    run = prepare_inpaint(image, mask, channel_axis=-1, **TINY)
+    assert run.held_out.any() and not (run.held_out & mask).any()
+    output, _ = run.run()
+    assert np.array_equal(output[~mask], image[~mask])

@@ -37,6 +37,8 @@ def _shifted(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
     """``mask`` moved by (dy, dx) pixels, what leaves the array dropped (no wrap-around)."""
     out = np.zeros_like(mask)
     height, width = mask.shape
+    if abs(dy) >= height or abs(dx) >= width:
+        return out
     out[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
         mask[max(-dy, 0):height - max(dy, 0), max(-dx, 0):width - max(dx, 0)]
     return out

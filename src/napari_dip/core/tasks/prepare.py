@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from napari_dip.core.inputs.masks import known_pixels, stroke_holdout
 from napari_dip.core.inputs.noise_checks import sure_caveat
 from napari_dip.core.inputs.noise_level import estimate_noise, gaussian_noise_variance
 from napari_dip.core.inputs.volumes import check_spatial_dims, read_input, with_output_dtype
+from napari_dip.core.model.codes import held_out_mask
 from napari_dip.core.physics.noise import NOISE_MODELS, AnscombeUnits, PoissonLikelihood
 from napari_dip.core.physics.operators import back_project
 from napari_dip.core.tasks.build import TaskRun, build_run
@@ -240,11 +240,20 @@ def prepare_inpaint(
     target, info = read_input(image, channel_axis, spatial_dims)
     known = known_pixels(mask, info)
     choice = choose_preset("inpaint", preset, kind=kind, spatial_dims=spatial_dims, options=kwargs)
-    hold_out = partial(stroke_holdout, ~known) if spatial_dims == 2 else None
+    hold_out = _stroke_hold_out(~known) if spatial_dims == 2 else None
     task = build_run("inpaint", target, info, choice, known=known, kind=kind, region=region,
                      spatial_dims=spatial_dims, hold_out=hold_out, **kwargs)
     _average_fill(task, classic, spatial_dims)
     return task
+
+
+def _stroke_hold_out(missing: np.ndarray) -> Callable[[float, int], np.ndarray]:
+    """The pixels an inpainting holds out: strokes like the holes (:func:`stroke_holdout`), or known pixels at
+    random where no shifted copy of the holes lands on known pixels (a hole almost as large as the image)."""
+    def hold_out(share: float, seed: int) -> np.ndarray:
+        held = stroke_holdout(missing, share, seed)
+        return held if held.any() else held_out_mask(missing.shape, share, seed) & ~missing
+    return hold_out
 
 
 def _average_fill(task: TaskRun, classic: str | None, spatial_dims: int) -> None:
