@@ -75,6 +75,18 @@ def test_held_out_strokes_are_capped_at_their_share_of_the_known_pixels():
     assert stroke_holdout(_stroke(), share=0.001).sum() == int(0.001 * (~_stroke()).sum())
 
 
+def test_held_out_strokes_leave_the_fill_of_the_holes_as_it_was():
+    from napari_dip.core.fitting.regions import seamless_paste
+
+    picture, mask = _picture(), _stroke()
+    both = mask | stroke_holdout(mask, share=0.05)
+    output = np.clip(picture + 0.1 * np.random.default_rng(0).standard_normal(picture.shape), 0, 1).astype(np.float32)
+    np.testing.assert_allclose(seamless_paste(picture, output, both)[:, mask],
+                               seamless_paste(picture, output, mask)[:, mask], atol=1e-6)
+    np.testing.assert_allclose(biharmonic_fill(np.where(both[None], 0, picture), both)[:, mask],
+                               biharmonic_fill(picture, mask)[:, mask], atol=1e-6)
+
+
 def test_the_average_follows_the_fill_that_guesses_the_held_out_pixels_best():
     picture, mask = _picture(), _stroke()
     held = stroke_holdout(mask, share=0.05)

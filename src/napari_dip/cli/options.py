@@ -80,9 +80,11 @@ def _task_options(args: argparse.Namespace, options: dict) -> None:
         options["kind"] = next((k for k in (args.kind, kind) if k is not None), "text")
         options["region"] = next((r for r in (args.region, region) if r is not None), "mask")
     classic, dtype = options.pop("classic", None), options.pop("output_dtype", "input")
-    if args.task == "inpaint":
-        options["classic"] = {None: "auto" if classic is None else classic, "none": None}.get(args.classic,
-                                                                                             args.classic)
+    if args.task == "inpaint":  # the flag, else the settings' choice, else auto; 'none': no average
+        from napari_dip.core.extras.fill_blend import AUTO_FILL
+
+        chosen = args.classic or classic or AUTO_FILL
+        options["classic"] = None if chosen == "none" else chosen
     if args.task == "denoise":
         chosen = {None: classic, "none": None}.get(args.classic, args.classic)
         if chosen is not None:

@@ -25,13 +25,15 @@ from napari_dip.core.fitting.regions import seamless_paste
 
 #: The classic fills an inpainting can be averaged with.
 CLASSIC_FILLS = ("biharmonic",)
+#: ``classic=`` value that averages wherever the fit holds pixels out.
+AUTO_FILL = "auto"
 #: Standard errors taken off the held-out least-squares share.
 MARGIN = 2.0
 
 
 def check_fill_classic(classic: str | None) -> None:
     """Refuse a classic fill that does not exist."""
-    if classic is not None and classic not in ("auto", *CLASSIC_FILLS):
+    if classic is not None and classic not in (AUTO_FILL, *CLASSIC_FILLS):
         raise ValueError(f"classic={classic!r}: choose 'auto' (the default), "
                          f"{', '.join(map(repr, CLASSIC_FILLS))} or None (no classic average).")
 
@@ -54,16 +56,14 @@ class FillBlend:
         """``original`` (C, H, W) with its ``missing`` pixels filled by the average of the network's ``output`` and
         biharmonic inpainting, the share chosen on the ``held`` (H, W) pixels."""
         start = time.perf_counter()
-        both = missing | held
+        both = missing | held  # one fill of both: the held-out pixels are too far from the holes to change theirs
+        dip = seamless_paste(original, output, both)
+        share, fill = 1.0, dip  # with no held-out pixel in this box to judge by: the network's fill
         if held.any():
-            dip = seamless_paste(original, output, both)
             classic = biharmonic_fill(np.where(both[None], 0, original), both)
             share = held_out_share(dip, classic, original, held, MARGIN)
-        else:  # no held-out pixel in this box to judge by: the network's fill
-            share = 1.0
-        fill = seamless_paste(original, output, missing)
-        if share < 1:
-            fill = np.where(missing[None], share * fill + (1 - share) * biharmonic_fill(original, missing), fill)
+            fill = share * dip + (1 - share) * classic
+        fill = np.where(missing[None], fill, original)
         self.shares.append((share, int(missing.sum())))
         self.seconds += time.perf_counter() - start
         return fill.astype(original.dtype)

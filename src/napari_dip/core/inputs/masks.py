@@ -27,7 +27,9 @@ def known_pixels(mask: np.ndarray, info: ImageInfo | VolumeInfo) -> np.ndarray:
     return ~missing
 
 
-#: Known pixels this close to a hole are never held out (their error would be the hole's).
+#: Known pixels this close to a hole are never held out (their error would be the hole's). At 2 or more, no
+#: 4-neighbour (harmonic) or 2-pixel (biharmonic) stencil of a hole reaches a held-out pixel, so filling holes and
+#: held-out pixels together fills the holes as filling them alone would.
 HOLDOUT_GAP = 2
 #: The held-out copy of a mask is shifted by this many pixels per pixel of the holes' half-thickness (at least 8).
 SHIFT_PER_THICKNESS = 4

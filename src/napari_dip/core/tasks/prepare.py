@@ -21,7 +21,7 @@ import numpy as np
 
 from napari_dip.core import validation as check
 from napari_dip.core.extras.classic_blend import ClassicBlend, check_classic
-from napari_dip.core.extras.fill_blend import CLASSIC_FILLS, FillBlend, check_fill_classic
+from napari_dip.core.extras.fill_blend import AUTO_FILL, CLASSIC_FILLS, FillBlend, check_fill_classic
 from napari_dip.core.fitting.loop import run
 from napari_dip.core.fitting.records import History, Progress
 from napari_dip.core.fitting.regions import REGIONS, RegionFit
@@ -35,7 +35,7 @@ from napari_dip.core.physics.noise import NOISE_MODELS, AnscombeUnits, PoissonLi
 from napari_dip.core.physics.operators import back_project
 from napari_dip.core.tasks.build import TaskRun, build_run
 from napari_dip.core.tasks.preset_choice import choose_preset
-from napari_dip.core.tasks.presets import AUTO, DEFAULT_PRESET, INPAINT_KINDS, Preset
+from napari_dip.core.tasks.presets import DEFAULT_PRESET, INPAINT_KINDS, Preset
 
 
 def _noise_options(noise: str, gain: Any, read_noise: Any, offset: Any) -> None:
@@ -210,7 +210,7 @@ def prepare_inpaint(
     *,
     kind: str = "text",
     region: str = "mask",
-    classic: str | None = "auto",
+    classic: str | None = AUTO_FILL,
     channel_axis: int | None = None,
     spatial_dims: int = 2,
     preset: str | Preset = DEFAULT_PRESET,
@@ -259,7 +259,7 @@ def _stroke_hold_out(missing: np.ndarray) -> Callable[[float, int], np.ndarray]:
 def _average_fill(task: TaskRun, classic: str | None, spatial_dims: int) -> None:
     """Make an inpainting around the mask average each box's fill with ``classic`` ('auto': where it can)."""
     possible = isinstance(task.fit, RegionFit) and task.held_out is not None and spatial_dims == 2
-    if classic is None or (classic == AUTO and not possible):
+    if classic is None or (classic == AUTO_FILL and not possible):
         return
     if not possible:
         raise ValueError(f"classic={classic!r} averages the fill of each box around the mask, judged on held-out "
