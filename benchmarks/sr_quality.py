@@ -70,58 +70,85 @@ def back_projected(up: np.ndarray, lr: np.ndarray, factor: int, steps: int = 1) 
     return common.quantize(back_project(high, low, factor, steps).transpose(1, 2, 0))
 
 
-def dip(lr: np.ndarray, hr: np.ndarray, factor: int, preset: str, iterations: int) -> dict[str, tuple]:
-    """The preset's output, and the same fit's output without its back-projection, with the fit's seconds."""
+def dip(lr: np.ndarray, hr: np.ndarray, factor: int, preset: str, iterations: int | None,
+        options: dict | None = None) -> dict[str, tuple]:
+    """The preset's output, and the same fit's output without its back-projection, with the fit's seconds and
+    iterations (``iterations`` None: the preset's own, with its automatic stop where it has one)."""
     from napari_dip.core.tasks.prepare import prepare_super_resolution
 
-    task = prepare_super_resolution(lr, factor, preset=preset, iterations=iterations, seed=0, device="cpu",
-                                    reference=hr, channel_axis=-1 if lr.ndim == 3 else None)
+    counted = {} if iterations is None else {"iterations": iterations}
+    task = prepare_super_resolution(lr, factor, preset=preset, seed=0, device="cpu", reference=hr,
+                                    channel_axis=-1 if lr.ndim == 3 else None, **counted, **(options or {}))
     with common.Timer() as timer:
         output, result = task.run()
     steps = task.settings["back_projections"]
-    results = {f"DIP {preset}" + (f" ({steps} back-projection)" if steps else ""): (output, timer.seconds)}
+    label = f"DIP {preset}" + "".join(f", {key}={value}" for key, value in (options or {}).items())
+    ran = (timer.seconds, result.history.stop_iteration)
+    results = {label + (f" ({steps} back-projection)" if steps else ""): (output, *ran)}
     if steps:
-        results[f"DIP {preset}, same fit without back-projection"] = (task.to_image(result.image), timer.seconds)
+        results[f"{label}, same fit without back-projection"] = (task.to_image(result.image), *ran)
     return results
+
+
+def parse_options(text: str | None) -> list[dict]:
+    """``--options``: semicolon-separated runs of comma-separated key=value fit options (values as Python)."""
+    import ast
+
+    if not text:
+        return [{}]
+    return [{key: ast.literal_eval(value) for key, value in (item.split("=") for item in run.split(",") if item)}
+            for run in text.split(";")]
 
 
 def main(argv: list[str] | None = None) -> str:
     p = common.parser(__doc__)
     p.add_argument("--factor", type=int, default=4)
     p.add_argument("--size", type=int, help="HR crop side, 0 = whole image (full 128, quick 64)")
-    p.add_argument("--iterations", type=int, help="DIP iterations (full 2000, quick 300)")
+    p.add_argument("--iterations", type=int,
+                   help="DIP iterations (default: each preset's own, with its automatic stop; quick 300)")
     p.add_argument("--images", help=f"comma-separated, from {', '.join(SET5)}")
     p.add_argument("--presets", default="fast", help="comma-separated DIP presets (default fast)")
+    p.add_argument("--options", help="fit options of more DIP runs of each preset, e.g. "
+                   "'auto_stop=False;holdout=0.02' (one run per ';'-separated group; default: the preset as is)")
     args = p.parse_args(argv)
     common.setup(args)
     size = (64 if args.quick else 128) if args.size is None else args.size
-    iterations = args.iterations or (300 if args.quick else 2000)
+    iterations = 300 if args.quick and args.iterations is None else args.iterations
     names = args.images.split(",") if args.images else (["butterfly", "bird"] if args.quick else list(SET5))
     scores: dict[str, list[float]] = {}
-    seconds: dict[str, list[float]] = {}
+    runs: dict[str, list[tuple]] = {}  # seconds and iterations of each method on each image
     for name in names:
         lr, hr = low_and_high(common.load(args.data, f"set5/{name}.png"), size, args.factor)
         with common.Timer() as timer:
             up = bicubic(lr, args.factor)
-        results = {"bicubic (Pillow)": (up, timer.seconds)}
+        results = {"bicubic (Pillow)": (up, timer.seconds, None)}
         with common.Timer() as timer:
             projected = back_projected(up, lr, args.factor)
-        results["bicubic + 1 back-projection"] = (projected, timer.seconds)
+        results["bicubic + 1 back-projection"] = (projected, timer.seconds, None)
         for preset in args.presets.split(","):
-            results.update(dip(lr, hr, args.factor, preset, iterations))
-        for method, (output, secs) in results.items():
+            for options in parse_options(args.options):
+                results.update(dip(lr, hr, args.factor, preset, iterations, options))
+        for method, (output, *ran) in results.items():
             scores.setdefault(method, []).append(y_psnr(output, hr, args.factor))
-            seconds.setdefault(method, []).append(secs)
+            runs.setdefault(method, []).append(ran)
         print(f"done {name}: " + ", ".join(f"{m} {common.fmt(s[-1])}" for m, s in scores.items()), flush=True)
-    headers = ["method", *names, "mean PSNR (dB)", "s / image"]
-    rows = [[m, *(common.fmt(v) for v in vals), common.fmt(np.mean(vals)), common.fmt(np.mean(seconds[m]), 2)]
-            for m, vals in scores.items()]
+    headers = ["method", *names, "mean PSNR (dB)", "mean - bicubic (dB)", "iterations", "s / iteration", "s / image"]
+    bicubic_mean = np.mean(scores["bicubic (Pillow)"])
+    rows = []
+    for method, values in scores.items():
+        seconds, counts = zip(*runs[method])
+        ran = [count for count in counts if count]
+        rows.append([method, *(common.fmt(v) for v in values), common.fmt(np.mean(values)),
+                     common.fmt(np.mean(values) - bicubic_mean), " / ".join(map(str, ran)) or "-",
+                     common.fmt(sum(seconds) / sum(ran), 3) if ran else "-", common.fmt(np.mean(seconds), 2)])
     crop = f"{size}x{size} HR centre crops" if size else "whole images"
+    count = f"{iterations} iterations" if iterations else "each preset's own iterations and stop"
     caption = (
         f"Super-resolution x{args.factor} on Set5 ({crop}; LR = Pillow Lanczos down-sampling of the 8-bit HR "
         f"crop): Y-channel (BT.601) PSNR in dB with {args.factor} border pixels removed. DIP: presets "
-        f"{args.presets}, {iterations} iterations, seed 0 (fast: the EMA of the outputs, then one step of "
-        "back-projection onto the LR image; the row without it is the same fit's output)."
+        f"{args.presets}, {count}, seed 0 (fast: the EMA of the outputs, then one step of "
+        "back-projection onto the LR image; the row without it is the same fit's output). 'iterations': what each "
+        "fit ran, per image."
     )
     return common.emit(f"Super-resolution x{args.factor} quality", caption, common.table(headers, rows), args)
 

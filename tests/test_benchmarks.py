@@ -45,11 +45,15 @@ def test_denoise_quality(tmp_path):
 
 def test_sr_quality_falls_back_to_builtin_images(tmp_path):
     text = run_script("sr_quality.py", "--data", str(tmp_path / "missing"), "--size", "32", "--iterations", "3",
-                      "--images", "butterfly,bird")
+                      "--images", "butterfly,bird", "--options", ";back_projections=0")
     rows = table_rows(text)
-    assert rows[0] == ["method", "butterfly", "bird", "mean PSNR (dB)", "s / image"]
+    assert rows[0] == ["method", "butterfly", "bird", "mean PSNR (dB)", "mean - bicubic (dB)", "iterations",
+                       "s / iteration", "s / image"]
     assert [r[0] for r in rows[2:]] == ["bicubic (Pillow)", "bicubic + 1 back-projection",
-                                        "DIP fast (1 back-projection)", "DIP fast, same fit without back-projection"]
+                                        "DIP fast (1 back-projection)", "DIP fast, same fit without back-projection",
+                                        "DIP fast, back_projections=0"]
+    assert [r[5] for r in rows[2:]] == ["-", "-", "3 / 3", "3 / 3", "3 / 3"]
+    assert rows[2][4] == "0.00"
     assert "skimage.data stand-ins" in text
 
 
@@ -214,3 +218,11 @@ def test_task_costs():
     assert rows[0] == ["task", "size (output)", "preset", "pieces", "s / iteration", "most iterations",
                        "their time (min)"]
     assert [r[0] for r in rows[2:]] == ["denoise", "scratches"]
+
+
+def test_stop_quality():
+    rows = table_rows(run_script("stop_quality.py", "--data", "builtin", "--size", "32", "--tasks",
+                                 "sparse", "--options", "auto_stop=False,iterations=3"))
+    assert rows[0] == ["task", "image", "method", "PSNR (dB)", "iterations", "seconds"]
+    assert [(r[2], r[4]) for r in rows[2:]] == [("biharmonic", "-"), ("default", "200"),
+                                                ("default, auto_stop=False, iterations=3", "3")]

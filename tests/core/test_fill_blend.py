@@ -135,3 +135,15 @@ def test_a_mask_too_thick_to_copy_holds_out_known_pixels_at_random():
     assert run.held_out.any() and not (run.held_out & mask).any()
     output, _ = run.run()
     assert np.array_equal(output[~mask], image[~mask])
+
+
+def test_scattered_missing_pixels_hold_out_the_share_of_known_pixels_at_random():
+    picture = _picture(128)
+    mask = np.random.default_rng(0).random((128, 128)) < 0.5  # shifted copies land on a few isolated pixels
+    image = np.where(mask[None], 0.0, picture).transpose(1, 2, 0)
+    run = prepare_inpaint(image, mask, channel_axis=-1, kind="sparse", **TINY)  # the default stops and averages
+    assert not (run.held_out & mask).any()
+    assert run.held_out.sum() == pytest.approx(0.05 * (~mask).sum(), rel=0.2)
+    output, _ = run.run()
+    assert run.settings["classic"] == "biharmonic" and 0 <= run.settings["classic_share"] <= 1
+    assert np.array_equal(output[~mask], image[~mask])

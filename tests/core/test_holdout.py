@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
 import napari_dip
 from napari_dip.core.fitting.loop import Fit
@@ -86,9 +87,29 @@ def test_a_bad_holdout_is_refused_by_name(holdout):
         napari_dip.denoise(noisy_image(), preset=TINY, holdout=holdout)
 
 
-def test_super_resolution_refuses_a_holdout():
-    with pytest.raises(ValueError, match="holdout=0.1.*super-resolved"):
-        prepare_super_resolution(noisy_image(), factor=2, preset=TINY, holdout=0.1)
+def test_super_resolution_holds_low_resolution_pixels_out():
+    image = noisy_image()
+    held = held_out_mask(image.shape, 0.2, seed=0)
+    changed = image.copy()
+    changed[held] = 1 - changed[held]  # differs from the low-resolution image on held-out pixels only
+    a, b = (prepare_super_resolution(x, factor=2, preset=TINY, holdout=0.2, auto_stop=True) for x in (image, changed))
+    assert a.fit.held_out.shape[-2:] == a.fit.target.shape[-2:]  # pixels of the observation, not of the output
+    np.testing.assert_array_equal(a.run()[1].image, b.run()[1].image)
+    c = prepare_super_resolution(changed, factor=2, preset=TINY, auto_stop=True).run()[1]
+    assert not np.array_equal(a.fit.result().image, c.image)  # without a hold-out they count
+
+
+def test_the_held_out_error_of_super_resolution_is_taken_on_the_held_out_pixels_alone():
+    run = prepare_super_resolution(noisy_image(), factor=2, preset=TINY, holdout=0.2, auto_stop=True)
+    fit = run.fit
+    output = fit.network(fit.code).detach()
+    low = fit.data_term(output)
+    exact = fit.data_term(output)  # an observation this output matches on the held-out pixels, not elsewhere
+    fit.target = torch.where(fit.held_out, low, low + 0.5)
+    assert fit.held_out_error(output) == 0.0
+    fit.target = torch.where(fit.held_out, exact + 0.5, exact)
+    assert fit.held_out_error(output) > 0.0
+    assert fit._loss(output)[0].item() == pytest.approx(0.0, abs=1e-12)  # held-out pixels count as fitted
 
 
 @pytest.mark.parametrize("holdout", [0.1, 0.0])  # the held-out error's minimum, and the outputs' variance's

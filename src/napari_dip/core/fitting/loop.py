@@ -24,7 +24,7 @@ from napari_dip.core.fitting.stopping import AutoStop, Backtracker
 from napari_dip.core.fitting.sure_passes import SurePasses
 from napari_dip.core.model.codes import perturb, stream_seeds
 from napari_dip.core.model.networks import member_count
-from napari_dip.core.physics.losses import divergence, fit_loss
+from napari_dip.core.physics.losses import divergence, fit_loss, observed_loss
 from napari_dip.core.runtime.adaptive_threads import ADAPTIVE, ThreadGovernor, candidate_counts
 from napari_dip.core.runtime.devices import resolve_memory_format, resolve_precision
 from napari_dip.core.runtime.threads import default_threads, torch_threads
@@ -147,8 +147,7 @@ class Fit:
     def held_out_error(self, image: torch.Tensor) -> float:
         """The data term of ``image`` on the held-out observations alone (one host sync)."""
         with torch.no_grad():
-            return float(self.data_term.loss(torch.where(self.held_out, self._average(image), self.target),
-                                             self.target))
+            return float(observed_loss(self.data_term, self._average(image), self.target, ~self.held_out))
 
     @staticmethod
     def _average(output: torch.Tensor) -> torch.Tensor:

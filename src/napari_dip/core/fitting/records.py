@@ -24,7 +24,7 @@ class Problem:
     that crop to give a PSNR. ``held_out``, a boolean mask broadcastable to
     the target, marks observations the data term leaves out: their error
     tells how far the image is from the truth, for the automatic stop
-    (pixel-wise data terms only).
+    (pixels of the observation: low-resolution ones for super-resolution).
     """
 
     network: nn.Module

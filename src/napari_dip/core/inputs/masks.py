@@ -33,6 +33,9 @@ def known_pixels(mask: np.ndarray, info: ImageInfo | VolumeInfo) -> np.ndarray:
 HOLDOUT_GAP = 2
 #: The held-out copy of a mask is shifted by this many pixels per pixel of the holes' half-thickness (at least 8).
 SHIFT_PER_THICKNESS = 4
+#: Shifted copies holding fewer pixels than this share of the holes (or of the share asked for, when smaller) are
+#: too few to measure a fill by: the holes are scattered pixels or cover almost the whole image.
+MIN_COPIED = 0.5
 
 
 def _shifted(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
@@ -49,7 +52,9 @@ def _shifted(mask: np.ndarray, dy: int, dx: int) -> np.ndarray:
 def stroke_holdout(missing: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
     """Known pixels shaped like the holes, to hold out of an inpainting's fit: copies of ``missing`` (H, W)
     shifted onto known pixels (up, right, down, left), as many copies as fit in ``share`` of the known pixels
-    (a seeded random part of the first copy when even that one does not).
+    (a seeded random part of the first copy when even that one does not). Empty when the copies would hold fewer
+    than :data:`MIN_COPIED` of the holes' pixels (or of the share): the caller then holds out known pixels at
+    random, which scattered holes resemble anyway.
 
     Their error measures how well the fit fills strokes like the user's, with no ground truth: the automatic
     stop follows it, and it sets the share of an average with a classic fill
@@ -69,4 +74,4 @@ def stroke_holdout(missing: np.ndarray, share: float, seed: int = 0) -> np.ndarr
         elif not held.any():  # a part of the first copy
             chosen = np.random.default_rng(seed).choice(np.flatnonzero(copy), limit, replace=False)
             held.flat[chosen] = True
-    return held
+    return held if held.sum() >= MIN_COPIED * min(limit, missing.sum()) else np.zeros_like(missing)

@@ -29,6 +29,18 @@ def data_term(channels: int, *, factor: int = 1, known: np.ndarray | None = None
     return likelihood if likelihood is not None else Identity()
 
 
+def observed_loss(term: nn.Module, output: torch.Tensor, target: torch.Tensor,
+                  left_out: torch.Tensor | None = None) -> torch.Tensor:
+    """``term.loss(output, target)`` with the ``left_out`` observations (a boolean mask broadcastable to the target)
+    counted as matched exactly. A pixel-wise term leaves them out of the output; a term whose observation is smaller
+    than its output (a decimation) leaves them out of the observation it makes."""
+    if left_out is None:
+        return term.loss(output, target)
+    if output.shape[2:] == target.shape[2:]:
+        return term.loss(torch.where(left_out, target, output), target)
+    return term.loss(output, target, left_out=left_out)
+
+
 def divergence(output: torch.Tensor, moved: torch.Tensor, probe: torch.Tensor, step: float) -> torch.Tensor:
     """Each member's divergence of a network at the code, from its ``output`` there and its output ``moved`` at the
     code plus ``step`` times the Gaussian ``probe``: one-probe Monte Carlo with a finite difference."""
@@ -46,8 +58,7 @@ def fit_loss(term: nn.Module, output: torch.Tensor, target: torch.Tensor, config
     observations count as fitted exactly (``fitted_share`` is the share of the rest). The history records the same,
     except with ``sure_sigma``: the data term alone, which unlike the estimate stays positive for the backtracking.
     """
-    fitted = output if held_out is None else torch.where(held_out, target, output)
-    terms = [term.loss(member, target) for member in fitted.split(1)]
+    terms = [observed_loss(term, member, target, held_out) for member in output.split(1)]
     recorded = None
     if config.root_loss:
         terms = [value.clamp_min(1e-12).sqrt() for value in terms]

@@ -87,8 +87,10 @@ class LanczosDownsample(nn.Module):
         x = F.pad(x, (self.pad,) * 4, mode="replicate")
         return F.conv2d(x, self.weight.to(x.dtype), stride=self.factor, groups=x.shape[1])
 
-    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return F.mse_loss(self(output), target)
+    def loss(self, output: torch.Tensor, target: torch.Tensor, left_out: torch.Tensor | None = None) -> torch.Tensor:
+        """The mean squared error of the decimated ``output``; ``left_out`` low-resolution pixels count as matched."""
+        low = self(output)
+        return F.mse_loss(low if left_out is None else torch.where(left_out, target, low), target)
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:

@@ -139,15 +139,12 @@ def _check_layout(task: str, target: np.ndarray, spatial_dims: int, spacing: Any
 
 
 def _config(choice: PresetChoice, device: torch.device, dims: int, iterations: int | None, lr: float | None,
-            seed: int | None, auto_stop: bool | None, factor: int, options: dict) -> FitConfig:
+            seed: int | None, auto_stop: bool | None, options: dict) -> FitConfig:
     """The fit's settings: the preset's, the caller's on top, precision and memory layout resolved for ``device``."""
     config = fit_config(choice.settings, iterations, lr, seed, auto_stop, options)
     if config.sure_sigma is not None and choice.settings.code != "observation":
         raise ValueError(f"sure_sigma={config.sure_sigma!r} needs the noisy image as the network's input: use "
                          "preset='sure', or leave sure_sigma out.")
-    if config.holdout and factor > 1:
-        raise ValueError(f"holdout={config.holdout!r} leaves pixels of the output out of the fit; a super-resolved "
-                         "output is compared with the input only after decimation: use holdout=0.")
     return replace(config, precision=devices.resolve_precision(config.precision, device, dims),
                    memory_format=devices.resolve_memory_format(config.memory_format, device, dims))
 
@@ -299,7 +296,7 @@ def build_run(
             choice.settings, network=volume_spec(choice.settings.network, target.shape[1], spacing or (1.0,) * 3)))
     check.device_name(device)
     resolved = devices.resolve_device(device)
-    config = _config(choice, resolved, target.ndim - 1, iterations, lr, seed, auto_stop, factor, options)
+    config = _config(choice, resolved, target.ndim - 1, iterations, lr, seed, auto_stop, options)
     # Pixels are held out for the automatic stop only: a fit that runs on uses them all.
     held_out = ((hold_out or partial(held_out_mask, target.shape[1:]))(config.holdout, config.seed)
                 if config.holdout and config.auto_stop else None)

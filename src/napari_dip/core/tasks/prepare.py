@@ -249,7 +249,8 @@ def prepare_inpaint(
 
 def _stroke_hold_out(missing: np.ndarray) -> Callable[[float, int], np.ndarray]:
     """The pixels an inpainting holds out: strokes like the holes (:func:`stroke_holdout`), or known pixels at
-    random where no shifted copy of the holes lands on known pixels (a hole almost as large as the image)."""
+    random where shifted copies of the holes hardly land on known pixels (scattered holes, or a hole almost as large
+    as the image)."""
     def hold_out(share: float, seed: int) -> np.ndarray:
         held = stroke_holdout(missing, share, seed)
         return held if held.any() else held_out_mask(missing.shape, share, seed) & ~missing
