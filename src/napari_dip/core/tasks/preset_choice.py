@@ -97,7 +97,7 @@ def camera_bits(dtype: Any) -> int | None:
 
 def stack_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The options of every slice of a stack whose fits warm-start: the preset (:func:`stack_preset`) and, unless
-    given (or for super-resolution, whose output has no pixels of the input), ``holdout``: a warm-started fit's
+    given (super-resolution keeps its preset's: its error only flattens), ``holdout``: a warm-started fit's
     best picture comes within some tens of iterations, where the held-out pixels' error finds it and the outputs'
     moving variance, which needs a hundred, does not."""
     options = dict(options)
