@@ -164,3 +164,14 @@ def emit(title: str, caption: str, body: str, args: argparse.Namespace) -> str:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
     return text
+
+
+def parse_options(text: str | None) -> list[dict]:
+    """``--options``: semicolon-separated runs of comma-separated key=value fit options (values as Python
+    literals); none given: no run."""
+    import ast
+
+    if not text:
+        return []
+    return [{key: ast.literal_eval(value) for key, value in (item.split("=") for item in run.split(",") if item)}
+            for run in text.split(";")]

@@ -90,16 +90,6 @@ def dip(lr: np.ndarray, hr: np.ndarray, factor: int, preset: str, iterations: in
     return results
 
 
-def parse_options(text: str | None) -> list[dict]:
-    """``--options``: semicolon-separated runs of comma-separated key=value fit options (values as Python)."""
-    import ast
-
-    if not text:
-        return [{}]
-    return [{key: ast.literal_eval(value) for key, value in (item.split("=") for item in run.split(",") if item)}
-            for run in text.split(";")]
-
-
 def main(argv: list[str] | None = None) -> str:
     p = common.parser(__doc__)
     p.add_argument("--factor", type=int, default=4)
@@ -126,7 +116,7 @@ def main(argv: list[str] | None = None) -> str:
             projected = back_projected(up, lr, args.factor)
         results["bicubic + 1 back-projection"] = (projected, timer.seconds, None)
         for preset in args.presets.split(","):
-            for options in parse_options(args.options):
+            for options in common.parse_options(args.options) or [{}]:
                 results.update(dip(lr, hr, args.factor, preset, iterations, options))
         for method, (output, *ran) in results.items():
             scores.setdefault(method, []).append(y_psnr(output, hr, args.factor))

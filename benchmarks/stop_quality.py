@@ -27,7 +27,6 @@ task, at most 200 iterations.
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
@@ -68,14 +67,6 @@ def default_run(problem: problems.Problem, options: dict) -> tuple[np.ndarray, i
     return output, result.history.stop_iteration, run.settings
 
 
-def parse_options(text: str | None) -> list[dict]:
-    """``--options``: semicolon-separated runs of comma-separated key=value fit options (values as Python)."""
-    if not text:
-        return []
-    return [{key: ast.literal_eval(value) for key, value in (item.split("=") for item in run.split(",") if item)}
-            for run in text.split(";")]
-
-
 def image_rows(task: str, name: str, args) -> list[list]:
     """The classic method's row and every run's row for one image."""
     image = common.crop(common.load(args.data, name), args.size)
@@ -84,7 +75,7 @@ def image_rows(task: str, name: str, args) -> list[list]:
         output = classic(problem)
     rows = [[task, Path(name).stem, CLASSIC[task], common.fmt(problem.psnr(output)), "-", common.fmt(timer.seconds, 1)]]
     quick = {"iterations": QUICK_ITERATIONS} if args.quick else {}
-    for options in [{}, *parse_options(args.options)]:
+    for options in [{}, *common.parse_options(args.options)]:
         with common.Timer() as timer:
             output, iterations, settings = default_run(problem, {**quick, **options})
         label = "default" + "".join(f", {key}={value}" for key, value in options.items())
