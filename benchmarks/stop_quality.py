@@ -20,8 +20,9 @@ seconds.
 
 Modes
 -----
-full (default): ``sparse`` on three 256 x 256 crops (barbara, kate, F16); a
-few minutes per image on one CPU thread. ``--quick``: one 64 x 64 image per
+full (default): ``sparse`` on three 256 x 256 crops (barbara, kate, F16);
+10-20 minutes per image on one CPU thread of a shared 2-core machine
+(``--tasks sr4``: Set5's baby, bird and butterfly, 2000 iterations each). ``--quick``: one 64 x 64 image per
 task, at most 200 iterations.
 """
 
