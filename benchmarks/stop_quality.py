@@ -22,8 +22,8 @@ Modes
 -----
 full (default): ``sparse`` on three 256 x 256 crops (barbara, kate, F16);
 10-20 minutes per image on one CPU thread of a shared 2-core machine
-(``--tasks sr4``: Set5's baby, bird and butterfly, 2000 iterations each). ``--quick``: one 64 x 64 image per
-task, at most 200 iterations.
+(``--tasks sr4``: Set5's baby, bird and butterfly, 2000 iterations each).
+``--quick``: one 64 x 64 image per task, at most 200 iterations.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 import problems  # noqa: E402
+from inpaint_quality import biharmonic  # noqa: E402
+from sr_quality import bicubic  # noqa: E402
 from time_to_quality import IMAGES, TEXT_MASK_AT  # noqa: E402
 
 #: The classic method of each task.
@@ -44,17 +46,11 @@ QUICK_ITERATIONS = 200
 
 
 def classic(problem: problems.Problem) -> np.ndarray:
-    """The classic method's result for ``problem``."""
+    """The classic method's result for ``problem`` (the same calls as ``sr_quality.py`` and ``inpaint_quality.py``)."""
     if problem.task == "sr4":
-        from PIL import Image
-
-        low = np.round(problem.inputs[0] * 255).astype(np.uint8)
-        size = (low.shape[1] * 4, low.shape[0] * 4)
-        return np.asarray(Image.fromarray(low).resize(size, Image.BICUBIC)).astype(np.float32) / 255
-    from skimage.restoration import inpaint_biharmonic
-
-    damaged, missing = problem.inputs
-    return np.clip(inpaint_biharmonic(damaged, missing, channel_axis=-1 if damaged.ndim == 3 else None), 0, 1)
+        low = np.round(problem.inputs[0] * 255).astype(np.uint8)  # the 8-bit image problems.py made it from
+        return common.to_float(bicubic(low, problem.kwargs["factor"]))
+    return biharmonic(*problem.inputs)[0]
 
 
 def default_run(problem: problems.Problem, options: dict) -> tuple[np.ndarray, int, dict]:
