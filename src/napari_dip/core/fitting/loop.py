@@ -89,6 +89,7 @@ class Fit:
         self._ema: torch.Tensor | None = None
         self._members = member_count(self.network)  # the loss sums over them
         self.held_out = None if problem.held_out is None else problem.held_out.to(self.device)
+        self._fitted = None if self.held_out is None else ~self.held_out  # made once, not at every check
         # The share of the observations the data term sees (its mean counts held-out ones as fitted exactly).
         self._fitted_share = 1.0 if self.held_out is None else 1 - float(
             self.held_out.expand_as(self.target).float().mean())
@@ -147,7 +148,7 @@ class Fit:
     def held_out_error(self, image: torch.Tensor) -> float:
         """The data term of ``image`` on the held-out observations alone (one host sync)."""
         with torch.no_grad():
-            return float(observed_loss(self.data_term, self._average(image), self.target, ~self.held_out))
+            return float(observed_loss(self.data_term, self._average(image), self.target, self._fitted))
 
     @staticmethod
     def _average(output: torch.Tensor) -> torch.Tensor:
