@@ -24,6 +24,7 @@ BUILTIN = {
     "dip/denoising/F16_GT.png": "astronaut",
     "dip/restoration/kate.png": "chelsea",
     "dip/inpainting/kate.png": "chelsea",
+    "dip/inpainting/library.png": "coffee",
     "dip/restoration/barbara.png": "camera",
     "set5/baby.png": "coffee",
     "set5/bird.png": "astronaut",

@@ -14,6 +14,8 @@ import numpy as np
 
 #: The paper's text mask (white = known), cut at these (top, left) for each image of the text task.
 TEXT_MASK = "dip/inpainting/kate_mask.png"
+#: The paper's mask of large holes (the library's region inpainting; white = known), cut the same way.
+HOLE_MASK = "dip/inpainting/library_mask.png"
 
 
 @dataclass
@@ -69,11 +71,25 @@ def synthetic_text_mask(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
     return np.asarray(canvas) > 127
 
 
-def text_mask(data: str, shape: tuple[int, int], top: int, left: int) -> np.ndarray:
-    """A crop of the paper's text mask (True = painted); synthetic text with ``--data builtin``."""
+def synthetic_hole_mask(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """A few thick blobs over an image of ``shape`` (True = painted), about 10 % of the pixels."""
+    from skimage.draw import ellipse
+
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(shape, bool)
+    for _ in range(4):
+        centre = rng.uniform(0.15, 0.85, 2) * shape
+        radii = rng.uniform(0.06, 0.12, 2) * min(shape)
+        mask[ellipse(*centre, *radii, shape=shape)] = True
+    return mask
+
+
+def text_mask(data: str, shape: tuple[int, int], top: int, left: int, *, holes: bool = False) -> np.ndarray:
+    """A crop of the paper's text mask, or of its mask of large ``holes`` (True = painted); synthetic text or
+    blobs with ``--data builtin``."""
     if data == "builtin":
-        return synthetic_text_mask(shape, seed=top + left)
-    mask = common.load(data, TEXT_MASK)
+        return (synthetic_hole_mask if holes else synthetic_text_mask)(shape, seed=top + left)
+    mask = common.load(data, HOLE_MASK if holes else TEXT_MASK)
     mask = mask[..., 0] if mask.ndim == 3 else mask
     return mask[top:top + shape[0], left:left + shape[1]] < 0.5
 
@@ -100,8 +116,8 @@ def make(task: str, clean: np.ndarray, *, data: str = "builtin", mask_at: tuple[
         Image.fromarray(np.round(clean * 255).astype(np.uint8)).save(buffer, format="JPEG", quality=quality)
         damaged = np.asarray(Image.open(buffer)).astype(np.float32) / 255
         return Problem(task, (damaged,), clean)
-    if task == "text":
-        missing = text_mask(data, clean.shape[:2], *mask_at)
+    if task in ("text", "hole"):
+        missing = text_mask(data, clean.shape[:2], *mask_at, holes=task == "hole")
     elif task == "sparse":
         missing = np.random.default_rng(seed).random(clean.shape[:2]) < 0.5
     else:

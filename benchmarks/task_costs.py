@@ -13,8 +13,8 @@ time: the longest the default may take.
 Tasks: denoise (RGB photo, sigma 25/255), denoise of a 16-bit fluorescence
 plane, JPEG (quality 10), super-resolution x4 (the input a quarter of the size
 per side; the size is the output's), inpainting of thin text all over the
-image, of a few thin scratches (fitted around the mask), and of 50 % missing
-pixels.
+image, of a few thin scratches (fitted around the mask), of large holes (a
+few blobs, about 10 % of the pixels) and of 50 % missing pixels.
 
 full: 256, 512, 1024 and 2048 pixels, 3 timed iterations. ``--quick``: 64 and 128, 2 timed iterations.
 """
@@ -33,7 +33,7 @@ import common  # noqa: E402
 import problems  # noqa: E402
 from inpaint_regions import scratches  # noqa: E402
 
-TASKS = ("denoise", "fluorescence", "jpeg", "sr4", "text", "scratches", "sparse")
+TASKS = ("denoise", "fluorescence", "jpeg", "sr4", "text", "scratches", "hole", "sparse")
 
 
 def options():
@@ -82,9 +82,10 @@ def prepared(task: str, size: int):
         return prepare_super_resolution(photo(size // 4), 4, channel_axis=-1)
     masks = {"text": lambda: problems.synthetic_text_mask((size, size)),
              "scratches": lambda: scratches((size, size)),
+             "hole": lambda: problems.synthetic_hole_mask((size, size)),
              "sparse": lambda: np.random.default_rng(0).random((size, size)) < 0.5}
     missing = masks[task]()
-    kind = "sparse" if task == "sparse" else "text"
+    kind = task if task in ("sparse", "hole") else "text"
     return prepare_inpaint(image * ~missing[..., None], missing, channel_axis=-1, kind=kind)
 
 
@@ -121,7 +122,7 @@ def main() -> None:
                          "their time (min)"], rows)
     caption = (f"The default of each task (preset 'auto') with {args.threads} thread(s): the median of {args.timed} "
                "timed iterations after one warm-up; 'most iterations' is the default's cap (over every piece), "
-               "which its automatic stop, where it has one (denoise, JPEG, text inpainting), usually cuts; region "
+               "which its automatic stop, where it has one (denoise, JPEG, inpainting), usually cuts; region "
                "pieces differ in size, the first one is timed.")
     common.emit("What the defaults cost", caption, body, args)
 

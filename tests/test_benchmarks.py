@@ -214,10 +214,10 @@ def test_classic_quality():
 
 
 def test_task_costs():
-    rows = table_rows(run_script("task_costs.py", "--sizes", "32", "--tasks", "denoise,scratches", "--timed", "1"))
+    rows = table_rows(run_script("task_costs.py", "--sizes", "32", "--tasks", "denoise,scratches,hole", "--timed", "1"))
     assert rows[0] == ["task", "size (output)", "preset", "pieces", "s / iteration", "most iterations",
                        "their time (min)"]
-    assert [r[0] for r in rows[2:]] == ["denoise", "scratches"]
+    assert [r[0] for r in rows[2:]] == ["denoise", "scratches", "hole"]
 
 
 def test_stop_quality():
@@ -227,3 +227,11 @@ def test_stop_quality():
     assert [r[4] for r in rows[2:]] == ["-", "200", "3"]
     assert rows[2][2] == "biharmonic" and rows[3][2].startswith("default (DIP share ")  # averaged with biharmonic
     assert rows[4][2] == "default, auto_stop=False, iterations=3"  # holds nothing out: not averaged
+
+
+def test_stop_quality_of_large_holes():
+    rows = table_rows(run_script("stop_quality.py", "--data", "builtin", "--size", "32", "--tasks", "hole",
+                                 "--images", "kate", "--options", "auto_stop=False,holdout=0.0,iterations=3"))
+    assert [r[:3] for r in rows[2:3]] == [["hole", "kate", "biharmonic"]]
+    assert rows[3][2].startswith("default (DIP share ")  # stopped on held-out pixels, averaged with biharmonic
+    assert rows[4][2:5:2] == ["default, auto_stop=False, holdout=0.0, iterations=3", "3"]

@@ -115,10 +115,23 @@ def test_default_text_inpainting_averages_and_records_it():
     assert "classic" not in alone.settings and "classic_share" not in alone.settings
 
 
+def test_default_hole_inpainting_stops_on_held_out_pixels_and_averages():
+    picture, mask = _picture(), np.zeros((64, 64), bool)
+    mask[24:40, 20:36] = True  # one large hole
+    image = np.where(mask[None], 0.0, picture).transpose(1, 2, 0)
+    run = prepare_inpaint(image, mask, channel_axis=-1, kind="hole", **TINY)
+    assert run.fit.config.auto_stop and run.held_out is not None and not (run.held_out & mask).any()
+    output, _ = run.run()
+    assert run.settings["classic"] == "biharmonic" and 0.0 <= run.settings["classic_share"] <= 1.0
+    assert run.settings["min_gain"] > 0 and run.settings["holdout"] > 0 and run.settings["patience"] == 300
+    assert np.array_equal(output[~mask], image[~mask])
+
+
 def test_a_classic_fill_that_cannot_be_made_is_refused_by_name():
     picture, mask = _picture(), _stroke()
     image = np.where(mask[None], 0.0, picture).transpose(1, 2, 0)
-    assert "classic" not in prepare_inpaint(image, mask, channel_axis=-1, kind="hole", **TINY).settings  # auto
+    no_stop = {"kind": "hole", "auto_stop": False, "holdout": 0.0}  # nothing held out to choose a share on
+    assert "classic" not in prepare_inpaint(image, mask, channel_axis=-1, **no_stop, **TINY).settings  # auto
     with pytest.raises(ValueError, match="classic='biharmonic'.*region='mask'"):
         prepare_inpaint(image, mask, channel_axis=-1, region="whole", classic="biharmonic", **TINY)
     with pytest.raises(ValueError, match="classic='bm3d'"):

@@ -62,17 +62,18 @@ def test_bad_choices_are_named(call, message):
         call()
 
 
-def test_default_preset_is_fast_and_stops_by_itself_for_denoise_jpeg_text_and_sparse_pixels():
-    for task, options in (("denoise", {}), ("jpeg", {}), ("inpaint", {"kind": "text"}), ("inpaint", {"kind": "sparse"})):
+def test_default_preset_is_fast_and_stops_by_itself_for_denoise_jpeg_and_inpainting():
+    inpaintings = [("inpaint", {"kind": kind}) for kind in ("text", "hole", "sparse")]
+    for task, options in (("denoise", {}), ("jpeg", {}), *inpaintings):
         default = task_preset(task, **options)
         assert default == task_preset(task, preset="fast", **options)
         assert default.auto_stop and not task_preset(task, preset="paper", **options).auto_stop
     # inpainting: on held-out known pixels, whose error stops falling rather than rises
-    for kind in ("text", "sparse"):
-        inpainting = task_preset("inpaint", kind=kind)
+    for _, options in inpaintings:
+        inpainting = task_preset("inpaint", **options)
         assert inpainting.holdout > 0 and inpainting.min_gain > 0
     # Tasks whose result keeps improving run their iterations.
-    for task, options in (("super_resolution", {"factor": 4}), ("inpaint", {"kind": "hole"}), ("enhance", {})):
+    for task, options in (("super_resolution", {"factor": 4}), ("enhance", {})):
         assert not task_preset(task, **options).auto_stop
 
 

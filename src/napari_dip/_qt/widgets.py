@@ -156,8 +156,8 @@ class InpaintWidget(TaskWidget):
                                        "the mask's size; whole image: the paper's way.")
         self.classic = ComboBox(label="average with", choices=[("biharmonic", "auto"), ("none", "none")],
                                 value="auto", tooltip="biharmonic: average each region's fill with biharmonic "
-                                "inpainting, the DIP share chosen on known pixels held out like the mask (kind "
-                                "text, around the mask); none: the fit alone.")
+                                "inpainting, the DIP share chosen on known pixels held out like the mask (around "
+                                "the mask, with auto-stop); none: the fit alone.")
         self.new_mask_button = PushButton(text="New mask", tooltip="An empty Labels layer over the image, "
                                           "with the paint brush ready: paint the pixels to fill.")
         self.valid_low = FloatSpinBox(label="valid from", min=-1e12, max=1e12, step=1)

@@ -110,7 +110,8 @@ def _task_flags(parser: argparse.ArgumentParser, name: str) -> None:
         group.add_argument("--classic", choices=("auto", "none", *CLASSIC_FILLS),
                            help="biharmonic: average each region's fill with biharmonic inpainting, the DIP share "
                                 "chosen on held-out known pixels shaped like the mask; auto (default): so wherever "
-                                "the fit holds pixels out (kind text, around the mask, 2D); none: the fit alone")
+                                "the fit holds pixels out (around the mask, 2D, with the automatic stop); none: the "
+                                "fit alone")
     if name == "flash":
         group.add_argument("--flash", type=Path, required=True, help="the flash image of the same scene")
 

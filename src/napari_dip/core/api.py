@@ -159,9 +159,9 @@ def inpaint(
     the painted pixels: every other pixel comes back as it was. ``region="whole"`` fits the whole image and
     returns the network's output everywhere, as the paper does.
 
-    ``kind="text"`` stops by itself on known pixels held out in the shape of the mask, and (``classic="auto"``,
-    the default, or ``"biharmonic"``) averages each box's fill with biharmonic inpainting by the share those
-    pixels choose; ``classic=None`` keeps the network's fill alone.
+    Every kind stops by itself on held-out known pixels (in the shape of the mask where copies of it fit, else at
+    random), and (``classic="auto"``, the default, or ``"biharmonic"``) averages each box's fill with biharmonic
+    inpainting by the share those pixels choose; ``classic=None`` keeps the network's fill alone.
     """
     return _restore(prepare_inpaint, (image, mask), callback, return_history, {"kind": kind, "region": region,
                                                                                **kwargs}, stack_axis)

@@ -225,10 +225,11 @@ def prepare_inpaint(
     network's output everywhere (the paper). With ``spatial_dims=3`` image and
     mask are volumes.
 
-    Where the preset stops by itself (``kind="text"``), known pixels shaped
-    like the holes are held out of the fit (:func:`stroke_holdout`) and the
-    fit stops once their error stops falling. ``classic="biharmonic"`` then
-    averages each box's fill with biharmonic inpainting, the DIP share chosen
+    Where the preset stops by itself (the default of every kind), known
+    pixels shaped like the holes are held out of the fit
+    (:func:`stroke_holdout`; at random where copies of the holes do not fit)
+    and the fit stops once their error stops falling. ``classic="biharmonic"``
+    then averages each box's fill with biharmonic inpainting, the DIP share chosen
     on those pixels (:mod:`napari_dip.core.extras.fill_blend`; recorded as
     ``classic_share``); ``"auto"`` (default) does so wherever it can (a 2D
     fit around the mask that holds pixels out), ``None`` never.
@@ -264,7 +265,7 @@ def _average_fill(task: TaskRun, classic: str | None, spatial_dims: int) -> None
         return
     if not possible:
         raise ValueError(f"classic={classic!r} averages the fill of each box around the mask, judged on held-out "
-                         "known pixels: use region='mask' on a 2D image with the automatic stop on (kind='text', or "
+                         "known pixels: use region='mask' on a 2D image with the automatic stop on (the default, or "
                          "auto_stop=True and holdout above 0), or leave classic out.")
     average = FillBlend()
     task.fit.average_with(average, task.held_out)

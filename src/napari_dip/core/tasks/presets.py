@@ -154,6 +154,10 @@ FAST_CHANGES: dict[str, dict] = {
     # Random known pixels are held out (like the missing ones); the same stop, and the fill averaged with
     # biharmonic inpainting by the share they choose (stop_quality.py).
     "sparse_pixels": {"use_ema": True, "auto_stop": True, "holdout": 0.05, "patience": 200, "min_gain": 0.05},
+    # Large holes: the same stop and average, with a longer patience: the coordinate-grid network's held-out error
+    # rises for its first few hundred iterations before it falls (200 stopped at iteration 250 on a photo,
+    # keeping iteration 100's blur; stop_quality.py --tasks hole).
+    "large_hole": {"use_ema": True, "auto_stop": True, "holdout": 0.05, "patience": 300, "min_gain": 0.05},
 }
 #: The preset that picks the fastest measured settings for the task and the image
 #: (:mod:`napari_dip.core.tasks.preset_choice`).
@@ -166,7 +170,7 @@ CASE_PRESETS = ("fast", "paper")
 #: One line on each preset a user picks by name (the command line's and the widgets' help).
 PRESET_NOTES = {
     "auto": "the default: the fastest preset measured for the task and the image",
-    "fast": "a lighter network, averaged outputs; denoising, JPEG, text and sparse inpainting stop by themselves",
+    "fast": "a lighter network, averaged outputs; denoising, JPEG restoration and inpainting stop by themselves",
     "paper": "the network and settings of the DIP paper, to reproduce it",
     "sure": "denoising: the noisy image as the input, Stein's risk estimate (Gaussian noise only)",
     "drp": "denoising: two light networks fitted with their codes, 300 iterations; smooths fine texture",
