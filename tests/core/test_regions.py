@@ -112,3 +112,18 @@ def test_a_volume_changes_only_its_painted_voxels():
     mask[4:8, 20:30, 20:40] = True
     out = napari_dip.inpaint(volume, mask, spatial_dims=3, iterations=2, **FAST)
     assert np.array_equal(out[~mask], volume[~mask]) and not np.array_equal(out[mask], volume[mask])
+
+
+def test_a_run_whose_boxes_all_stopped_by_themselves_says_so():
+    image = np.random.default_rng(5).random((192, 192)).astype(np.float32)
+    mask = _two_scratches(192)
+    quick_stop = {"iterations": 400, "patience": 10, "min_gain": 0.9, "check_every": 10, **FAST}
+    run = prepare_inpaint(image, mask, **quick_stop)
+    records = []
+    run.run(records.append)
+    assert run.settings["region_count"] == 2 and records[-1].iteration < 2 * 400
+    assert run.history.stop_reason == "auto_stop"
+    assert run.fit.auto_stop_iteration == records[-1].iteration  # the end of the run, counted across the boxes
+    ran_on = prepare_inpaint(image, mask, **{**quick_stop, "iterations": 20})  # both boxes reach their last one
+    ran_on.run()
+    assert ran_on.history.stop_reason == "completed" and ran_on.fit.auto_stop_iteration is None

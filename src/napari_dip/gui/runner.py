@@ -114,7 +114,7 @@ def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[Worker
 
 def _auto_stop_choice(run: Any) -> int:
     """The iteration whose output the fit returned: the automatic stop's minimum, else the last one."""
-    chosen = getattr(run.fit, "auto_stop_iteration", None)  # tiled fits have none
+    chosen = getattr(run.fit, "auto_stop_iteration", None)  # a tiled fit's counts across its tiles
     return int(chosen or run.history.stop_iteration)
 
 

@@ -148,7 +148,8 @@ class TiledFit:
     run keeps the input there. ``factor`` scales boxes to output coordinates.
     ``config`` is every tile's: each runs ``config.iterations``, and the
     history's ``stop_iteration`` counts the iterations of the tile that ran
-    last; the progress records count across tiles, up to :attr:`total`.
+    last; the progress records count across tiles, up to :attr:`total`. The
+    run ends with ``stop_reason`` "auto_stop" when every tile stopped by itself.
     """
 
     pieces = "tiles"  # what the boxes are, in messages
@@ -169,6 +170,14 @@ class TiledFit:
         self._make_fit, self._fallback = make_fit, fallback
         self._current: Fit | None = None
         self._weight: np.ndarray | None = None
+
+    @property
+    def auto_stop_iteration(self) -> int | None:
+        """Where a run whose every tile stopped by itself ended, counted across tiles as the progress records
+        count (None otherwise): its result is the blend of what each tile's stop kept."""
+        if self.history.stop_reason != "auto_stop":
+            return None
+        return (self.tiles_done - 1) * self.config.iterations + self.history.stop_iteration
 
     @property
     def data_term(self):
@@ -225,6 +234,7 @@ class TiledFit:
     def steps(self) -> Generator[Progress, None, FitResult]:
         """Fit every tile in turn, yielding :class:`Progress` with full-size blended previews."""
         per, total = self.config.iterations, self.total
+        reasons = set()
         for k, box in enumerate(self.plan.boxes):
             offset = k * per
             fit = self._current = self._make_fit(box)
@@ -241,6 +251,7 @@ class TiledFit:
                     images = {"image": preview, "ema_image": preview}
                 yield replace(record, iteration=offset + record.iteration, total=total, **images)
             result = fit.result()
+            reasons.add(fit.history.stop_reason)
             self._sync(fit, offset, seen)
             self._accumulate(box, result.image)
             if self.keep_states:
@@ -248,7 +259,7 @@ class TiledFit:
                                           for key, value in fit.network.state_dict().items()})
             self._current = None
             self.tiles_done = k + 1
-        self.history.stop_reason = "completed"
+        self.history.stop_reason = "auto_stop" if reasons == {"auto_stop"} else "completed"
         return self.result()
 
     def result(self) -> FitResult:
