@@ -17,8 +17,8 @@ channels in [0, 1], as the fit computes it), and at the sizes users have (256 x
 256 crops, each with its own PSNR, benchmarks/problems.py, taken on previews every
 10 iterations of the image the run would return): ``sr4`` and ``sr8`` (Set5,
 Lanczos down-sampled; Y channel, border removed), ``text`` (the paper's text mask
-on three photos) and ``sparse`` (50 % of the pixels missing), PSNR of the image
-with its known pixels; ``jpeg`` (quality 10). The older 128 x 128 ``super_resolution``
+on three photos), ``hole`` (its mask of large holes on four) and ``sparse`` (50 %
+of the pixels missing), PSNR of the image with its known pixels; ``jpeg`` (quality 10). The older 128 x 128 ``super_resolution``
 and ``inpaint`` tables remain for comparison with earlier runs.
 
 Fit times are iterations x each method's seconds per iteration, measured
@@ -79,7 +79,7 @@ MASK_AT = {
              "dip/restoration/barbara.png": (192, 0), "dip/inpainting/library.png": (96, 224)},
 }
 #: The tasks measured with their own PSNR on previews (the others with the fit's PSNR of all channels).
-PROBLEM_TASKS = ("sr4", "sr8", "text", "sparse", "jpeg")
+PROBLEM_TASKS = ("sr4", "sr8", "text", "hole", "sparse", "jpeg")
 #: Candidate methods: keywords of the task's prepare function (with the fast preset where they name none).
 CANDIDATES = {
     "default: preset='auto' (sure; fast where sure's checks fail)": {"preset": "auto"},
