@@ -84,7 +84,7 @@ def synthetic_hole_mask(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
     return mask
 
 
-def text_mask(data: str, shape: tuple[int, int], top: int, left: int, *, holes: bool = False) -> np.ndarray:
+def paper_mask(data: str, shape: tuple[int, int], top: int, left: int, *, holes: bool = False) -> np.ndarray:
     """A crop of the paper's text mask, or of its mask of large ``holes`` (True = painted); synthetic text or
     blobs with ``--data builtin``."""
     if data == "builtin":
@@ -117,7 +117,7 @@ def make(task: str, clean: np.ndarray, *, data: str = "builtin", mask_at: tuple[
         damaged = np.asarray(Image.open(buffer)).astype(np.float32) / 255
         return Problem(task, (damaged,), clean)
     if task in ("text", "hole"):
-        missing = text_mask(data, clean.shape[:2], *mask_at, holes=task == "hole")
+        missing = paper_mask(data, clean.shape[:2], *mask_at, holes=task == "hole")
     elif task == "sparse":
         missing = np.random.default_rng(seed).random(clean.shape[:2]) < 0.5
     else:

@@ -18,8 +18,9 @@ channels in [0, 1], as the fit computes it), and at the sizes users have (256 x
 10 iterations of the image the run would return): ``sr4`` and ``sr8`` (Set5,
 Lanczos down-sampled; Y channel, border removed), ``text`` (the paper's text mask
 on three photos), ``hole`` (its mask of large holes on four) and ``sparse`` (50 %
-of the pixels missing), PSNR of the image with its known pixels; ``jpeg`` (quality 10). The older 128 x 128 ``super_resolution``
-and ``inpaint`` tables remain for comparison with earlier runs.
+of the pixels missing), PSNR of the image with its known pixels; ``jpeg``
+(quality 10). The older 128 x 128 ``super_resolution`` and ``inpaint`` tables
+remain for comparison with earlier runs.
 
 Fit times are iterations x each method's seconds per iteration, measured
 side by side on each image (``--repace`` measures them again for cached

@@ -138,6 +138,9 @@ TASK_PRESETS = {
 }
 
 
+#: Inpainting's stop: known pixels are held out and the fit stops once their error has fallen by less than 5 % in
+#: 200 iterations (inpaint_regions.py --defaults, classic_quality.py --parts text; 2 % ran 1.5-3x longer).
+HELD_OUT_STOP = {"use_ema": True, "auto_stop": True, "holdout": 0.05, "patience": 200, "min_gain": 0.05}
 #: What ``"fast"`` changes besides the network, per paper case: the default of the Python API, the command line
 #: and the widgets. Denoising and JPEG restoration stop by themselves, with no clean image
 #: (benchmarks/time_to_quality.py).
@@ -148,16 +151,15 @@ FAST_CHANGES: dict[str, dict] = {
     # one back-projection step matches the low-resolution image the fit has not yet matched (sr_quality.py).
     "sr4": {"use_ema": True, "back_projections": 1},
     "sr8": {"use_ema": True, "back_projections": 1},
-    # Known pixels shaped like the strokes are held out; the fit stops once their error has fallen by less than
-    # 5 % in 200 iterations (inpaint_regions.py --defaults, classic_quality.py --parts text; 2 % ran 1.5-3x longer).
-    "text_inpainting": {"use_ema": True, "auto_stop": True, "holdout": 0.05, "patience": 200, "min_gain": 0.05},
-    # Random known pixels are held out (like the missing ones); the same stop, and the fill averaged with
-    # biharmonic inpainting by the share they choose (stop_quality.py).
-    "sparse_pixels": {"use_ema": True, "auto_stop": True, "holdout": 0.05, "patience": 200, "min_gain": 0.05},
-    # Large holes: the same stop and average, with a longer patience: the coordinate-grid network's held-out error
-    # rises for its first few hundred iterations before it falls (200 stopped at iteration 250 on a photo,
-    # keeping iteration 100's blur; stop_quality.py --tasks hole).
-    "large_hole": {"use_ema": True, "auto_stop": True, "holdout": 0.05, "patience": 300, "min_gain": 0.05},
+    # Known pixels shaped like the strokes are held out.
+    "text_inpainting": HELD_OUT_STOP,
+    # Random known pixels are held out (like the missing ones); the fill is averaged with biharmonic inpainting by
+    # the share they choose (stop_quality.py).
+    "sparse_pixels": HELD_OUT_STOP,
+    # Large holes: a longer patience, as the coordinate-grid network's held-out error rises for its first few
+    # hundred iterations before it falls (200 stopped at iteration 250 on a photo, keeping iteration 100's blur;
+    # stop_quality.py --tasks hole).
+    "large_hole": {**HELD_OUT_STOP, "patience": 300},
 }
 #: The preset that picks the fastest measured settings for the task and the image
 #: (:mod:`napari_dip.core.tasks.preset_choice`).
