@@ -26,8 +26,11 @@ Three parts (``--parts``):
   held-out pixels (what ``auto`` gives camera data below 256 x 256).
 * ``stack``: a photon-limited stack (6 frames of 64 x 64 at 10 photons; 48 x 48 quick),
   every frame fitted cold or warm-started from the previous one, for the
-  default and for ``noise="poisson", classic="bm3d"``: each frame's gain
-  over its noisy input and the time.
+  default, ``noise="poisson"`` and ``noise="poisson", classic="bm3d"``: each
+  frame's gain over its noisy input and the time.
+* ``slices``: slices of photon-limited stacks of 64 x 64 (``--stacks``: 8
+  slices at 10 and 50 photons, 16 slices at 10): GAT + BM3D per slice against the default stack denoising with and
+  without neighbouring slices (``context``), the median over the slices.
 * ``text``: the paper's text mask over photos; biharmonic against the default
   ``inpaint``, PSNR on the painted pixels.
 
@@ -61,9 +64,11 @@ READ_NOISE, OFFSET = 2.0, 100.0
 
 def options() -> tuple:
     p = common.parser(__doc__.split("\n\n")[0])
-    p.add_argument("--parts", default="photos,fluorescence,stops,stack,text",
-                   help="comma-separated: photos, fluorescence, stops, stack, text")
+    p.add_argument("--parts", default="photos,fluorescence,stops,stack,slices,text",
+                   help="comma-separated: photos, fluorescence, stops, stack, slices, text")
     p.add_argument("--frames", type=int, help="frames of the stack part (default 6; quick: 2)")
+    p.add_argument("--stacks", help="slices part: semicolon-separated stacks as slices,z_step,photons (default "
+                                    "8,1,10;8,1,50;16,1,10; quick: 2,1,10)")
     p.add_argument("--images", help="comma-separated photo names (default: all 8; quick: F16,kate)")
     p.add_argument("--sigmas", help="comma-separated noise levels /255 (default 15,25,50; quick: 25)")
     p.add_argument("--photons", help="comma-separated peak photon counts (default 2,10,50; quick: 10)")
@@ -77,6 +82,8 @@ def options() -> tuple:
     args.photons = [float(s) for s in (args.photons or ("10" if quick else "2,10,50")).split(",")]
     args.size = args.size or (48 if quick else 256)
     args.frames = args.frames or (2 if quick else 6)
+    stacks = args.stacks or ("2,1,10" if quick else "8,1,10;8,1,50;16,1,10")
+    args.stacks = [(int(f), float(z), float(p)) for f, z, p in (case.split(",") for case in stacks.split(";"))]
     args.iterations = args.iterations or (40 if quick else None)
     return args
 
@@ -260,7 +267,8 @@ def stack(args) -> str:
                                        seed=0)
     peak = float(clean.max())
     base = [common.psnr(noisy[k], clean[k], peak) for k in range(args.frames)]
-    methods = {"default": {}, "noise='poisson', classic='bm3d'": {"noise": "poisson", "classic": "bm3d"}}
+    methods = {"default": {}, "noise='poisson'": {"noise": "poisson"},
+               "noise='poisson', classic='bm3d'": {"noise": "poisson", "classic": "bm3d"}}
     rows: dict[str, list[tuple[float, float]]] = {}
     extra: dict[str, list[str]] = {}
     for name, options in methods.items():
@@ -278,6 +286,77 @@ def stack(args) -> str:
         extra[f"{name}: warm / cold time"] = [f"{warm_s / cold_s:.2f}"] + [""] * (args.frames - 1)
         print(f"  stack {name}: done", file=sys.stderr, flush=True)
     return section(rows, [f"frame {k}" for k in range(args.frames)], extra)
+
+
+def stack_noise(noisy: np.ndarray):
+    """The photon noise model the engine uses for the slices of a stack denoised with neighbouring slices: one
+    estimate from (up to 16 of) its slices."""
+    from napari_dip.core.physics.noise import PhotonNoise
+    from napari_dip.core.tasks.windows import camera_sample, stack_camera
+
+    given = stack_camera([noisy[j] for j in camera_sample(len(noisy))], None, {"noise": "poisson"})
+    return PhotonNoise(*(np.asarray(given[key], np.float64) for key in ("gain", "read_noise", "offset")))
+
+
+def stack_name(frames: int, z_step: float, photons: float) -> str:
+    """A column of the slices table: the stack's slices, its Z voxel depth (in pixels, when not 1), its photons."""
+    depth = f", Z {z_step:g} px" if z_step != 1 else ""
+    return f"{frames} slices{depth}, {photons:g} photons"
+
+
+def slices(args) -> str:
+    """Slices of photon-limited stacks, each denoised alone (context=0) or with its neighbours (the default
+    context), against GAT + BM3D per slice; one cell = the median over the stack's slices."""
+    from napari_dip import denoise
+    from napari_dip.core.extras.synthetic import fluorescence_volume
+    from napari_dip.core.physics.noise import PhotonNoise
+    from napari_dip.core.tasks.windows import AUTO_CONTEXT
+
+    size = stack_side(args)
+    bm3d_window = "GAT + BM3D per slice, engine's gain / read noise"
+    poisson, auto = "DIP noise='poisson'", f"(context {AUTO_CONTEXT})"
+    unrounded = f"{poisson}, output_dtype='float32'"
+    dips = {
+        "DIP default, context=0": {"context": 0},
+        f"DIP default {auto}": {},
+        f"{poisson}, context=0": {"noise": "poisson", "context": 0},
+        f"{poisson} {auto}": {"noise": "poisson"},
+        **{f"{unrounded}, context={k}": {"noise": "poisson", "output_dtype": "float32", "context": k}
+           for k in range(1, AUTO_CONTEXT)},
+        f"{unrounded} {auto}": {"noise": "poisson", "output_dtype": "float32"},
+    }
+    rows: dict[str, list[tuple[float, float]]] = {name: [] for name in (
+        "noisy", bm3d_window, f"{bm3d_window}, rounded to uint16", "GAT + BM3D per slice, true gain / read noise",
+        *dips)}
+    gaps = {f"default {auto} - GAT + BM3D rounded (dB)": (f"DIP default {auto}", f"{bm3d_window}, rounded to uint16"),
+            f"noise='poisson' {auto} - GAT + BM3D rounded (dB)": (f"{poisson} {auto}",
+                                                                   f"{bm3d_window}, rounded to uint16"),
+            f"float32 {auto} - GAT + BM3D (dB)": (f"{unrounded} {auto}", bm3d_window)}
+    extra: dict[str, list[str]] = {label: [] for label in gaps}
+    true_noise = PhotonNoise(np.array([1.0]), np.array([READ_NOISE]), np.array([OFFSET]))
+    for frames, z_step, photons in args.stacks:
+        noisy, clean = fluorescence_volume((frames, size, size), photons=photons, read_noise=READ_NOISE,
+                                           offset=OFFSET, z_step=z_step, seed=0)
+        peak = float(clean.max())
+
+        def median(stack: np.ndarray) -> float:
+            return float(np.median([common.psnr(stack[k].astype(np.float64), clean[k], peak)
+                                    for k in range(frames)]))
+
+        rows["noisy"].append((median(noisy), 0.0))
+        model = stack_noise(noisy)
+        engine, seconds = timed(lambda: np.stack([anscombe_bm3d(noisy[k], model) for k in range(frames)]))
+        rows[bm3d_window].append((median(engine), seconds / frames))
+        rows[f"{bm3d_window}, rounded to uint16"].append((median(np.rint(engine)), seconds / frames))
+        true, seconds = timed(lambda: np.stack([anscombe_bm3d(noisy[k], true_noise) for k in range(frames)]))
+        rows["GAT + BM3D per slice, true gain / read noise"].append((median(true), seconds / frames))
+        for name, extra_options in dips.items():
+            out, seconds = timed(lambda: denoise(noisy, stack_axis=0, **extra_options, **fit_options(args)))
+            rows[name].append((median(out), seconds / frames))
+        for label, (dip, classic) in gaps.items():
+            extra[label].append(f"{rows[dip][-1][0] - rows[classic][-1][0]:+.2f}")
+        print(f"  slices {stack_name(frames, z_step, photons)}: done", file=sys.stderr, flush=True)
+    return section(rows, [stack_name(*case) for case in args.stacks], extra)
 
 
 def text(args) -> str:
@@ -333,6 +412,16 @@ def main() -> None:
             f"{OFFSET:g}, uint16, seed 0; data range = the clean stack's largest count), every frame fitted from "
             "scratch (cold, warm_start=False) or warm-started from the previous one (stack_axis=0, the default); "
             f"seconds per frame = the whole call's / frames; DIP fits: {fits}."), stack(args), args))
+    if "slices" in parts:
+        texts.append(common.emit(f"Slices of photon-limited stacks, {stack_side(args)} x {stack_side(args)}", (
+            f"Median over the slices of synthetic fluorescence stacks of {stack_side(args)} x {stack_side(args)} "
+            f"slices (read noise {READ_NOISE:g}, offset {OFFSET:g}, uint16, seed 0; Z voxels 1 pixel deep unless "
+            "said) of the "
+            "PSNR (dB) against the clean intensities (data range = the clean stack's largest count); the stack "
+            "denoised with stack_axis=0 (warm-started, the default), each slice fitted alone (context=0) or with "
+            "its neighbours on each side; GAT + BM3D per slice with the gain and read noise the engine uses for "
+            f"the stack (one estimate from its slices) and with the true ones; DIP fits: {fits}."),
+            slices(args), args))
     if "text" in parts:
         texts.append(common.emit("Text inpainting", (
             f"PSNR (dB) on the painted pixels of {min(args.size, 128)} x {min(args.size, 128)} crops under the "

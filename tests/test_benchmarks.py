@@ -201,14 +201,16 @@ def test_help(script):
 def test_classic_quality():
     pytest.importorskip("bm3d")
     text = run_script("classic_quality.py", "--data", "builtin", "--size", "32", "--iterations", "4",
-                      "--images", "F16", "--photons", "10", "--frames", "2")
+                      "--images", "F16", "--photons", "10", "--frames", "2", "--stacks", "3,1,10")
     rows = table_rows(text)
     headers = [r for r in rows if r[0] == "method"]
-    assert [h[1] for h in headers] == ["F16", "10 photons", "48 px, 10 photons", "frame 0", "F16"]
+    assert [h[1] for h in headers] == ["F16", "10 photons", "48 px, 10 photons", "frame 0", "3 slices, 10 photons",
+                                       "F16"]
     methods = [r[0] for r in rows]
     assert "DIP sure + BM3D (classic='bm3d')" in methods and "GAT + BM3D, true gain / read noise" in methods
     assert "DIP noise='poisson', classic='bm3d', output_dtype='float32'" in methods
     assert "noise='poisson', classic='bm3d', warm: gain over the noisy frame" in methods
+    assert "DIP default, context=0" in methods and "float32 (context 3) - GAT + BM3D (dB)" in methods
     assert "outputs' variance (holdout=0)" in methods and "held-out pixels (holdout=0.05)" in methods
     assert "biharmonic" in methods and all(len(r) == len(h) for h in headers for r in rows if len(r) == len(h))
 

@@ -29,12 +29,28 @@ def zstack(tmp_path):
                                                    ("slices", [], "8 iterations")])
 def test_stack_slices_warm_or_from_scratch(zstack, tmp_path, capsys, mode, warm, iterations):
     out = tmp_path / f"{mode}.tif"
-    code, stdout, err = run(capsys, "denoise", zstack, "--stack", mode, "--iterations", "8", *warm,
+    code, stdout, err = run(capsys, "denoise", zstack, "--stack", mode, "--context", "0", "--iterations", "8", *warm,
                             "-o", out, *FAST[:-1])
     assert code == 0, err
     written = tifffile.imread(out)
     assert written.shape == (3, 20, 24) and written.dtype == np.uint16
     assert iterations in stdout  # the last slice ran the warm (or full) number of iterations
+
+
+def test_stack_slices_fitted_with_their_neighbours(zstack, tmp_path, capsys, monkeypatch):
+    from napari_dip.core.tasks import prepare
+
+    shapes = []
+    original = prepare.TASKS["denoise"]
+    monkeypatch.setitem(prepare.TASKS, "denoise", lambda image, **kw: shapes.append(image.shape) or original(image, **kw))
+    out = tmp_path / "context.tif"
+    source = tmp_path / "five.tif"
+    tifffile.imwrite(source, np.concatenate([tifffile.imread(zstack)] * 2)[:5], photometric="minisblack")
+    code, stdout, err = run(capsys, "denoise", source, "--context", "1", "--iterations", "2", "-o", out, *FAST[:-1])
+    assert code == 0, err
+    assert shapes == [(3, 20, 24)] * 3  # windows 0-2 (slices 0, 1), 1-3, 2-4 (slices 3, 4)
+    written = tifffile.imread(out)
+    assert written.shape == (5, 20, 24) and written.dtype == np.uint16
 
 
 def test_stack_as_one_volume(zstack, tmp_path, capsys):
@@ -54,6 +70,8 @@ def test_stack_as_one_volume(zstack, tmp_path, capsys):
         (["denoise", "--spacing", "2,1,1"], "add --stack 3d"),
         (["denoise", "--stack", "3d", "--spacing", "2,x,1"], "--spacing 2,x,1"),
         (["denoise", "--warm-iterations", "0"], "--warm-iterations 0"),
+        (["denoise", "--context", "-1"], "--context -1"),
+        (["denoise", "--stack", "3d", "--context", "1"], "leave it out with --stack 3d"),
     ],
 )
 def test_bad_stack_options(zstack, tmp_path, capsys, argv, message):

@@ -65,7 +65,7 @@ def test_tiles_combine_with_stacks_and_count_iterations_per_tile():
     stack = rng.random((2, 40, 40)).astype(np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "fitted in tiles"
-        out, histories = napari_dip.denoise(stack, stack_axis=0, tile=16, iterations=4, warm_iterations=2,
+        out, histories = napari_dip.denoise(stack, stack_axis=0, context=0, tile=16, iterations=4, warm_iterations=2,
                                             auto_stop=False, return_history=True, **FAST)
         single, history = napari_dip.denoise(stack[0], tile=16, iterations=4, auto_stop=False,
                                              return_history=True, **FAST)

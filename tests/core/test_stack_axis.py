@@ -22,8 +22,8 @@ def _stack(count=3, shape=(32, 32), seed=0):
 def test_every_slice_is_restored_and_later_slices_run_warm_iterations():
     stack = _stack()
     before = stack.copy()
-    output, histories = napari_dip.denoise(stack, stack_axis=0, iterations=4, warm_iterations=2, return_history=True,
-                                           **FAST)
+    output, histories = napari_dip.denoise(stack, stack_axis=0, context=0, iterations=4, warm_iterations=2,
+                                           return_history=True, **FAST)
     np.testing.assert_array_equal(stack, before)  # the input is never modified
     assert output.shape == stack.shape and output.dtype == stack.dtype
     assert [h.stop_iteration for h in histories] == [4, 2, 2]
@@ -32,13 +32,13 @@ def test_every_slice_is_restored_and_later_slices_run_warm_iterations():
 
 
 def test_default_warm_iterations_are_half_the_first_fit():
-    _, histories = napari_dip.denoise(_stack(2), stack_axis=0, iterations=8, return_history=True, **FAST)
+    _, histories = napari_dip.denoise(_stack(2), stack_axis=0, context=0, iterations=8, return_history=True, **FAST)
     assert [h.stop_iteration for h in histories] == [8, 4]
 
 
 def test_without_warm_start_each_slice_is_an_independent_fit():
     stack = _stack(2)
-    together = napari_dip.denoise(stack, stack_axis=0, warm_start=False, iterations=3, **FAST)
+    together = napari_dip.denoise(stack, stack_axis=0, warm_start=False, context=0, iterations=3, **FAST)
     for k in range(2):
         np.testing.assert_array_equal(together[k], napari_dip.denoise(stack[k], iterations=3, **FAST))
 
@@ -92,7 +92,7 @@ def test_stopping_keeps_the_slices_done():
         calls.append(record.iteration)
         return len(calls) < 6  # stop on the second slice
 
-    output, histories = napari_dip.denoise(_stack(3), stack_axis=0, iterations=4, warm_iterations=4,
+    output, histories = napari_dip.denoise(_stack(3), stack_axis=0, context=0, iterations=4, warm_iterations=4,
                                            callback=callback, return_history=True, **FAST)
     assert output.shape == (2, 32, 32)
     assert [h.stop_reason for h in histories] == ["completed", "interrupted"]

@@ -126,10 +126,9 @@ def test_a_sure_fit_removes_noise_and_stops_where_the_held_out_error_is_lowest()
 @pytest.mark.parametrize(
     "call, words",
     [
-        (lambda x: napari_dip.restore_jpeg(x, preset="sure"), "Gaussian noise only"),
-        (lambda x: napari_dip.super_resolve(x, 2, preset="sure"), "Gaussian noise only"),
-        (lambda x: napari_dip.denoise(x, preset="sure", noise="poisson"), "Gaussian noise only"),
-        (lambda x: napari_dip.inpaint(x, x > 0.8, preset="sure"), "Gaussian noise only"),
+        (lambda x: napari_dip.restore_jpeg(x, preset="sure"), "for denoising images"),
+        (lambda x: napari_dip.super_resolve(x, 2, preset="sure"), "for denoising images"),
+        (lambda x: napari_dip.inpaint(x, x > 0.8, preset="sure"), "for denoising images"),
         (lambda x: napari_dip.denoise(np.stack([x] * 8), preset="sure", spatial_dims=3), "cannot fit a volume.*preset=.fast."),
         (lambda x: napari_dip.denoise(x, preset="fast", sure_sigma=0.1), "preset='sure'"),
         (lambda x: napari_dip.denoise(x, preset="sure", sure_sigma=0.0), "sure_sigma"),

@@ -8,6 +8,7 @@ import pytest
 
 from napari_dip._qt.widgets import DenoiseWidget, SuperResolutionWidget
 from napari_dip.core.tasks import prepare as tasks
+from napari_dip.core.tasks.windows import AUTO_CONTEXT
 from napari_dip.gui.form import SLICE_MODES
 
 
@@ -22,6 +23,32 @@ def spy_denoise(monkeypatch):
 
     monkeypatch.setitem(tasks.TASKS, "denoise", spy)
     return received
+
+
+def test_all_slices_are_fitted_with_their_neighbours_by_default(dock, run_widget, spy_denoise, tiny_image,
+                                                                 configure):
+    viewer, widget = dock(DenoiseWidget)
+    stack = np.stack([tiny_image(seed=s) for s in range(4)])
+    original = stack.copy()
+    viewer.add_image(stack[0], name="plane")
+    widget.image.value = viewer.layers["plane"]
+    assert not widget.context.enabled  # a 2D image has no neighbours
+    viewer.add_image(stack, name="stack")
+    widget.image.value = viewer.layers["stack"]
+    assert not widget.context.enabled  # the current slice is fitted alone
+    widget.slices.value = "all slices (warm start)"
+    assert widget.context.enabled
+    configure(widget, iterations=4)
+    assert widget.context.value == AUTO_CONTEXT
+    run_widget(widget)
+    windows = [received for received, _ in spy_denoise]
+    assert [w.shape for w in windows] == [(4, 32, 32)]  # 7 wanted, the stack has 4: one window holds every slice
+    assert spy_denoise[0][1]["channel_axis"] == 0
+    np.testing.assert_array_equal(windows[0], stack)
+    output = viewer.layers["stack [denoised]"]
+    assert output.data.shape == stack.shape
+    assert output.metadata["napari_dip"]["context"] == AUTO_CONTEXT
+    np.testing.assert_array_equal(viewer.layers["stack"].data, original)
 
 
 def test_current_slice_of_a_stack(dock, run_widget, spy_denoise, tiny_image, configure):
@@ -46,6 +73,7 @@ def test_all_slices_into_an_output_stack(dock, run_widget, monkeypatch, spy_deno
     stack = np.stack([tiny_image(seed=s) for s in range(2)])
     viewer.add_image(stack, name="stack", scale=(3.0, 0.5, 0.5), translate=(1.0, 2.0, 3.0))
     widget.slices.value = "all slices (warm start)"
+    widget.context.value = 0  # each slice alone
     configure(widget, iterations=8)
     formats = []
     monkeypatch.setattr(widget.progress, "setFormat", lambda text: formats.append(text))

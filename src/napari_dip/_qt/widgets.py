@@ -25,6 +25,9 @@ class DenoiseWidget(TaskWidget):
     def __init__(self, napari_viewer: Any, parent: Any = None):
         super().__init__(napari_viewer, parent)
         self.form.insert(self.form.index(self.fit.preset) + 1, self.auto_note)  # under the preset it explains
+        self.slices.changed.connect(self._show_context)
+        self.slices.changed.connect(lambda *_: self.refresh_preset())
+        self._show_context()
 
     def _task_widgets(self) -> list[Widget]:
         from napari_dip.core.inputs.volumes import OUTPUT_DTYPES
@@ -45,9 +48,16 @@ class DenoiseWidget(TaskWidget):
             label="output dtype", choices=OUTPUT_DTYPES, value="input",
             tooltip="input: the result has the layer's dtype. float32: an integer layer's estimate unrounded, in "
                     "the same units (dim 16-bit images of a few counts lose detail to rounding).")
+        from napari_dip.core.tasks.windows import AUTO_CONTEXT
+
+        self.context = SpinBox(
+            label="neighbours", min=0, max=5, value=AUTO_CONTEXT,
+            tooltip="Stacks restored slice by slice: each slice is fitted together with this many neighbouring "
+                    "slices on each side, which share its structure but not its noise; 0: every slice alone.")
         self.noise.changed.connect(lambda *_: self.refresh_preset())
         self.classic.changed.connect(lambda *_: self.refresh_preset())
-        return [self.noise, self.classic, self.output_dtype, self.holdout]
+        self.context.changed.connect(lambda *_: self.refresh_preset())
+        return [self.noise, self.classic, self.output_dtype, self.holdout, self.context]
 
     @staticmethod
     def _classic_choice() -> ComboBox:
@@ -70,7 +80,19 @@ class DenoiseWidget(TaskWidget):
 
     def _on_image_changed(self, *_: Any) -> None:
         super()._on_image_changed()
+        self._show_context()
         self.refresh_preset()
+
+    @property
+    def neighbours(self) -> int:
+        """The slices on each side fitted with each slice (0 where *neighbours* does not apply)."""
+        return int(self.context.value) if self.context.enabled else 0
+
+    def _show_context(self, *_: Any) -> None:
+        """*neighbours* applies to a stack restored slice by slice (mode *all slices*) only."""
+        from napari_dip.gui.form import SLICE_MODES
+
+        self.context.enabled = self.slices.enabled and self.slices.value == SLICE_MODES[1]
 
     def _compare_methods(self) -> tuple[str, ...]:
         from napari_dip.core.extras.classic import methods_for
@@ -82,7 +104,7 @@ class DenoiseWidget(TaskWidget):
         from napari_dip.core.inputs.volumes import read_input
 
         image = self.image.value
-        given = {"noise": self.noise.value, "options": {"classic": self.classic_method}}
+        given = {"noise": self.noise.value, "options": {"classic": self.classic_method, "context": self.neighbours}}
         if image is None or leading_shape(image):
             return {**given, "stack": image is not None}
         try:
@@ -99,7 +121,7 @@ class DenoiseWidget(TaskWidget):
 
     def _task_kwargs(self) -> dict[str, Any]:
         return {"noise": self.noise.value, "holdout": float(self.holdout.value), "classic": self.classic_method,
-                "output_dtype": self.output_dtype.value}
+                "output_dtype": self.output_dtype.value, "context": self.neighbours}
 
     def _task_metadata(self) -> dict[str, Any]:
         reason = self._shown_choice.reason if self._shown_choice is not None else None

@@ -7,7 +7,8 @@ command line work without it.
 * :func:`run_batch` runs the command line's batch on a ``LocalCluster``
   (``--workers N``) or on a running cluster (``--scheduler ADDRESS``). Every image,
   volume (``--stack 3d``) or slice (``--stack slices``) is one task; a stack
-  restored with warm starts (``--stack warm``) is one task, its slices in order. This process reads the inputs and writes the outputs
+  restored with warm starts (``--stack warm``) or whose slices are fitted with
+  their neighbours (``--context``, by default when denoising) is one task, its slices in order. This process reads the inputs and writes the outputs
   (atomically), so workers need no access to the files (only ``--save-every``
   snapshots are written by the workers), and a task whose worker dies is re-run
   by Dask with nothing half-written.
@@ -223,12 +224,13 @@ class DaskBatch:
             self.submit(InputState(*job, image, len(pieces)), pieces)
 
     def submit(self, state: InputState, pieces: list) -> None:
-        """One task per piece, or one chain of fits for a warm-started stack."""
+        """One task per piece, or one chain of fits for a warm-started stack or one whose slices see their
+        neighbours (``--context``)."""
         from napari_dip.batch.pieces import layout
 
         shape = layout(self.args, state.image)
-        warm = self.args.stack == "warm"
-        chains = [list(range(len(pieces)))] if warm else [[k] for k in range(len(pieces))]
+        whole = self.args.stack == "warm" or self.options.get("context")  # slices fitted with their neighbours
+        chains = [list(range(len(pieces)))] if whole else [[k] for k in range(len(pieces))]
         self.bar.total += len(chains)
         self.bar.refresh()
         for chain in chains:

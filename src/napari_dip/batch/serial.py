@@ -52,25 +52,39 @@ def restore_pieces(args: argparse.Namespace, images: list[np.ndarray], pieces: l
     from napari_dip.core.fitting.loop import run as fit_run
     from napari_dip.core.tasks.prepare import TASKS
     from napari_dip.core.tasks.stacks import slice_runs
+    from napari_dip.core.tasks.windows import camera_sample, stack_camera, window_run
 
     runs = getattr(args, "runs", 1)
     options = dict(options)
     seed = options.pop("seed", 0)
+    context = options.pop("context", 0)
+    context = context if len(pieces) > 1 else 0  # the pieces are one file's slices, in order
+    depth = pieces[-1].index[-1] + 1 if context else 0  # slices along the last slice axis
+    # photon noise: one camera estimate for the stack
+    options = stack_camera([images[j] for j in camera_sample(len(images))], axis, options)
 
     def make_run(k: int, repeat: int, kwargs: dict) -> Any:
+        if context:
+            position = pieces[k].index[-1]
+            first = k - position  # the first piece with the same outer index
+            return window_run(TASKS[args.task], lambda j: images[first + j], position, depth, context, axis,
+                              {**kwargs, "seed": seed + repeat})
         inputs = (images[k],) if pieces[k].paired is None else (images[k], pieces[k].paired)
         return TASKS[args.task](*inputs, channel_axis=axis, seed=seed + repeat, **kwargs)
 
     results, finished, settings, history = [], [], {}, None
     warm = args.stack == "warm" and len(pieces) > 1
     for item in slice_runs(make_run, len(pieces), options, runs=runs, warm_start=warm,
-                           warm_iterations=args.warm_iterations):
-        bar = ProgressBar(item.run, _label(pieces[item.position], item.repeat, runs), args.quiet,
-                          _snapshots(pieces[item.position], item.repeat, runs))
-        try:
-            result = fit_run(item.run.fit, bar)
-        finally:
-            bar.close()
+                           warm_iterations=args.warm_iterations, context=context):
+        if item.fitted:  # the last fit's window held this slice too
+            result = item.run.fit.result()
+        else:
+            bar = ProgressBar(item.run, _label(pieces[item.position], item.repeat, runs), args.quiet,
+                              _snapshots(pieces[item.position], item.repeat, runs))
+            try:
+                result = fit_run(item.run.fit, bar)
+            finally:
+                bar.close()
         settings, history = settings or dict(item.run.settings), result.history
         finished.append(result.image)
         if item.repeat == runs - 1:

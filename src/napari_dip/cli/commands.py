@@ -170,6 +170,10 @@ def _stack_flags(parser: argparse.ArgumentParser, name: str, volume: bool) -> No
                        help="--stack warm: iterations of each slice after the first (default: half the first's)")
     if volume:
         group.add_argument("--spacing", metavar="Z,Y,X", help="--stack 3d: the voxel size (default 1,1,1)")
+    if name == "denoise":
+        group.add_argument("--context", type=int, metavar="N",
+                           help="fit each slice together with N neighbouring slices on each side (default 3; 0: "
+                                "each slice alone; not with --stack 3d)")
 
 
 def _other_flags(parser: argparse.ArgumentParser) -> None:

@@ -119,6 +119,25 @@ def _stack_options(args: argparse.Namespace, options: dict) -> None:
     if args.warm_iterations is not None and args.stack != "warm":
         raise InputError(f"--warm-iterations sets the iterations of warm-started slices: use it with --stack warm, "
                          f"not --stack {args.stack}.")
+    _context_option(args, options)
+
+
+def _context_option(args: argparse.Namespace, options: dict) -> None:
+    """--context: the neighbouring slices each slice of a denoised stack is fitted with (none for --stack 3d)."""
+    from napari_dip.core.tasks.windows import resolve_context
+
+    given = getattr(args, "context", None)
+    if args.task != "denoise":
+        return
+    if args.stack == "3d":
+        if given:
+            raise InputError("--context fits each 2D slice with its neighbours: leave it out with --stack 3d.")
+        return
+    try:
+        options["context"] = resolve_context("auto" if given is None else given)
+    except ValueError as exc:
+        raise InputError(f"--context {given}: give the number of neighbouring slices on each side (0 for none).") \
+            from exc
 
 
 def engine_options(args: argparse.Namespace) -> dict[str, Any]:

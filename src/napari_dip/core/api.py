@@ -34,6 +34,8 @@ stack_axis : restore every slice / frame along this axis (a Z-stack, a
     ``return_history`` gives one history per slice. ``channel_axis`` then
     counts in the whole array; other inputs (mask, flash image, reference)
     have the stack axis too, or are one slice used for every slice.
+    ``denoise`` fits each slice together with ``context`` neighbours on each
+    side (``"auto"``: 3 for 2D slices, 0 for volumes) and keeps its own.
 spatial_dims : 3 fits one 3D network to a (Z, Y, X) volume (denoise,
     restore_jpeg, inpaint); ``spacing=(z, y, x)`` gives its voxel size.
 tile : ``"auto"`` (default) fits an image too large for the device in
@@ -90,12 +92,14 @@ def _restore(
 ) -> Any:
     """Run ``prepare(*inputs, **kwargs)`` (``runs`` seeds averaged), or every slice along ``stack_axis``."""
     _checked(callback, return_history)
+    if "context" in kwargs and prepare is not prepare_denoise:
+        raise ValueError("context fits each slice of a stack with its neighbours, for denoising only: leave it out.")
     seed = check.seed(kwargs.pop("seed", 0))  # None: one fresh seed, then seed + 1, ... for the other runs
     if stack_axis is not None:
         output, histories = restore_stack(prepare, *inputs, stack_axis=stack_axis, runs=runs, callback=callback,
                                           seed=seed, **kwargs)
         return (output, histories) if return_history else output
-    stack_only = sorted({"warm_start", "warm_iterations"} & set(kwargs))
+    stack_only = sorted({"warm_start", "warm_iterations", "context"} & set(kwargs))
     if stack_only:
         raise ValueError(f"{', '.join(stack_only)} apply to stacks: pass stack_axis= (the slice or frame axis) too.")
     output, history = average_runs(runs, lambda k: prepare(*inputs, seed=seed + k, **kwargs), callback)
@@ -121,7 +125,16 @@ def denoise(
     noise both work on the generalised Anscombe transform. With
     ``return_history`` and several runs, the history of the last run is
     returned.
+
+    A stack (``stack_axis``) is denoised slice by slice, each slice fitted
+    together with ``context`` neighbours on each side as the channels of one
+    image, of which it keeps its own (``"auto"``, the default: 3; 0 for
+    volumes, ``spatial_dims=3``; 0: each slice alone). With photon noise the
+    camera is estimated once from the stack and ``"auto"`` fits
+    ``preset="sure"`` on the Anscombe transform.
     """
+    if stack_axis is not None:
+        kwargs.setdefault("context", "auto" if kwargs.get("spatial_dims", 2) == 2 else 0)  # volumes: measured alone
     return _restore(prepare_denoise, (image,), callback, return_history, kwargs, stack_axis, runs)
 
 

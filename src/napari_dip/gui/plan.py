@@ -73,13 +73,15 @@ def plan_run(form: Form, viewer: Any) -> tuple[RunRequest, RunSession]:
         sources = [SliceSource(np.array(s.take(at))) for s in sources]
         reference = None if reference is None else SliceSource(np.array(reference.take(at)))
     kwargs = {**form.kwargs, "channel_axis": channel_axis(image)}
+    context = kwargs.pop("context", 0) if all_slices and not volume else 0
+    kwargs.pop("context", None)
     if volume:  # the voxel size from the layer's scale
         first = len(stack)
         kwargs.update(spatial_dims=3, spacing=tuple(float(v) for v in image.scale[first: first + 3]),
                       channel_axis=3 if image.rgb else None)
     every = snapshot_every(kwargs["iterations"], kwargs["preview_every"])
     request = RunRequest(form.task, tuple(sources), indices, kwargs, reference, form.preview_interval,
-                         warm_start=all_slices, history_every=every)
+                         warm_start=all_slices, history_every=every, context=int(context))
     scale, translate = output_geometry(image, form.factor, at)
     metadata = {**form.metadata, **({"stack_mode": form.mode} if leading_shape(image) else {})}
     plan = LayerPlan(image.name, form.outputs, scale, translate, stack, all_slices, bool(image.rgb),

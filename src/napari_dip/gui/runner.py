@@ -42,6 +42,7 @@ class RunRequest:
     warm_start: bool = False  # start each slice's fit from the previous one's weights
     warm_iterations: int | None = None  # iterations of the warm-started slices (default: half)
     history_every: int = 0  # iterations between two snapshots of the outputs (0: none)
+    context: int = 0  # neighbouring slices on each side fitted with each slice (along the last leading axis)
 
     def later_iterations(self) -> int:
         """The iterations of each slice after the first: the warm-started slices run fewer."""
@@ -75,11 +76,13 @@ def _outputs(result: Any) -> tuple[Any, ...]:
     return result if isinstance(result, tuple) else (result,)
 
 
-def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[WorkerMessage, None, None]:
+def _fit_slice(request: RunRequest, run: Any, position: int,
+               raw: list | None = None) -> Generator[WorkerMessage, None, None]:
     """Iterate one slice's fit, yielding throttled updates (and ``None`` in between).
 
     Snapshots of the task's outputs (every ``history_every`` iterations and
-    at the last one) are never throttled away.
+    at the last one) are never throttled away; ``raw`` (a list) also collects
+    the fit's images at those iterations, for the other slices of its window.
     """
     history = run.history
     use_ema = run.use_ema
@@ -98,6 +101,8 @@ def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[Worker
         every = request.history_every
         if image is not None and every and (progress.iteration % every == 0 or final):
             snapshot = _outputs(run.finish(image))
+            if raw is not None:
+                raw.append((progress.iteration, progress.total, progress.elapsed, image))
         if preview is None and snapshot is None and not final and now - last_update < request.update_interval:
             yield None
             continue
@@ -112,6 +117,17 @@ def _fit_slice(request: RunRequest, run: Any, position: int) -> Generator[Worker
         )
 
 
+def _replay(request: RunRequest, run: Any, position: int, raw: list) -> Generator[WorkerMessage, None, None]:
+    """The updates of a slice whose window the last fit fitted (``raw`` holds that fit's images at its snapshots):
+    its losses and PSNR, and its snapshots as this slice's outputs."""
+    history, count = run.history, len(request.indices)
+    psnr = history.psnr_ema if run.use_ema else history.psnr
+    for k, (iteration, total, elapsed, image) in enumerate(raw):
+        curves = (list(history.iterations), list(history.losses), list(history.checked), list(psnr)) if k == 0 \
+            else ([], [], [], [])
+        yield FitUpdate(position, count, iteration, total, elapsed, *curves, None, _outputs(run.finish(image)))
+
+
 def _auto_stop_choice(run: Any) -> int:
     """The iteration whose output the fit returned: the automatic stop's minimum, else the last one."""
     chosen = getattr(run.fit, "auto_stop_iteration", None)  # a tiled fit's counts across its tiles
@@ -122,16 +138,37 @@ def _slices(request: RunRequest) -> Generator[Any, None, None]:
     """The prepared fit of every slice of ``request``, warm-started as it asks (:func:`~napari_dip.core.tasks.stacks.slice_runs`)."""
     from napari_dip.core.tasks.prepare import TASKS  # looked up at run time, so tests can swap a task
     from napari_dip.core.tasks.stacks import slice_runs
+    from napari_dip.core.tasks.windows import camera_sample, stack_camera
 
     prepare = TASKS[request.task]
 
     def make_run(position: int, _repeat: int, kwargs: dict) -> Any:
         index = request.indices[position]
+        if request.context:
+            return _window_run(request, prepare, index, kwargs)
         reference = {} if request.reference is None else {"reference": request.reference.take(index)}
         return prepare(*(source.take(index) for source in request.sources), **kwargs, **reference)
 
-    yield from slice_runs(make_run, len(request.indices), request.kwargs, warm_start=request.warm_start,
-                          warm_iterations=request.warm_iterations)
+    image, count = request.sources[0], len(request.indices)  # photon noise: one camera estimate for the stack
+    kwargs = stack_camera([image.take(request.indices[j]) for j in camera_sample(count)],
+                          request.kwargs.get("channel_axis"), request.kwargs)
+    yield from slice_runs(make_run, len(request.indices), kwargs, warm_start=request.warm_start,
+                          warm_iterations=request.warm_iterations, context=request.context)
+
+
+def _window_run(request: RunRequest, prepare: Any, index: tuple[int, ...], kwargs: dict) -> Any:
+    """The fit of the slice at ``index`` with its ``request.context`` neighbours along the last leading axis."""
+    from napari_dip.core.tasks.windows import window_run
+
+    image = request.sources[0]
+    reference = request.reference
+
+    def at(j: int) -> tuple[int, ...]:
+        return (*index[:-1], j)
+
+    return window_run(prepare, lambda j: image.take(at(j)), index[-1], image.data.shape[image.leading - 1],
+                      request.context, kwargs.get("channel_axis"), kwargs,
+                      None if reference is None else lambda j: reference.take(at(j)))
 
 
 def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
@@ -142,6 +179,7 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
     device = str(request.kwargs.get("device", "auto"))
     count, position = len(request.indices), 0
     slices = _slices(request)
+    raw: list | None = None  # the last fit's images at its snapshots, when its window holds other slices
     while True:
         try:  # preparing a slice's fit: bad input ends the run with its message
             item = next(slices, None)
@@ -153,7 +191,11 @@ def run_request(request: RunRequest) -> Generator[WorkerMessage, None, None]:
         position, run, index = item.position, item.run, tuple(request.indices[item.position])
         try:
             yield SliceStarted(position, count, index, run)
-            yield from _fit_slice(request, run, position)
+            if item.fitted:  # the last fit's window held this slice too
+                yield from _replay(request, run, position, raw or [])
+            else:
+                raw = [] if request.context else None
+                yield from _fit_slice(request, run, position, raw)
             history = run.history
             ended = history.stop_reason in ("auto_stop", "completed")  # the stop's choice is returned
             chosen = _auto_stop_choice(run) if ended else history.stop_iteration

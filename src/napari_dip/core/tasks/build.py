@@ -47,6 +47,9 @@ class TaskRun:
     settings: dict = field(default_factory=dict)
     held_out: np.ndarray | None = None  # the (spatial) pixels the automatic stop holds out of the fit
     units: AnscombeUnits | None = None  # the fit's units when they are not the image's [0, 1] scale
+    code: str = "noise"  # the network's input (the preset's code: "noise", "meshgrid", "guide", "observation")
+    window: Any = None  # the stack slices fitted together (:class:`napari_dip.core.tasks.windows.Window`)
+    keep: Callable[[np.ndarray], np.ndarray] | None = None  # the user's slice of an output fitted with its neighbours
 
     def __post_init__(self) -> None:
         if self.finish is None:
@@ -68,7 +71,8 @@ class TaskRun:
 
     def to_image(self, chw: np.ndarray) -> np.ndarray:
         """Map a (C, H, W) (or (C, Z, Y, X)) preview of the fit to the input's dtype and layout."""
-        return to_array(chw if self.units is None else self.units.inverse(chw), self.info)
+        image = to_array(chw if self.units is None else self.units.inverse(chw), self.info)
+        return image if self.keep is None else self.keep(image)
 
     def result(self) -> Any:
         """The task's output for the latest state of the fit."""
@@ -311,4 +315,4 @@ def build_run(
     if region is not None:  # an inpainting: what it fitted
         around = isinstance(fit, RegionFit)
         settings.update(fit.plan.settings() if around else {}, region="mask" if around else "whole")
-    return TaskRun(fit, info, finish, settings, held_out, units)
+    return TaskRun(fit, info, finish, settings, held_out, units, choice.settings.code)

@@ -93,9 +93,10 @@ def prepare_denoise(
     and averages its result with BM3D's, the DIP share chosen from the
     held-out pixels (:mod:`napari_dip.core.extras.classic_blend`); the
     settings record the share as ``classic_share``. With photon noise both
-    work on the generalised Anscombe transform of the image, where the noise
-    is Gaussian (:class:`~napari_dip.core.physics.noise.AnscombeUnits`), and
-    the result comes back through the exact unbiased inverse.
+    (and ``preset="sure"`` alone) work on the generalised Anscombe transform
+    of the image, where the noise is Gaussian
+    (:class:`~napari_dip.core.physics.noise.AnscombeUnits`), and the result
+    comes back through the exact unbiased inverse.
 
     The result has the input's dtype; ``output_dtype="float32"`` keeps an
     integer image's estimate unrounded (in the same units), which matters for
@@ -124,7 +125,7 @@ def prepare_denoise(
         flat = target.reshape(target.shape[0], -1, target.shape[-1])  # a volume's slices one above the other
         model = estimate_noise(flat * span[:, None, None] + info.low[:, None, None], gain, read_noise, offset)
         recorded = {"noise": noise, **model.settings()}
-        if classic is not None:  # fitted on the Anscombe transform, where the noise is Gaussian
+        if classic is not None or choice.settings.code == "observation":  # on the Anscombe transform (Gaussian noise)
             units = AnscombeUnits.of(target, info.low, span, model)
             target = units.forward(target)
             if kwargs.get("sure_sigma", choice.settings.sure_sigma) == "auto":

@@ -107,6 +107,21 @@ def stack_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
+def context_options(options: Mapping[str, Any], context: int) -> dict[str, Any]:
+    """The options of a stack's slices fitted with ``context`` neighbours on each side: for ``"auto"`` with photon
+    noise, ``"sure"``, Stein's estimate on the Anscombe transform of the slices: the window of slices is both the
+    network's input and its target (``benchmarks/classic_quality.py``, slices part)."""
+    options = dict(options)
+    if photon_windows(options.get("noise"), context) and options.get("preset", DEFAULT_PRESET) == AUTO:
+        options["preset"] = "sure"
+    return options
+
+
+def photon_windows(noise: Any, context: Any) -> bool:
+    """Whether a stack's slices are fitted with neighbours under photon noise (``"auto"`` then means ``"sure"``)."""
+    return noise == "poisson" and bool(context)
+
+
 def stack_preset(preset: str | Preset, classic: str | None = None) -> str | Preset:
     """The preset of every slice of a stack whose fits warm-start, for ``"auto"``: one network for all, ``"fast"``
     (``"sure"`` when denoising results are averaged with a ``classic`` method, which needs it)."""
@@ -120,10 +135,9 @@ def check_fits(settings: Preset, name: str, *, task: str, noise: str = "gaussian
     """Refuse a preset that cannot fit this task, noise model or dimensionality (ValueError naming what works)."""
     options = options or {}
     named = f"preset={name!r}"
-    photon_average = noise == "poisson" and options.get("classic") is not None  # fitted on the Anscombe transform
-    if settings.code == "observation" and (task != "denoise" or (noise != "gaussian" and not photon_average)):
+    if settings.code == "observation" and task != "denoise":
         raise ValueError(f"{named} fits the noisy image through Stein's risk estimate: it is for denoising images "
-                         f"with Gaussian noise only (photon noise too, averaged with classic='bm3d'). Use {GENERAL}.")
+                         f"with Gaussian or photon noise only. Use {GENERAL}.")
     if noise == "poisson" and options.get("root_loss", settings.root_loss):
         # the root of the Poisson deviance (per photon) dwarfs a TV weight set for the RMS error of [0, 1] images
         raise ValueError("noise='poisson' cannot fit the root of the data term (root_loss, which preset='drp' uses): "
@@ -156,7 +170,9 @@ def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: i
     held = stack and factor == 1  # what stack_options gives every slice, whatever the preset
     if preset == AUTO:
         name = stack_preset(preset, (options or {}).get("classic"))
-        if stack:
+        if stack and photon_windows(noise, (options or {}).get("context")):
+            name, reason = "sure", "photon-limited slices with their neighbours"
+        elif stack:
             reason = "a stack"
         elif task == "denoise" and target is not None:
             name, reason = denoise_choice(target, spatial_dims=spatial_dims, noise=noise, options=options, dtype=dtype)
