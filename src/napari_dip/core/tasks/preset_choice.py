@@ -171,7 +171,7 @@ def choose_preset(task: str, preset: str | Preset = DEFAULT_PRESET, *, factor: i
     if preset == AUTO:
         name = stack_preset(preset, (options or {}).get("classic"))
         if stack and photon_windows(noise, (options or {}).get("context")):
-            name, reason = "sure", "photon-limited slices with their neighbours"
+            name, reason = "sure", "a photon-limited stack"
         elif stack:
             reason = "a stack"
         elif task == "denoise" and target is not None:
