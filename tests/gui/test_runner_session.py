@@ -44,6 +44,26 @@ def test_messages_of_a_complete_stack_run(tiny_image):
     assert len(losses) == 10  # every iteration's loss reaches the GUI, in batches
 
 
+def test_a_slice_sharing_the_last_fits_window_gets_that_fits_snapshots_of_itself(tiny_image):
+    """The slices of one window share one fit; each gets the fit's snapshots of its own channel, as they were at
+    their iterations."""
+    from dataclasses import replace
+
+    stack = np.stack([tiny_image(seed=s) for s in range(2)]).astype(np.float32) / 255
+    request = replace(_request(stack, ((0,), (1,)), iterations=6, threads=1, use_ema=True, preview_every=2), history_every=2,
+                      context=1)
+    snapshots: dict[int, list] = {0: [], 1: []}
+    for message in run_request(request):
+        if isinstance(message, FitUpdate) and message.snapshot is not None:
+            snapshots[message.position].append((message.iteration, message.snapshot[0]))
+    window = tasks.prepare_denoise(stack, channel_axis=0, **{**KWARGS, "iterations": 6, "threads": 1,
+                                                            "use_ema": True, "preview_every": 2})
+    expected = [(p.iteration, window.to_image(p.ema_image)[1]) for p in window.steps() if p.iteration % 2 == 0]
+    assert [i for i, _ in snapshots[1]] == [i for i, _ in expected] == [2, 4, 6]
+    for (_, got), (_, want) in zip(snapshots[1], expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_failures_come_back_as_messages(monkeypatch, tiny_image):
     bad = list(run_request(_request(tiny_image(), lr=-1.0)))
     assert isinstance(bad[-1], RunFailed) and bad[-1].kind is Failure.INPUT and "learning rate" in bad[-1].message

@@ -101,8 +101,8 @@ def _fit_slice(request: RunRequest, run: Any, position: int,
         every = request.history_every
         if image is not None and every and (progress.iteration % every == 0 or final):
             snapshot = _outputs(run.finish(image))
-            if raw is not None:
-                raw.append((progress.iteration, progress.total, progress.elapsed, image))
+            if raw is not None:  # a copy: the fit goes on updating its moving average in place
+                raw.append((progress.iteration, progress.total, progress.elapsed, image.copy()))
         if preview is None and snapshot is None and not final and now - last_update < request.update_interval:
             yield None
             continue
