@@ -292,9 +292,9 @@ def stack_noise(noisy: np.ndarray):
     """The photon noise model the engine uses for the slices of a stack denoised with neighbouring slices: one
     estimate from (up to 16 of) its slices."""
     from napari_dip.core.physics.noise import PhotonNoise
-    from napari_dip.core.tasks.windows import camera_sample, stack_camera
+    from napari_dip.core.tasks.windows import stack_camera
 
-    given = stack_camera([noisy[j] for j in camera_sample(len(noisy))], None, {"noise": "poisson"})
+    given = stack_camera(noisy.__getitem__, len(noisy), None, {"noise": "poisson"})
     return PhotonNoise(*(np.asarray(given[key], np.float64) for key in ("gain", "read_noise", "offset")))
 
 

@@ -52,7 +52,7 @@ def restore_pieces(args: argparse.Namespace, images: list[np.ndarray], pieces: l
     from napari_dip.core.fitting.loop import run as fit_run
     from napari_dip.core.tasks.prepare import TASKS
     from napari_dip.core.tasks.stacks import slice_runs
-    from napari_dip.core.tasks.windows import camera_sample, stack_camera, window_run
+    from napari_dip.core.tasks.windows import stack_camera, window_run
 
     runs = getattr(args, "runs", 1)
     options = dict(options)
@@ -61,7 +61,7 @@ def restore_pieces(args: argparse.Namespace, images: list[np.ndarray], pieces: l
     context = context if len(pieces) > 1 else 0  # the pieces are one file's slices, in order
     depth = pieces[-1].index[-1] + 1 if context else 0  # slices along the last slice axis
     # photon noise: one camera estimate for the stack
-    options = stack_camera([images[j] for j in camera_sample(len(images))], axis, options)
+    options = stack_camera(images.__getitem__, len(images), axis, options)
 
     def make_run(k: int, repeat: int, kwargs: dict) -> Any:
         if context:

@@ -138,7 +138,7 @@ def _slices(request: RunRequest) -> Generator[Any, None, None]:
     """The prepared fit of every slice of ``request``, warm-started as it asks (:func:`~napari_dip.core.tasks.stacks.slice_runs`)."""
     from napari_dip.core.tasks.prepare import TASKS  # looked up at run time, so tests can swap a task
     from napari_dip.core.tasks.stacks import slice_runs
-    from napari_dip.core.tasks.windows import camera_sample, stack_camera
+    from napari_dip.core.tasks.windows import stack_camera
 
     prepare = TASKS[request.task]
 
@@ -150,8 +150,8 @@ def _slices(request: RunRequest) -> Generator[Any, None, None]:
         return prepare(*(source.take(index) for source in request.sources), **kwargs, **reference)
 
     image, count = request.sources[0], len(request.indices)  # photon noise: one camera estimate for the stack
-    kwargs = stack_camera([image.take(request.indices[j]) for j in camera_sample(count)],
-                          request.kwargs.get("channel_axis"), request.kwargs)
+    kwargs = stack_camera(lambda j: image.take(request.indices[j]), count, request.kwargs.get("channel_axis"),
+                          request.kwargs)
     yield from slice_runs(make_run, len(request.indices), kwargs, warm_start=request.warm_start,
                           warm_iterations=request.warm_iterations, context=request.context)
 

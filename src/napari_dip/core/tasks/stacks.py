@@ -24,7 +24,7 @@ from napari_dip.core.fitting.records import History, Progress
 from napari_dip.core.fitting.tiles import TiledFit
 from napari_dip.core.tasks.build import TaskRun
 from napari_dip.core.tasks.preset_choice import context_options, stack_options
-from napari_dip.core.tasks.windows import camera_sample, fitted_before, resolve_context, stack_camera, window_run
+from napari_dip.core.tasks.windows import fitted_before, resolve_context, stack_camera, window_run
 
 #: Without ``warm_iterations``, warm-started slices run the first slice's iterations divided by this.
 WARM_SHARE = 2
@@ -188,7 +188,7 @@ def restore_stack(
     if context and others:
         raise ValueError("context fits each slice with its neighbours, which only a denoising can: leave context out.")
     # photon noise: one camera estimate for the stack
-    kwargs = stack_camera([np.take(image, j, axis=stack_axis) for j in camera_sample(count)], axis, kwargs)
+    kwargs = stack_camera(lambda j: np.take(image, j, axis=stack_axis), count, axis, kwargs)
 
     def make_run(k: int, repeat: int, options: dict) -> TaskRun:
         if context:

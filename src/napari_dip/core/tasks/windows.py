@@ -108,16 +108,17 @@ def camera_sample(count: int) -> list[int]:
     return sorted({int(round(k)) for k in np.linspace(0, count - 1, min(count, CAMERA_SLICES))})
 
 
-def stack_camera(slices: list[np.ndarray], channel_axis: int | None, options: dict) -> dict:
-    """``options`` for the 2D slices of a stack under photon noise: the camera's gain, read noise and offset (per
-    channel of a slice) estimated once from ``slices`` (:func:`camera_sample` of them), which share the camera.
-    Estimates from single 64 x 64 slices scattered (gains 0.01-0.8 for a camera of gain 1) or found no gain at all,
-    which stopped the stack's run at that slice, and so did some windows of 7 slices of a 10-photon stack."""
+def stack_camera(take: Callable[[int], np.ndarray], count: int, channel_axis: int | None, options: dict) -> dict:
+    """``options`` for the 2D slices of a stack of ``count`` (``take(j)`` gives slice j) under photon noise: the
+    camera's gain, read noise and offset (per channel of a slice) estimated once from :func:`camera_sample` of the
+    slices, which share the camera; no slice is read otherwise. Estimates from single 64 x 64 slices scattered
+    (gains 0.01-0.8 for a camera of gain 1) or found no gain at all, which stopped the stack's run at that slice,
+    and so did some windows of 7 slices of a 10-photon stack."""
     given = all(options.get(k) is not None for k in ("gain", "read_noise"))
     if options.get("noise") != "poisson" or given or options.get("spatial_dims", 2) != 2:  # volumes: their own
         return options
-    planes = [np.moveaxis(np.asarray(s, np.float64), channel_axis, 0) if channel_axis is not None
-              else np.asarray(s, np.float64)[None] for s in slices]
+    planes = [np.moveaxis(np.asarray(take(j), np.float64), channel_axis, 0) if channel_axis is not None
+              else np.asarray(take(j), np.float64)[None] for j in camera_sample(count)]
     model = estimate_noise(np.concatenate(planes, axis=1), options.get("gain"), options.get("read_noise"),
                            options.get("offset"))
     return {**options, "gain": model.gain.tolist(), "read_noise": model.read_noise.tolist(),
