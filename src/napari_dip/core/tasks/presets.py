@@ -174,7 +174,7 @@ PRESET_NOTES = {
     "auto": "the default: the fastest preset measured for the task and the image",
     "fast": "a lighter network, averaged outputs; denoising, JPEG restoration and inpainting stop by themselves",
     "paper": "the network and settings of the DIP paper, to reproduce it",
-    "sure": "denoising: the noisy image as the input, Stein's risk estimate (Gaussian noise only)",
+    "sure": "denoising: the noisy image as the input, Stein's risk estimate (photon noise: on its Anscombe transform)",
     "drp": "denoising: two light networks fitted with their codes, 300 iterations; smooths fine texture",
     "unet": "denoising with a U-Net (the paper's comparison)",
     "resnet": "denoising with a ResNet (the paper's comparison)",
